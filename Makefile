@@ -1,0 +1,30 @@
+# Claims Ledger: `make demo` runs the main job, `make test` the whole suite.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+LEDGER  = $(BIN)/ledger
+DEMO_DB ?= sqlite:///ledger.db
+
+.PHONY: install demo test schemas bench bench-full clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+demo: install
+	$(LEDGER) --db $(DEMO_DB) record examples/indians-in-russian-army/
+	@for day in 2025-02-15 2025-08-15 2025-11-30; do \
+		echo; $(LEDGER) --db $(DEMO_DB) status --as-of $$day || exit $$?; \
+	done
+
+test: install
+	$(BIN)/python -m pytest -q
+
+schemas: install
+	$(BIN)/python scripts/make_schemas.py
+
+clean:
+	rm -rf $(VENV) ledger.db ledger.db-wal ledger.db-shm .pytest_cache *.egg-info

@@ -1,0 +1,218 @@
+"""The ledger application: recording statements as events and keeping projections current.
+
+:class:`LedgerApp` is a plain eventsourcing ``Application`` (event store, notification
+log); :class:`Ledger` puts it together with the timeline view and is what the CLI
+(and any other caller) uses.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import InfrastructureFactory, IntegrityError, OperationalError, Tracking
+
+from ledger.domain.aggregates import Matter, Statement, matter_uuid, statement_uuid
+from ledger.domain.documents import Matter as MatterDocument
+from ledger.domain.documents import Statement as StatementDocument
+from ledger.inputs import InputError, InputProblem, Located
+from ledger.projections.timeline import PostgresTimelineView, SQLiteTimelineView, TimelineProjection
+from ledger.projections.views import StalePositionError
+from ledger.storage import Database, parse_url
+
+CATCH_UP_PAGE = 2000
+
+
+class LedgerApp(Application[UUID]):
+    """The event store of the ledger: every matter and statement as immutable events."""
+
+    name = "Ledger"
+
+
+def default_recorder() -> str:
+    """Who records: ``--by``, else ``LEDGER_USER``, else the login name."""
+    return os.environ.get("LEDGER_USER") or getpass.getuser()
+
+
+@dataclass
+class RecordResult:
+    recorded: list[str] = field(default_factory=list)  # statement ids newly recorded
+    unchanged: list[str] = field(default_factory=list)  # already in the ledger, same content
+    matters_declared: list[str] = field(default_factory=list)
+    matters_revised: list[str] = field(default_factory=list)
+    matters_unchanged: list[str] = field(default_factory=list)
+
+
+class Ledger:
+    """The application and its projection, on one database."""
+
+    def __init__(self, url: str | None = None):
+        self.database: Database = parse_url(url)
+        self.app = LedgerApp(env=self.database.env_for(LedgerApp.name))
+        self.projection = TimelineProjection(view=self._construct_view(TimelineProjection.name))
+
+    def _construct_view(self, name: str) -> SQLiteTimelineView | PostgresTimelineView:
+        factory = InfrastructureFactory.construct(self.database.env_for(name))
+        view_class = SQLiteTimelineView if self.database.backend == "sqlite" else PostgresTimelineView
+        self._view_factory = factory
+        return factory.tracking_recorder(view_class)
+
+    @property
+    def view(self) -> SQLiteTimelineView | PostgresTimelineView:
+        return self.projection.view
+
+    def close(self) -> None:
+        self.app.close()
+        self._view_factory.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- projections -------------------------------------------------------------------
+
+    def catch_up(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Bring the projection up to the end of the event log; returns events processed.
+
+        Pages of events are applied in one transaction each, tracked by the position of
+        their last event; a concurrent catch-up by another process is detected and the
+        page re-read, so each event is applied exactly once.
+        """
+        processed = 0
+        attempts = 0
+        end = None
+        while True:
+            start = self.view.max_tracking_id(self.app.name)
+            notifications = self.app.recorder.select_notifications(
+                start or 0, CATCH_UP_PAGE, inclusive_of_start=False
+            )
+            if not notifications:
+                return processed
+            if progress is not None and end is None:
+                end = self.app.recorder.max_notification_id() or 0
+            changes = []
+            for notification in notifications:
+                event = self.app.mapper.to_domain_event(notification)
+                changes += self.projection.changes(event, notification.id)
+            tracking = Tracking(self.app.name, notifications[-1].id)
+            try:
+                self.view.apply(changes, tracking, expected=start)
+            except (StalePositionError, IntegrityError, OperationalError):
+                attempts += 1
+                if attempts > 50:
+                    raise
+                time.sleep(0.01 * attempts)
+                continue
+            processed += len(notifications)
+            if progress is not None:
+                progress(notifications[-1].id, max(end or 0, notifications[-1].id))
+
+    # --- recording ---------------------------------------------------------------------
+
+    def record(self, documents: Iterable[Located], recorded_by: str | None = None) -> RecordResult:
+        """Validate against the ledger and append every document, all or nothing."""
+        by = recorded_by or default_recorder()
+        located = list(documents)
+        result = RecordResult()
+        problems: list[InputProblem] = []
+        pending: list[Any] = []
+
+        matters: dict[str, dict[str, Any]] = {}  # categories known for this batch
+        seen_matters: dict[str, Located] = {}
+        for item in (i for i in located if isinstance(i.document, MatterDocument)):
+            document = item.document.document()
+            matter_id = document["id"]
+            if matter_id in seen_matters:
+                if seen_matters[matter_id].document.document() != document:
+                    first = seen_matters[matter_id]
+                    problems.append(item.problem(("id",), (
+                        f"matter {matter_id!r} is declared differently in {first.file}"
+                    )))
+                continue
+            seen_matters[matter_id] = item
+            existing = self._get(Matter, matter_uuid(matter_id))
+            if existing is None:
+                pending.append(Matter(document=document, recorded_by=by))
+                result.matters_declared.append(matter_id)
+            elif existing.document == document:
+                result.matters_unchanged.append(matter_id)
+            else:
+                removed = sorted(set(existing.categories) - set(document["categories"]))
+                if removed:
+                    problems.append(item.problem(("categories",), (
+                        f"matter {matter_id!r} is already recorded with categories "
+                        f"{', '.join(removed)}; a revision may add categories, not remove them"
+                    )))
+                    continue
+                existing.revise(document=document, recorded_by=by)
+                pending.append(existing)
+                result.matters_revised.append(matter_id)
+            matters[matter_id] = document
+
+        seen: dict[str, Located] = {}
+        for item in (i for i in located if isinstance(i.document, StatementDocument)):
+            statement: StatementDocument = item.document
+            document = statement.document()
+            statement_id = document["id"]
+            if statement_id in seen:
+                if seen[statement_id].document.document() != document:
+                    first = seen[statement_id]
+                    where = f"{first.file}" + (f" at {first.problem((), '').path}" if first.base else "")
+                    problems.append(item.problem(("id",), (
+                        f"statement id {statement_id!r} is used twice in this batch "
+                        f"with different content (first in {where})"
+                    )))
+                continue
+            seen[statement_id] = item
+            matter = matters.get(statement.matter)
+            if matter is None:
+                stored = self._get(Matter, matter_uuid(statement.matter))
+                if stored is None:
+                    problems.append(item.problem(("matter",), (
+                        f"unknown matter {statement.matter!r}: record its matter file first, "
+                        f"or in the same call"
+                    )))
+                    continue
+                matter = matters[statement.matter] = stored.document
+            unknown = [c for c in statement.figures if c not in matter["categories"]]
+            for category in unknown:
+                problems.append(item.problem(("figures", category), (
+                    f"unknown category {category!r} for matter {statement.matter!r} "
+                    f"(categories: {', '.join(matter['categories'])})"
+                )))
+            if unknown:
+                continue
+            existing = self._get(Statement, statement_uuid(statement_id))
+            if existing is not None:
+                if existing.document == document:
+                    result.unchanged.append(statement_id)
+                else:
+                    problems.append(item.problem(("id",) if statement.id else (), (
+                        f"statement {statement_id!r} is already recorded with different content; "
+                        f"to fix a recording error use: ledger correct {statement_id} FILE --reason TEXT"
+                    )))
+                continue
+            pending.append(Statement(document=document, recorded_by=by))
+            result.recorded.append(statement_id)
+
+        if problems:
+            raise InputError(problems)
+        if pending:
+            self.app.save(*pending)
+        return result
+
+    def _get(self, cls: type[Any], aggregate_id: UUID) -> Any:
+        try:
+            aggregate = self.app.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(aggregate, cls)
+        return aggregate

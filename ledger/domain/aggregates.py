@@ -1,0 +1,58 @@
+"""Event-sourced aggregates: a matter and a statement, each a stream of immutable events.
+
+Events carry the validated document as plain JSON-able data, so the library's
+default JSON transcoder stores them without custom transcodings, and a reader of
+the raw database sees the document as it was recorded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+_NAMESPACE = uuid5(NAMESPACE_URL, "https://claims-ledger.invalid/")
+
+
+def matter_uuid(matter_id: str) -> UUID:
+    return uuid5(_NAMESPACE, f"matter:{matter_id}")
+
+
+def statement_uuid(statement_id: str) -> UUID:
+    return uuid5(_NAMESPACE, f"statement:{statement_id}")
+
+
+class Matter(Aggregate):
+    """A matter's declaration: its categories (and later relations)."""
+
+    @staticmethod
+    def create_id(document: dict[str, Any], recorded_by: str) -> UUID:
+        return matter_uuid(document["id"])
+
+    @event("Declared")
+    def __init__(self, document: dict[str, Any], recorded_by: str) -> None:
+        self.document = document
+        self.recorded_by = recorded_by
+
+    @event("Revised")
+    def revise(self, document: dict[str, Any], recorded_by: str) -> None:
+        self.document = document
+        self.recorded_by = recorded_by
+
+    @property
+    def categories(self) -> dict[str, Any]:
+        return self.document["categories"]
+
+
+class Statement(Aggregate):
+    """One official statement as recorded: never edited, only followed by new events."""
+
+    @staticmethod
+    def create_id(document: dict[str, Any], recorded_by: str) -> UUID:
+        return statement_uuid(document["id"])
+
+    @event("Recorded")
+    def __init__(self, document: dict[str, Any], recorded_by: str) -> None:
+        self.document = document
+        self.recorded_by = recorded_by

@@ -1,0 +1,263 @@
+"""The input contract: matter and statement documents, validated by pydantic.
+
+These models *are* the public file format; ``schemas/`` is generated from them
+(``scripts/make_schemas.py``) and a test keeps the two in sync.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainSerializer,
+    RootModel,
+    StrictInt,
+    Tag,
+    WithJsonSchema,
+    model_validator,
+)
+
+from ledger.domain.dates import PartialDate
+
+# JSON numbers beyond 2**53 lose precision in most readers of our JSON output.
+MAX_COUNT = 2**53 - 1
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _no_control_characters(text: str) -> str:
+    found = _CONTROL.search(text)
+    if found:
+        raise ValueError(
+            f"contains the control character U+{ord(found.group()):04X} at offset {found.start()}"
+        )
+    return unicodedata.normalize("NFC", text)
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be empty")
+    return text
+
+
+def Text(max_length: int) -> Any:  # noqa: N802 - reads as a type in the models
+    return Annotated[
+        str,
+        Field(max_length=max_length),
+        AfterValidator(_no_control_characters),
+        AfterValidator(_not_blank),
+    ]
+
+
+Slug = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z0-9][a-z0-9._-]*$",
+        max_length=120,
+        description="lower-case letters, digits, '.', '_' and '-'",
+    ),
+]
+CategoryName = Annotated[
+    str,
+    Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64, description="snake_case category name"),
+]
+Count = Annotated[StrictInt, Field(ge=0, le=MAX_COUNT, description="a non-negative whole number")]
+
+_DATE_SCHEMA = {
+    "anyOf": [
+        {
+            "type": "string",
+            "pattern": r"^(\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?|unknown)$",
+        },
+        {"type": "integer", "minimum": 1000, "maximum": 9999, "description": "a bare year"},
+    ],
+    "description": "YYYY, YYYY-MM, YYYY-MM-DD (the precision is kept) or 'unknown'",
+}
+DateField = Annotated[
+    PartialDate,
+    BeforeValidator(PartialDate.parse),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema(_DATE_SCHEMA),
+]
+
+Qualifier = Literal["exact", "at_least", "at_most", "approx"]
+Attribution = Literal["direct_quote", "paraphrase", "second_hand"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FigureDetail(_Strict):
+    """Long form of a figure: ``{value, qualifier}`` or a range ``{low, high}``."""
+
+    value: Count | None = None
+    qualifier: Qualifier | None = None
+    low: Count | None = None
+    high: Count | None = None
+
+    @model_validator(mode="after")
+    def _value_or_range(self) -> FigureDetail:
+        has_range = self.low is not None or self.high is not None
+        if self.value is None and not has_range:
+            raise ValueError("give either 'value' or both 'low' and 'high'")
+        if self.value is not None and has_range:
+            raise ValueError("give either 'value' or 'low' and 'high', not both")
+        if has_range:
+            if self.low is None or self.high is None:
+                raise ValueError("a range needs both 'low' and 'high'")
+            if self.low > self.high:
+                raise ValueError(f"'low' ({self.low}) is greater than 'high' ({self.high})")
+            if self.qualifier is not None:
+                raise ValueError("a range takes no 'qualifier'")
+        return self
+
+
+def _figure_form(value: Any) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return "count"
+    if isinstance(value, dict | FigureDetail):
+        return "detail"
+    return None
+
+
+FigureInput = Annotated[
+    Annotated[Count, Tag("count")] | Annotated[FigureDetail, Tag("detail")],
+    Discriminator(
+        _figure_form,
+        custom_error_type="figure_form",
+        custom_error_message="a figure is a count (12) or {value: 12, qualifier: at_least} "
+        "or a range {low: 10, high: 14}",
+    ),
+]
+# Tags that pydantic puts into error locations; the loader drops them.
+UNION_TAGS = frozenset({"count", "detail"})
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure normalised from either form: an exact/qualified value or a range."""
+
+    value: int | None
+    qualifier: str  # exact | at_least | at_most | approx | range
+    low: int | None = None
+    high: int | None = None
+
+    @classmethod
+    def from_input(cls, raw: int | FigureDetail | dict[str, Any]) -> Figure:
+        if isinstance(raw, int):
+            return cls(value=raw, qualifier="exact")
+        if isinstance(raw, dict):
+            raw = FigureDetail.model_validate(raw)
+        if raw.value is not None:
+            return cls(value=raw.value, qualifier=raw.qualifier or "exact")
+        return cls(value=None, qualifier="range", low=raw.low, high=raw.high)
+
+    def __str__(self) -> str:
+        if self.qualifier == "range":
+            return f"{self.low}-{self.high}"
+        prefix = {"exact": "", "at_least": ">=", "at_most": "<=", "approx": "~"}[self.qualifier]
+        return f"{prefix}{self.value}"
+
+
+class Source(_Strict):
+    organization: Text(300)
+    person: Text(300) | None = None
+    role: Text(300) | None = None
+
+    def label(self) -> str:
+        return f"{self.organization} ({self.person})" if self.person else self.organization
+
+
+class Citation(_Strict):
+    outlet: Text(300)
+    url: Annotated[
+        str, Field(pattern=r"^https?://[^\s]+$", max_length=2000, description="http(s) address")
+    ] | None = None
+    published_on: DateField | None = None
+
+
+class Statement(_Strict):
+    """One official assertion: who said what, where, when, in which words."""
+
+    id: Slug | None = None
+    matter: Slug
+    stated_on: DateField
+    as_of: DateField | None = None
+    source: Source
+    venue: Text(300) | None = None
+    figures: dict[CategoryName, FigureInput] = Field(default_factory=dict)
+    quote: Text(100_000)
+    attribution: Attribution = "direct_quote"
+    quote_language: Annotated[
+        str, Field(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", description="a language tag")
+    ] | None = None
+    citations: list[Citation] = Field(default_factory=list, max_length=100)
+    notes: Text(100_000) | None = None
+
+    @property
+    def statement_id(self) -> str:
+        """The given id, or one derived from the content (stable across re-recording)."""
+        if self.id:
+            return self.id
+        return f"{self.matter}-{self.stated_on}-{self.content_hash()[:10]}"
+
+    def content_hash(self) -> str:
+        body = self.model_dump(mode="json", exclude={"id"}, exclude_none=True)
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    @property
+    def effective_as_of(self) -> PartialDate:
+        return self.as_of if self.as_of is not None else self.stated_on
+
+    def normalised_figures(self) -> dict[str, Figure]:
+        return {name: Figure.from_input(raw) for name, raw in self.figures.items()}
+
+    def document(self) -> dict[str, Any]:
+        """The canonical JSON document stored in the event (id always filled in)."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        data["id"] = self.statement_id
+        return data
+
+
+class StatementList(_Strict):
+    statements: list[Statement]
+
+
+class StatementFile(RootModel[Statement | StatementList]):
+    """A statement file: one statement, or a list of them under ``statements:``."""
+
+
+class Category(_Strict):
+    kind: Literal["cumulative", "current"]
+    description: Text(2000) | None = None
+
+
+class Matter(_Strict):
+    """What is counted, and in which categories."""
+
+    id: Slug
+    title: Text(500)
+    description: Text(10_000) | None = None
+    categories: dict[CategoryName, Category] = Field(min_length=1)
+
+    def document(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class MatterFile(_Strict):
+    """A matter file: ``matter:`` and the declaration under it."""
+
+    matter: Matter

@@ -1,0 +1,349 @@
+"""Reading matter and statement files: YAML, JSON and JSON Lines, with file:line errors.
+
+Every problem found becomes an :class:`InputProblem` naming the file, the place in
+the document (``statements[2].figures.missing``) and, where the format allows, the
+line, in the manner of ``bean-check``. Nothing here touches the ledger.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from ledger.domain.documents import UNION_TAGS, Matter, MatterFile, Statement
+
+YAML_SUFFIXES = {".yaml", ".yml"}
+JSON_SUFFIXES = {".json"}
+JSONL_SUFFIXES = {".jsonl", ".ndjson"}
+SUFFIXES = YAML_SUFFIXES | JSON_SUFFIXES | JSONL_SUFFIXES
+MAX_FILE_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    file: str
+    path: str  # place inside the document, e.g. "statements[2].figures.missing"; "" for the file
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class InputError(Exception):
+    """Bad input: one or more problems, nothing written."""
+
+    def __init__(self, problems: list[InputProblem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def format_path(parts: Iterable[Any]) -> str:
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+@dataclass
+class Located:
+    """A validated document and where it came from, to point later errors at it."""
+
+    file: str
+    base: tuple[Any, ...]  # path of the document inside its file
+    node: yaml.Node | None  # YAML/JSON node tree for line numbers
+    line: int | None  # line of the document itself (JSON Lines)
+    document: Matter | Statement = field(repr=False)
+
+    def problem(self, subpath: tuple[Any, ...], message: str) -> InputProblem:
+        line = _line_of(self.node, subpath) if self.node is not None else self.line
+        return InputProblem(self.file, format_path(self.base + subpath), line, message)
+
+
+# --- YAML loading: safe, no timestamps (dates stay text), no duplicate keys -------------
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.copy().items()
+}
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict[Any, yaml.Node] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str | int):
+            raise yaml.constructor.ConstructorError(
+                None, None, "mapping keys must be text", key_node.start_mark
+            )
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                f"while reading the mapping that starts on line {node.start_mark.line + 1}",
+                node.start_mark,
+                f"duplicate key {key!r} (first on line {seen[key].start_mark.line + 1})",
+                key_node.start_mark,
+            )
+        seen[key] = key_node
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _yaml_documents(text: str) -> Iterator[tuple[Any, yaml.Node]]:
+    loader = _Loader(text)
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            yield loader.construct_document(node), node
+    finally:
+        loader.dispose()
+
+
+def _line_of(node: yaml.Node | None, path: tuple[Any, ...]) -> int | None:
+    """The line of the deepest node along ``path`` (1-based)."""
+    best = node
+    for part in path:
+        if isinstance(best, yaml.MappingNode):
+            for key_node, value_node in best.value:
+                if key_node.value == str(part):
+                    best = value_node
+                    break
+            else:
+                break
+        elif isinstance(best, yaml.SequenceNode) and isinstance(part, int):
+            if part < len(best.value):
+                best = best.value[part]
+            else:
+                break
+        else:
+            break
+    return best.start_mark.line + 1 if best is not None else None
+
+
+def _no_duplicate_json_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def _line_at(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+# --- files -> raw documents ------------------------------------------------------------------
+
+
+def expand_paths(paths: Iterable[str]) -> list[Path]:
+    """Files as given, folders expanded to the statement files inside them (sorted)."""
+    result: list[Path] = []
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            result.extend(
+                sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+            )
+        else:
+            result.append(path)
+    return result
+
+
+RawDocument = tuple[Any, "yaml.Node | None", "int | None"]  # data, node tree, line
+
+
+def _decode(name: str, data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise InputError(
+            [InputProblem(name, "", line, f"not valid UTF-8 (byte {e.start}: {e.reason})")]
+        ) from None
+
+
+def read_raw_documents(name: str, data: bytes) -> list[RawDocument]:
+    """Parse a file's bytes into documents; syntax errors raise :class:`InputError`."""
+    suffix = Path(name).suffix.lower()
+    text = _decode(name, data)
+    if suffix in JSONL_SUFFIXES:
+        return list(_jsonl_documents(name, text.splitlines()))
+    if suffix in JSON_SUFFIXES:
+        try:
+            value = json.loads(text, object_pairs_hook=_no_duplicate_json_keys)
+        except json.JSONDecodeError as e:
+            raise InputError([InputProblem(name, "", e.lineno, f"invalid JSON: {e.msg}")]) from None
+        except ValueError as e:
+            raise InputError([InputProblem(name, "", None, f"invalid JSON: {e}")]) from None
+        except RecursionError:
+            raise InputError([InputProblem(name, "", None, "nested too deeply")]) from None
+        try:  # JSON is YAML: its node tree gives line numbers for later errors
+            node = next(_yaml_documents(text))[1]
+        except Exception:  # noqa: BLE001 - line numbers are a nicety
+            node = None
+        return [(value, node, None)]
+    try:
+        return [(value, node, None) for value, node in _yaml_documents(text)]
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        problem = " ".join(str(x) for x in (e.context, e.problem) if x) or str(e)
+        line = mark.line + 1 if mark else None
+        raise InputError([InputProblem(name, "", line, f"invalid YAML: {problem}")]) from None
+    except yaml.YAMLError as e:
+        raise InputError([InputProblem(name, "", None, f"invalid YAML: {e}")]) from None
+    except RecursionError:
+        raise InputError([InputProblem(name, "", None, "nested too deeply")]) from None
+
+
+def _jsonl_documents(name: str, lines: Iterable[str], first_line: int = 1) -> Iterator[RawDocument]:
+    for number, line in enumerate(lines, start=first_line):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line, object_pairs_hook=_no_duplicate_json_keys)
+        except json.JSONDecodeError as e:
+            raise InputError([InputProblem(name, "", number, f"invalid JSON: {e.msg}")]) from None
+        except (ValueError, RecursionError) as e:
+            raise InputError([InputProblem(name, "", number, f"invalid JSON: {e}")]) from None
+        yield value, None, number
+
+
+# --- raw documents -> validated models -------------------------------------------------------
+
+
+def _problems_from(
+    error: ValidationError, name: str, base: tuple[Any, ...], node: yaml.Node | None, line: int | None
+) -> list[InputProblem]:
+    problems = []
+    for item in error.errors():
+        loc = tuple(part for part in item["loc"] if part not in UNION_TAGS)
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "missing":
+            message = "required field is missing"
+        elif item["type"] == "extra_forbidden":
+            message = "unknown field"
+        elif "input" in item and item["type"] not in ("model_type", "dict_type"):
+            shown = repr(item["input"])
+            if len(shown) > 60:
+                shown = shown[:57] + "..."
+            message += f" (got {shown})"
+        where = _line_of(node, loc) if node is not None else line
+        problems.append(InputProblem(name, format_path(base + loc), where, message))
+    return problems
+
+
+def _validate(
+    model: type[BaseModel], value: Any, name: str, base: tuple[Any, ...],
+    node: yaml.Node | None, line: int | None,
+) -> tuple[BaseModel | None, list[InputProblem]]:
+    try:
+        return model.model_validate(value), []
+    except ValidationError as e:
+        return None, _problems_from(e, name, base, node, line)
+    except RecursionError:
+        return None, [InputProblem(name, format_path(base), line, "nested too deeply")]
+
+
+def _sub_node(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if key_node.value == key:
+                return value_node
+    return None
+
+
+def documents_from_raw(
+    name: str, raw: Iterable[RawDocument]
+) -> tuple[list[Located], list[InputProblem]]:
+    """Classify and validate raw documents: matter files, statement lists, single statements."""
+    found: list[Located] = []
+    problems: list[InputProblem] = []
+    for value, node, line in raw:
+        if value is None:
+            continue  # an empty YAML document
+        if not isinstance(value, dict):
+            where = node.start_mark.line + 1 if node is not None else line
+            problems.append(InputProblem(
+                name, "", where,
+                f"expected a statement, a list under 'statements:' or a 'matter:', "
+                f"got {type(value).__name__}",
+            ))
+            continue
+        if "matter" in value and isinstance(value["matter"], dict):
+            model, errs = _validate(MatterFile, value, name, (), node, line)
+            problems += errs
+            if model is not None:
+                found.append(Located(name, ("matter",), _sub_node(node, "matter"), line, model.matter))
+        elif "statements" in value:
+            items = value["statements"]
+            if set(value) != {"statements"} or not isinstance(items, list):
+                problems.append(InputProblem(
+                    name, "statements", line if node is None else _line_of(node, ("statements",)),
+                    "expected only a list under 'statements:'",
+                ))
+                continue
+            list_node = _sub_node(node, "statements")
+            for index, item in enumerate(items):
+                item_node = list_node.value[index] if isinstance(list_node, yaml.SequenceNode) else None
+                base = ("statements", index)
+                model, errs = _validate(Statement, item, name, base, item_node, line)
+                problems += errs
+                if model is not None:
+                    found.append(Located(name, base, item_node, line, model))
+        else:
+            model, errs = _validate(Statement, value, name, (), node, line)
+            problems += errs
+            if model is not None:
+                found.append(Located(name, (), node, line, model))
+    return found, problems
+
+
+def load_files(paths: Iterable[str]) -> list[Located]:
+    """Load and validate every file; raise one :class:`InputError` with all problems found."""
+    found: list[Located] = []
+    problems: list[InputProblem] = []
+    files = expand_paths(paths)
+    if not files:
+        raise InputError([InputProblem("(arguments)", "", None, "no statement files found")])
+    for path in files:
+        name = str(path)
+        try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                problems.append(InputProblem(name, "", None, f"larger than {MAX_FILE_BYTES} bytes"))
+                continue
+            data = path.read_bytes()
+        except OSError as e:
+            problems.append(InputProblem(name, "", None, f"cannot read: {e.strerror or e}"))
+            continue
+        if path.suffix.lower() not in SUFFIXES:
+            problems.append(InputProblem(
+                name, "", None, f"unknown file type {path.suffix!r}: use .yaml, .yml, .json or .jsonl"
+            ))
+            continue
+        try:
+            docs, errs = documents_from_raw(name, read_raw_documents(name, data))
+        except InputError as e:
+            problems += e.problems
+            continue
+        found += docs
+        problems += errs
+    if problems:
+        raise InputError(problems)
+    return found

@@ -1,0 +1,1 @@
+"""Projections: read models rebuilt from the event log, one module each."""

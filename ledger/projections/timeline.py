@@ -1,0 +1,169 @@
+"""The timeline projection: matters, statements and every asserted figure, indexed by date.
+
+Status, history and sources are answered from these tables. A figure row is
+bitemporal: ``as_of_end``/``stated_end`` place it on the calendar (the last day of
+the period the source gave), ``recorded_at``/``superseded_at`` say when the
+ledger knew it, so later corrections and retractions never rewrite a row.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from eventsourcing.dispatch import singledispatchmethod
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+
+from ledger.domain.aggregates import Matter, Statement
+from ledger.domain.dates import PartialDate
+from ledger.domain.documents import Figure
+from ledger.projections.views import Change, PostgresView, SQLiteView, ViewSQL
+
+
+def timestamp_text(moment: datetime) -> str:
+    """UTC timestamps as fixed-width text, so that text order is time order on both backends."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class TimelineSQL(ViewSQL):
+    tables = {
+        "ledger_matters": (
+            "matter_id TEXT PRIMARY KEY, title TEXT NOT NULL, document TEXT NOT NULL, "
+            "recorded_at TEXT NOT NULL, position BIGINT NOT NULL"
+        ),
+        "ledger_statements": (
+            "statement_id TEXT PRIMARY KEY, matter_id TEXT NOT NULL, "
+            "stated_on TEXT NOT NULL, stated_end TEXT, as_of TEXT NOT NULL, as_of_end TEXT, "
+            "organization TEXT NOT NULL, person TEXT, role TEXT, venue TEXT, "
+            "attribution TEXT NOT NULL, figure_count INTEGER NOT NULL, document TEXT NOT NULL, "
+            "recorded_at TEXT NOT NULL, recorded_by TEXT NOT NULL, position BIGINT NOT NULL"
+        ),
+        "ledger_figures": (
+            "statement_id TEXT NOT NULL, category TEXT NOT NULL, position BIGINT NOT NULL, "
+            "matter_id TEXT NOT NULL, value BIGINT, qualifier TEXT NOT NULL, low BIGINT, high BIGINT, "
+            "as_of TEXT NOT NULL, as_of_end TEXT, stated_on TEXT NOT NULL, stated_end TEXT, "
+            "organization TEXT NOT NULL, person TEXT, recorded_at TEXT NOT NULL, superseded_at TEXT, "
+            "PRIMARY KEY (statement_id, category, position)"
+        ),
+    }
+    indexes = [
+        # Replay: the figure describing the latest date among those stated by D.
+        "CREATE INDEX IF NOT EXISTS ledger_figures_replay "
+        "ON {ledger_figures} (matter_id, category, as_of_end, stated_end, position)",
+        # Rare forward-looking figures (describing a date after they were stated).
+        "CREATE INDEX IF NOT EXISTS ledger_figures_forward "
+        "ON {ledger_figures} (matter_id, category, as_of_end) WHERE as_of_end > stated_end",
+        "CREATE INDEX IF NOT EXISTS ledger_statements_matter "
+        "ON {ledger_statements} (matter_id, stated_end)",
+    ]
+    statements = {
+        "upsert_matter": (
+            "INSERT INTO {ledger_matters} (matter_id, title, document, recorded_at, position) "
+            "VALUES (:matter_id, :title, :document, :recorded_at, :position) "
+            "ON CONFLICT (matter_id) DO UPDATE SET title = excluded.title, "
+            "document = excluded.document, recorded_at = excluded.recorded_at, "
+            "position = excluded.position"
+        ),
+        "insert_statement": (
+            "INSERT INTO {ledger_statements} (statement_id, matter_id, stated_on, stated_end, "
+            "as_of, as_of_end, organization, person, role, venue, attribution, figure_count, "
+            "document, recorded_at, recorded_by, position) VALUES (:statement_id, :matter_id, "
+            ":stated_on, :stated_end, :as_of, :as_of_end, :organization, :person, :role, :venue, "
+            ":attribution, :figure_count, :document, :recorded_at, :recorded_by, :position)"
+        ),
+        "insert_figure": (
+            "INSERT INTO {ledger_figures} (statement_id, category, position, matter_id, value, "
+            "qualifier, low, high, as_of, as_of_end, stated_on, stated_end, organization, person, "
+            "recorded_at, superseded_at) VALUES (:statement_id, :category, :position, :matter_id, "
+            ":value, :qualifier, :low, :high, :as_of, :as_of_end, :stated_on, :stated_end, "
+            ":organization, :person, :recorded_at, NULL)"
+        ),
+    }
+
+
+class SQLiteTimelineView(SQLiteView):
+    sql = TimelineSQL
+
+
+class PostgresTimelineView(PostgresView):
+    sql = TimelineSQL
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def statement_rows(document: dict[str, Any], position: int, recorded_at: str,
+                   recorded_by: str) -> list[Change]:
+    """The rows one recorded statement adds: itself and each of its figures."""
+    stated = PartialDate.parse(document["stated_on"])
+    as_of = PartialDate.parse(document.get("as_of", document["stated_on"]))
+    # A figure whose own date is unknown describes, at the latest, the day it was stated.
+    as_of_end = as_of.end() or stated.end()
+    source = document["source"]
+    common = {
+        "statement_id": document["id"],
+        "matter_id": document["matter"],
+        "stated_on": str(stated),
+        "stated_end": _iso(stated.end()),
+        "as_of": str(as_of),
+        "as_of_end": _iso(as_of_end),
+        "organization": source["organization"],
+        "person": source.get("person"),
+        "recorded_at": recorded_at,
+        "position": position,
+    }
+    figures = document.get("figures", {})
+    changes = [Change("insert_statement", {
+        **common,
+        "role": source.get("role"),
+        "venue": document.get("venue"),
+        "attribution": document.get("attribution", "direct_quote"),
+        "figure_count": len(figures),
+        "document": json.dumps(document, ensure_ascii=False),
+        "recorded_by": recorded_by,
+    })]
+    for category, raw in figures.items():
+        figure = Figure.from_input(raw)
+        changes.append(Change("insert_figure", {
+            **common,
+            "category": category,
+            "value": figure.value,
+            "qualifier": figure.qualifier,
+            "low": figure.low,
+            "high": figure.high,
+        }))
+    return changes
+
+
+class TimelineProjection(Projection[SQLiteTimelineView | PostgresTimelineView]):
+    """Turns ledger events into timeline rows."""
+
+    name = "timeline"
+
+    @singledispatchmethod
+    def changes(self, domain_event: Any, position: int) -> list[Change]:
+        return []  # events this projection does not show
+
+    @changes.register
+    def _(self, domain_event: Matter.Declared | Matter.Revised, position: int) -> list[Change]:
+        document = domain_event.document
+        return [Change("upsert_matter", {
+            "matter_id": document["id"],
+            "title": document["title"],
+            "document": json.dumps(document, ensure_ascii=False),
+            "recorded_at": timestamp_text(domain_event.timestamp),
+            "position": position,
+        })]
+
+    @changes.register
+    def _(self, domain_event: Statement.Recorded, position: int) -> list[Change]:
+        return statement_rows(domain_event.document, position,
+                              timestamp_text(domain_event.timestamp), domain_event.recorded_by)
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        """The eventsourcing entry point (used by ``ProjectionRunner``): one event, one transaction."""
+        current = self.view.max_tracking_id(tracking.application_name)
+        self.view.apply(self.changes(domain_event, tracking.notification_id), tracking, current)

@@ -1,0 +1,124 @@
+"""Materialised views as eventsourcing tracking recorders, for SQLite and PostgreSQL.
+
+A view is a :class:`~eventsourcing.persistence.TrackingRecorder` that also owns
+the tables of its projection. Rows and the tracking record are written in one
+transaction, which is what makes processing exactly-once. Projections describe
+their writes as :class:`Change` objects; the view runs them with the SQL of its
+backend.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import groupby
+from typing import Any, ClassVar
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+
+
+class StalePositionError(Exception):
+    """Another process advanced the view first: re-read and try again."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One write of a projection: a named statement of the view and its parameters."""
+
+    statement: str
+    params: dict[str, Any]
+
+
+class ViewSQL:
+    """SQL of a view, written once with ``:name`` parameters and ``{table}`` names."""
+
+    tables: ClassVar[dict[str, str]] = {}  # short name -> CREATE TABLE body (columns)
+    indexes: ClassVar[list[str]] = []  # CREATE INDEX statements with {table} names
+    statements: ClassVar[dict[str, str]] = {}  # named writes used by Change
+
+
+class _ViewMixin:
+    """Backend-independent part of a view: DDL, applying changes, running queries."""
+
+    sql: ClassVar[type[ViewSQL]]
+    placeholder_style: ClassVar[str]  # "named" (sqlite) or "pyformat" (psycopg)
+
+    def _table_names(self) -> dict[str, str]:
+        return {name: self._qualified(name) for name in self.sql.tables}
+
+    def _qualified(self, name: str) -> str:
+        return name
+
+    def _render(self, text: str) -> str:
+        text = text.format(**self._table_names())
+        if self.placeholder_style == "pyformat":
+            text = re.sub(r"(?<!:):([a-z_][a-z0-9_]*)", r"%(\1)s", text)
+        return text
+
+    def _view_ddl(self) -> list[str]:
+        names = self._table_names()
+        ddl = [f"CREATE TABLE IF NOT EXISTS {names[t]} ({body})" for t, body in self.sql.tables.items()]
+        ddl += [self._render(index) for index in self.sql.indexes]
+        return ddl
+
+    def apply(self, changes: Sequence[Change], tracking: Tracking, expected: int | None) -> None:
+        """Write ``changes`` and ``tracking`` atomically, if the view is still at ``expected``.
+
+        The first statement takes the write lock on the tracking row, so the position
+        read next is current; if another process has moved it, nothing is written.
+        """
+        with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
+            c.execute(self._lock_tracking_statement, self._lock_params(tracking.application_name))
+            current = self._max_tracking_id(tracking.application_name, c)  # type: ignore[attr-defined]
+            if current != expected:
+                raise StalePositionError(f"view at {current}, expected {expected}")
+            for name, group in groupby(changes, key=lambda change: change.statement):
+                c.executemany(self._render(self.sql.statements[name]), [g.params for g in group])
+            self._insert_tracking(c, tracking)  # type: ignore[attr-defined]
+
+    def query(self, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        with self.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
+            c.execute(self._render(text), params or {})
+            return [dict(row) for row in c.fetchall()]
+
+    def query_one(self, text: str, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        rows = self.query(text, params)
+        return rows[0] if rows else None
+
+
+class SQLiteView(_ViewMixin, SQLiteTrackingRecorder):
+    placeholder_style = "named"
+    _lock_tracking_statement = (
+        "UPDATE tracking SET notification_id = notification_id WHERE application_name = ?"
+    )
+
+    @staticmethod
+    def _lock_params(application_name: str) -> tuple[str]:
+        return (application_name,)
+
+    def construct_create_table_statements(self) -> list[str]:
+        return super().construct_create_table_statements() + self._view_ddl()
+
+
+class PostgresView(_ViewMixin, PostgresTrackingRecorder):
+    placeholder_style = "pyformat"
+
+    def __init__(self, datastore: Any, **kwargs: Any) -> None:
+        from psycopg.sql import SQL
+
+        super().__init__(datastore, **kwargs)
+        self._lock_tracking_statement = (
+            f"UPDATE {self._qualified(self.tracking_table_name)} "
+            "SET notification_id = notification_id WHERE application_name = %s"
+        )
+        self.sql_create_statements.extend(SQL(s) for s in self._view_ddl())  # type: ignore[arg-type]
+
+    @staticmethod
+    def _lock_params(application_name: str) -> tuple[str]:
+        return (application_name,)
+
+    def _qualified(self, name: str) -> str:
+        return f'"{self.datastore.schema}"."{name}"'

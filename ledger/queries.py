@@ -1,0 +1,176 @@
+"""Questions analysts ask, answered from the timeline projection.
+
+Each function returns plain data (dicts and lists, JSON-ready) so that the CLI can
+render it as a table, JSON or CSV without knowing where it came from.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from ledger.projections.views import _ViewMixin as View
+
+_FIGURE_COLUMNS = (
+    "statement_id, category, position, value, qualifier, low, high, as_of, as_of_end, "
+    "stated_on, stated_end, organization, person, recorded_at"
+)
+_ORDER_LATEST = "ORDER BY as_of_end DESC, stated_end DESC, position DESC LIMIT 1"
+
+# The figure that describes the latest date among those stated by :day (ties: the later
+# statement, then the later recording). Two index range scans: figures about a date up to
+# :day, and the rare forward-looking ones about a later date.
+STATUS_SQL = f"""
+SELECT * FROM (
+  SELECT {_FIGURE_COLUMNS} FROM {{ledger_figures}}
+  WHERE matter_id = :matter AND category = :category AND superseded_at IS NULL
+    AND as_of_end <= :day AND stated_end <= :day
+  {_ORDER_LATEST}) AS reported
+UNION ALL
+SELECT * FROM (
+  SELECT {_FIGURE_COLUMNS} FROM {{ledger_figures}}
+  WHERE matter_id = :matter AND category = :category AND superseded_at IS NULL
+    AND as_of_end > stated_end AND as_of_end > :day AND stated_end <= :day
+  {_ORDER_LATEST}) AS forward
+{_ORDER_LATEST}
+"""
+
+HISTORY_SQL = f"""
+SELECT {_FIGURE_COLUMNS} FROM {{ledger_figures}}
+WHERE matter_id = :matter AND category = :category AND superseded_at IS NULL
+ORDER BY (as_of_end IS NULL), as_of_end, (stated_end IS NULL), stated_end, position
+"""
+
+
+class NotFoundError(LookupError):
+    """An unknown matter, category or statement."""
+
+
+def matters(view: View) -> list[dict[str, Any]]:
+    rows = view.query(
+        "SELECT m.matter_id, m.title, m.document, "
+        "(SELECT COUNT(*) FROM {ledger_statements} s WHERE s.matter_id = m.matter_id) AS statements "
+        "FROM {ledger_matters} m"
+    )
+    rows.sort(key=lambda r: r["matter_id"])
+    return [
+        {"matter": r["matter_id"], "title": r["title"], "statements": r["statements"],
+         "categories": list(json.loads(r["document"])["categories"])}
+        for r in rows
+    ]
+
+
+def matter_document(view: View, matter_id: str | None) -> dict[str, Any]:
+    """The matter asked for; without a name, the only matter in the ledger."""
+    if matter_id is None:
+        rows = view.query("SELECT document FROM {ledger_matters} LIMIT 2")
+        if not rows:
+            raise NotFoundError("the ledger holds no matter yet: record a matter file first")
+        if len(rows) > 1:
+            names = ", ".join(m["matter"] for m in matters(view))
+            raise NotFoundError(f"the ledger holds several matters; choose one with --matter: {names}")
+        return json.loads(rows[0]["document"])
+    row = view.query_one("SELECT document FROM {ledger_matters} WHERE matter_id = :m", {"m": matter_id})
+    if row is None:
+        known = ", ".join(m["matter"] for m in matters(view)) or "none"
+        raise NotFoundError(f"no matter {matter_id!r} in the ledger (known: {known})")
+    return json.loads(row["document"])
+
+
+def _figure(row: dict[str, Any]) -> dict[str, Any]:
+    figure: dict[str, Any] = {
+        "value": row["value"],
+        "qualifier": row["qualifier"],
+    }
+    if row["qualifier"] == "range":
+        figure["low"], figure["high"] = row["low"], row["high"]
+    figure.update({
+        "as_of": row["as_of"],
+        "stated_on": row["stated_on"],
+        "statement": row["statement_id"],
+        "source": {"organization": row["organization"], "person": row["person"]},
+        "recorded_at": row["recorded_at"],
+    })
+    return figure
+
+
+def status(view: View, matter_id: str | None, as_of: date) -> dict[str, Any]:
+    """The official picture as of a day: per category, the figure that describes the latest date."""
+    matter = matter_document(view, matter_id)
+    day = as_of.isoformat()
+    figures: dict[str, Any] = {}
+    for category in matter["categories"]:
+        row = view.query_one(STATUS_SQL, {"matter": matter["id"], "category": category, "day": day})
+        figures[category] = _figure(row) if row else None
+    undated = view.query_one(
+        "SELECT COUNT(*) AS n FROM {ledger_statements} WHERE matter_id = :m AND stated_end IS NULL",
+        {"m": matter["id"]},
+    )
+    return {
+        "matter": matter["id"],
+        "title": matter["title"],
+        "as_of": day,
+        "figures": figures,
+        "undated_statements_excluded": undated["n"] if undated else 0,
+    }
+
+
+def history(view: View, matter_id: str | None, category: str) -> dict[str, Any]:
+    """Every figure ever asserted for a category, oldest described date first (undated last)."""
+    matter = matter_document(view, matter_id)
+    if category not in matter["categories"]:
+        raise NotFoundError(
+            f"matter {matter['id']!r} has no category {category!r} "
+            f"(categories: {', '.join(matter['categories'])})"
+        )
+    rows = view.query(HISTORY_SQL, {"matter": matter["id"], "category": category})
+    return {"matter": matter["id"], "category": category, "figures": [_figure(r) for r in rows]}
+
+
+def sources(view: View, matter_id: str | None = None) -> list[dict[str, Any]]:
+    """Who asserted what: one entry per source (organization, person, role)."""
+    where, params = "", {}
+    if matter_id is not None:
+        matter_document(view, matter_id)  # an unknown matter is an error, not an empty list
+        where, params = "WHERE matter_id = :m", {"m": matter_id}
+    rows = view.query(
+        "SELECT organization, person, role, statement_id, stated_on, stated_end, figure_count "
+        f"FROM {{ledger_statements}} {where} "
+        "ORDER BY (stated_end IS NULL), stated_end, position",
+        params,
+    )
+    grouped: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for r in rows:
+        key = (r["organization"], r["person"], r["role"])
+        entry = grouped.setdefault(key, {
+            "organization": r["organization"], "person": r["person"], "role": r["role"],
+            "statements": 0, "figures": 0, "undated": 0,
+            "first_stated_on": None, "last_stated_on": None, "statement_ids": [],
+        })
+        entry["statements"] += 1
+        entry["figures"] += r["figure_count"]
+        entry["statement_ids"].append(r["statement_id"])
+        if r["stated_end"] is None:
+            entry["undated"] += 1
+        else:
+            entry["first_stated_on"] = entry["first_stated_on"] or r["stated_on"]
+            entry["last_stated_on"] = r["stated_on"]
+    # Sorted here, not in SQL: text collation differs between SQLite and PostgreSQL.
+    return [grouped[key] for key in sorted(grouped, key=lambda k: tuple(part or "" for part in k))]
+
+
+def statement(view: View, statement_id: str) -> dict[str, Any]:
+    row = view.query_one(
+        "SELECT document, recorded_at, recorded_by, position FROM {ledger_statements} "
+        "WHERE statement_id = :s",
+        {"s": statement_id},
+    )
+    if row is None:
+        raise NotFoundError(f"no statement {statement_id!r} in the ledger")
+    return {
+        "statement": json.loads(row["document"]),
+        "recorded_at": row["recorded_at"],
+        "recorded_by": row["recorded_by"],
+        "position": row["position"],
+    }

@@ -1,0 +1,89 @@
+"""Where the ledger lives: database URLs turned into eventsourcing settings.
+
+``sqlite:///ledger.db`` (the embedded default) or
+``postgresql://user:password@host:port/dbname[?schema=name]``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+DEFAULT_URL = "sqlite:///ledger.db"
+
+
+class DatabaseURLError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Database:
+    url: str
+    backend: str  # "sqlite" | "postgres"
+    settings: dict[str, str]  # eventsourcing environment keys, unprefixed
+
+    def env_for(self, name: str) -> dict[str, str]:
+        """Settings for one eventsourcing application or view called ``name``.
+
+        Prefixed keys are given as well, so that stray ``<NAME>_*`` variables in the
+        process environment cannot redirect the ledger to another database.
+        """
+        env = dict(self.settings)
+        env.update({f"{name.upper()}_{key}": value for key, value in self.settings.items()})
+        return env
+
+    @property
+    def display(self) -> str:
+        parsed = urlparse(self.url)
+        if parsed.password:
+            return self.url.replace(f":{parsed.password}@", ":***@")
+        return self.url
+
+
+def parse_url(url: str | None) -> Database:
+    url = url or os.environ.get("LEDGER_DB") or DEFAULT_URL
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        if parsed.netloc:
+            raise DatabaseURLError(
+                f"{url!r}: a SQLite URL has three slashes: sqlite:///relative.db or sqlite:////abs/path.db"
+            )
+        path = unquote(parsed.path[1:])  # sqlite:///x.db -> x.db ; sqlite:////tmp/x.db -> /tmp/x.db
+        if not path:
+            raise DatabaseURLError(f"{url!r}: no database file given")
+        if path != ":memory:":
+            folder = Path(path).resolve().parent
+            if not folder.is_dir():
+                raise DatabaseURLError(f"{url!r}: the folder {folder} does not exist")
+        return Database(
+            url,
+            "sqlite",
+            {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": path,
+                "SQLITE_LOCK_TIMEOUT": os.environ.get("LEDGER_SQLITE_LOCK_TIMEOUT", "30"),
+            },
+        )
+    if parsed.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        dbname = unquote(parsed.path.lstrip("/"))
+        if not dbname:
+            raise DatabaseURLError(f"{url!r}: no database name given")
+        query = parse_qs(parsed.query)
+        settings = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": dbname,
+            "POSTGRES_HOST": parsed.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(parsed.port or 5432),
+            "POSTGRES_USER": unquote(parsed.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parsed.password or ""),
+            "POSTGRES_CONNECT_TIMEOUT": query.get("connect_timeout", ["5"])[0],
+            "POSTGRES_POOL_SIZE": "2",
+        }
+        if "schema" in query:
+            settings["POSTGRES_SCHEMA"] = query["schema"][0]
+        return Database(url, "postgres", settings)
+    raise DatabaseURLError(
+        f"{url!r}: unsupported database URL; use sqlite:///FILE or postgresql://USER@HOST:PORT/DB"
+    )
