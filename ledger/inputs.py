@@ -116,24 +116,24 @@ def _yaml_documents(text: str) -> Iterator[tuple[Any, yaml.Node]]:
 
 
 def _line_of(node: yaml.Node | None, path: tuple[Any, ...]) -> int | None:
-    """The line of the deepest node along ``path`` (1-based)."""
-    best = node
+    """The line (1-based) of the deepest place along ``path``: a key's own line for mappings."""
+    if node is None:
+        return None
+    line = node.start_mark.line
     for part in path:
-        if isinstance(best, yaml.MappingNode):
-            for key_node, value_node in best.value:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
                 if key_node.value == str(part):
-                    best = value_node
+                    node, line = value_node, key_node.start_mark.line
                     break
             else:
                 break
-        elif isinstance(best, yaml.SequenceNode) and isinstance(part, int):
-            if part < len(best.value):
-                best = best.value[part]
-            else:
-                break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line
         else:
             break
-    return best.start_mark.line + 1 if best is not None else None
+    return line + 1
 
 
 def _no_duplicate_json_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
