@@ -16,17 +16,33 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.utils import Environment
 from eventsourcing.persistence import InfrastructureFactory, IntegrityError, OperationalError, Tracking
 
+from ledger.chain import PostgresChainedRecorder, SQLiteChainedRecorder
 from ledger.domain.aggregates import Matter, Statement, matter_uuid, statement_uuid
 from ledger.domain.documents import Matter as MatterDocument
 from ledger.domain.documents import Statement as StatementDocument
 from ledger.inputs import InputError, InputProblem, Located
 from ledger.projections.timeline import PostgresTimelineView, SQLiteTimelineView, TimelineProjection
 from ledger.projections.views import StalePositionError
+from ledger.queries import NotFoundError
 from ledger.storage import Database, parse_url
 
 CATCH_UP_PAGE = 2000
+
+
+class StateError(Exception):
+    """An operation that the statement's history does not allow (e.g. retracting twice)."""
+
+
+def _reason(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise StateError("a reason is required (--reason TEXT)")
+    if len(text) > 10_000:
+        raise StateError("the reason is longer than 10,000 characters")
+    return text
 
 
 class LedgerApp(Application[UUID]):
@@ -54,11 +70,15 @@ class Ledger:
 
     def __init__(self, url: str | None = None):
         self.database: Database = parse_url(url)
-        self.app = LedgerApp(env=self.database.env_for(LedgerApp.name))
+        env = self.database.env_for(LedgerApp.name)
+        recorder = SQLiteChainedRecorder if self.database.backend == "sqlite" else PostgresChainedRecorder
+        topic = f"{recorder.__module__}:{recorder.__qualname__}"
+        env["APPLICATION_RECORDER_TOPIC"] = env[f"{LedgerApp.name.upper()}_APPLICATION_RECORDER_TOPIC"] = topic
+        self.app = LedgerApp(env=env)
         self.projection = TimelineProjection(view=self._construct_view(TimelineProjection.name))
 
     def _construct_view(self, name: str) -> SQLiteTimelineView | PostgresTimelineView:
-        factory = InfrastructureFactory.construct(self.database.env_for(name))
+        factory = InfrastructureFactory.construct(Environment(name, self.database.env_for(name)))
         view_class = SQLiteTimelineView if self.database.backend == "sqlite" else PostgresTimelineView
         self._view_factory = factory
         return factory.tracking_recorder(view_class)
@@ -80,7 +100,11 @@ class Ledger:
     # --- projections -------------------------------------------------------------------
 
     def catch_up(self, progress: Callable[[int, int], None] | None = None) -> int:
-        """Bring the projection up to the end of the event log; returns events processed.
+        """Bring the timeline projection up to the end of the event log."""
+        return self.catch_up_view(self.view, progress)
+
+    def catch_up_view(self, view: Any, progress: Callable[[int, int], None] | None = None) -> int:
+        """Apply every event after the view's tracking position; returns events processed.
 
         Pages of events are applied in one transaction each, tracked by the position of
         their last event; a concurrent catch-up by another process is detected and the
@@ -90,7 +114,7 @@ class Ledger:
         attempts = 0
         end = None
         while True:
-            start = self.view.max_tracking_id(self.app.name)
+            start = view.max_tracking_id(self.app.name)
             notifications = self.app.recorder.select_notifications(
                 start or 0, CATCH_UP_PAGE, inclusive_of_start=False
             )
@@ -104,7 +128,7 @@ class Ledger:
                 changes += self.projection.changes(event, notification.id)
             tracking = Tracking(self.app.name, notifications[-1].id)
             try:
-                self.view.apply(changes, tracking, expected=start)
+                view.apply(changes, tracking, expected=start)
             except (StalePositionError, IntegrityError, OperationalError):
                 attempts += 1
                 if attempts > 50:
@@ -208,6 +232,51 @@ class Ledger:
         if pending:
             self.app.save(*pending)
         return result
+
+    def correct(self, statement_id: str, item: Located, reason: str,
+                recorded_by: str | None = None) -> None:
+        """Record a corrected document for a statement (a recording error fixed)."""
+        document_model: StatementDocument = item.document  # type: ignore[assignment]
+        if document_model.id not in (None, statement_id):
+            raise InputError([item.problem(("id",), (
+                f"the corrected document has id {document_model.id!r}, "
+                f"but it corrects {statement_id!r}; leave id out or make them equal"
+            ))])
+        document = document_model.model_copy(update={"id": statement_id}).document()
+        existing = self._get_statement(statement_id)
+        if existing.retracted:
+            raise InputError([item.problem((), (
+                f"statement {statement_id!r} is retracted; record a new statement instead"
+            ))])
+        if existing.document == document:
+            raise InputError([item.problem((), "the document is the same as recorded: nothing to correct")])
+        matter = self._get(Matter, matter_uuid(document["matter"]))
+        if matter is None:
+            raise InputError([item.problem(("matter",), f"unknown matter {document['matter']!r}")])
+        unknown = [c for c in document.get("figures", {}) if c not in matter.categories]
+        if unknown:
+            raise InputError([item.problem(("figures", c), (
+                f"unknown category {c!r} for matter {document['matter']!r} "
+                f"(categories: {', '.join(matter.categories)})"
+            )) for c in unknown])
+        existing.correct(document=document, recorded_by=recorded_by or default_recorder(),
+                         reason=_reason(reason))
+        self.app.save(existing)
+
+    def retract(self, statement_id: str, reason: str, recorded_by: str | None = None) -> None:
+        """Record that a statement no longer counts (recorded in error or withdrawn)."""
+        existing = self._get_statement(statement_id)
+        if existing.retracted:
+            raise StateError(f"statement {statement_id!r} is already retracted")
+        existing.retract(statement_id=statement_id, recorded_by=recorded_by or default_recorder(),
+                         reason=_reason(reason))
+        self.app.save(existing)
+
+    def _get_statement(self, statement_id: str) -> Statement:
+        existing = self._get(Statement, statement_uuid(statement_id))
+        if existing is None:
+            raise NotFoundError(f"no statement {statement_id!r} in the ledger")
+        return existing
 
     def _get(self, cls: type[Any], aggregate_id: UUID) -> Any:
         try:

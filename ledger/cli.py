@@ -84,6 +84,28 @@ class DateParam(click.ParamType):
             self.fail(str(e), param, ctx)
 
 
+class TimestampParam(click.ParamType):
+    name = "TIMESTAMP"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> str:
+        from ledger.audit import parse_timestamp
+
+        try:
+            return parse_timestamp(value)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+
+
+known_at_option = click.option(
+    "--known-at", type=TimestampParam(), default=None,
+    help="Only what the ledger had recorded by then (YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM], UTC "
+         "by default; a bare date means the end of that day).",
+)
+as_of_option = click.option(
+    "--as-of", type=DateParam(), default=None,
+    help="Replay statements made by this date (YYYY[-MM[-DD]]; default today).",
+)
+
 format_option = click.option(
     "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
     show_default=True, help="Output for people (table) or programs (json, csv).",
@@ -186,12 +208,13 @@ def record(ctx: click.Context, files: tuple[str, ...], by: str | None, fmt: str)
 
 @cli.command()
 @matter_option
-@click.option("--as-of", type=DateParam(), default=None,
-              help="Replay statements made by this date (YYYY[-MM[-DD]]; default today).")
+@as_of_option
+@known_at_option
 @format_option
 @click.pass_context
 @handle_errors
-def status(ctx: click.Context, matter: str | None, as_of: dt.date | None, fmt: str) -> None:
+def status(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_at: str | None,
+           fmt: str) -> None:
     """The official picture as of a date: per category, the latest figure stated by then.
 
     For each category the figure describing the latest date wins among statements made
@@ -202,12 +225,13 @@ def status(ctx: click.Context, matter: str | None, as_of: dt.date | None, fmt: s
     Examples:
       ledger status --as-of 2025-08-15
       ledger status --matter indians-in-russian-army --format json
+      ledger status --as-of 2025-11-30 --known-at 2026-01-01T00:00Z   # as the ledger stood then
     """
     from ledger import queries
     from ledger.output import table, write_csv, write_json
 
     ledger = _open(ctx)
-    report = queries.status(ledger.view, matter, as_of or dt.date.today())
+    report = queries.status(ledger.view, matter, as_of or dt.date.today(), known_at)
     if fmt == "json":
         write_json(report)
         return
@@ -224,7 +248,8 @@ def status(ctx: click.Context, matter: str | None, as_of: dt.date | None, fmt: s
         )
         return
     click.echo(f"{report['title']} ({report['matter']})")
-    click.echo(f"Official picture as of {report['as_of']}")
+    click.echo(f"Official picture as of {report['as_of']}"
+               + (f", as known to the ledger at {known_at}" if known_at else ""))
     click.echo()
     table(columns, [
         [category, _figure_text(f), f["qualifier"], f["as_of"], f["stated_on"],
@@ -249,10 +274,13 @@ def _source_text(source: dict[str, Any]) -> str:
 @cli.command()
 @click.argument("category")
 @matter_option
+@click.option("--as-of", type=DateParam(), default=None, help="Only statements made by this date.")
+@known_at_option
 @format_option
 @click.pass_context
 @handle_errors
-def history(ctx: click.Context, category: str, matter: str | None, fmt: str) -> None:
+def history(ctx: click.Context, category: str, matter: str | None, as_of: dt.date | None,
+            known_at: str | None, fmt: str) -> None:
     """Every figure ever asserted for CATEGORY, oldest described date first.
 
     \b
@@ -264,7 +292,7 @@ def history(ctx: click.Context, category: str, matter: str | None, fmt: str) -> 
     from ledger.output import table, write_csv, write_json
 
     ledger = _open(ctx)
-    report = queries.history(ledger.view, matter, category)
+    report = queries.history(ledger.view, matter, category, as_of, known_at)
     if fmt == "json":
         write_json(report)
         return
@@ -284,10 +312,11 @@ def history(ctx: click.Context, category: str, matter: str | None, fmt: str) -> 
 
 @cli.command()
 @matter_option
+@known_at_option
 @format_option
 @click.pass_context
 @handle_errors
-def sources(ctx: click.Context, matter: str | None, fmt: str) -> None:
+def sources(ctx: click.Context, matter: str | None, known_at: str | None, fmt: str) -> None:
     """Who asserted what: each source with its statements, figures and dates.
 
     \b
@@ -299,27 +328,29 @@ def sources(ctx: click.Context, matter: str | None, fmt: str) -> None:
     from ledger.output import table, write_csv, write_json
 
     ledger = _open(ctx)
-    rows = queries.sources(ledger.view, matter)
+    rows = queries.sources(ledger.view, matter, known_at)
     if fmt == "json":
         write_json(rows)
         return
-    columns = ["organization", "person", "role", "statements", "figures", "undated",
+    columns = ["organization", "person", "role", "statements", "figures", "undated", "retracted",
                "first_stated_on", "last_stated_on"]
     values = [[r[c] for c in columns] for r in rows]
     if fmt == "csv":
         write_csv(columns + ["statement_ids"],
                   [v + [" ".join(r["statement_ids"])] for v, r in zip(values, rows, strict=True)])
         return
-    table(["organization", "person", "role", "stmts", "figures", "undated", "first", "last"], values)
+    table(["organization", "person", "role", "stmts", "figures", "undated", "retracted", "first", "last"],
+          values)
 
 
 @cli.command()
 @click.argument("statement_id")
+@known_at_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "yaml"]), default="table",
               show_default=True)
 @click.pass_context
 @handle_errors
-def show(ctx: click.Context, statement_id: str, fmt: str) -> None:
+def show(ctx: click.Context, statement_id: str, known_at: str | None, fmt: str) -> None:
     """One statement in full: source, dates, figures, quote, citations, recording.
 
     \b
@@ -333,7 +364,7 @@ def show(ctx: click.Context, statement_id: str, fmt: str) -> None:
     from ledger.output import write_json
 
     ledger = _open(ctx)
-    data = queries.statement(ledger.view, statement_id)
+    data = queries.statement(ledger.view, statement_id, known_at)
     if fmt == "json":
         write_json(data)
         return
@@ -361,7 +392,12 @@ def show(ctx: click.Context, statement_id: str, fmt: str) -> None:
         click.echo("cited by:    " + ", ".join(p for p in parts if p))
     if s.get("notes"):
         click.echo(f"notes:       {s['notes']}")
-    click.echo(f"recorded:    {data['recorded_at']} by {data['recorded_by']} (log position {data['position']})")
+    click.echo(f"status:      {data['status']}")
+    click.echo("trail:")
+    for version in data["trail"]:
+        line = f"{version['event']:<12} {version['recorded_at']} by {version['recorded_by']} " \
+               f"(log position {version['position']})"
+        click.echo(f"  {line}" + (f": {version['reason']}" if version["reason"] else ""))
 
 
 def _raw_figure_text(raw: Any) -> str:
@@ -386,6 +422,276 @@ def matters(ctx: click.Context, fmt: str) -> None:
         return
     values = [[r["matter"], r["title"], r["statements"], " ".join(r["categories"])] for r in rows]
     (write_csv if fmt == "csv" else table)(["matter", "title", "statements", "categories"], values)
+
+reason_option = click.option("--reason", required=True, metavar="TEXT", help="Why (kept in the trail).")
+by_option = click.option("--by", metavar="NAME", help="Who records (default: $LEDGER_USER or the login name).")
+
+
+@cli.command()
+@click.argument("statement_id")
+@click.argument("file", type=click.Path(dir_okay=False))
+@reason_option
+@by_option
+@click.pass_context
+@handle_errors
+def correct(ctx: click.Context, statement_id: str, file: str, reason: str, by: str | None) -> None:
+    """Fix a recording error in STATEMENT_ID with the corrected document in FILE.
+
+    The correction is a new event: the original stays in the trail, and replays with
+    --known-at before the correction still show it. FILE holds one statement (its id
+    may be left out). A source revising its own figures is not a correction: record
+    its new statement instead.
+
+    \b
+    Examples:
+      ledger show rajya-sabha-2025-07 --format yaml > fixed.yaml   # edit the mistyped figure
+      ledger correct rajya-sabha-2025-07 fixed.yaml --reason "98 was typed as 89"
+    """
+    from ledger.application import StateError
+    from ledger.domain.documents import Statement as StatementDocument
+    from ledger.inputs import InputError, InputProblem, load_files
+
+    documents = [d for d in load_files([file])]
+    statements = [d for d in documents if isinstance(d.document, StatementDocument)]
+    if len(statements) != 1 or len(documents) != 1:
+        raise InputError([InputProblem(file, "", None, "a correction file holds exactly one statement")])
+    ledger = _open(ctx, catch_up=False)
+    try:
+        ledger.correct(statement_id, statements[0], reason, recorded_by=by)
+    except StateError as e:
+        raise click.UsageError(str(e)) from None
+    _catch_up(ledger)
+    click.echo(f"corrected {statement_id}")
+
+
+@cli.command()
+@click.argument("statement_id")
+@reason_option
+@by_option
+@click.pass_context
+@handle_errors
+def retract(ctx: click.Context, statement_id: str, reason: str, by: str | None) -> None:
+    """Retract STATEMENT_ID: it no longer counts from now on, but stays in the trail.
+
+    \b
+    Examples:
+      ledger retract mea-2025-01-killed --reason "recorded from a misquoted report"
+    """
+    from ledger.application import StateError
+
+    ledger = _open(ctx, catch_up=False)
+    try:
+        ledger.retract(statement_id, reason, recorded_by=by)
+    except StateError as e:
+        raise click.UsageError(str(e)) from None
+    _catch_up(ledger)
+    click.echo(f"retracted {statement_id}")
+
+
+@cli.command()
+@click.option("--source", "source", required=True, metavar="TEXT",
+              help="Part of an organization's or person's name (case-insensitive).")
+@as_of_option
+@known_at_option
+@format_option
+@click.pass_context
+@handle_errors
+def audit(ctx: click.Context, source: str, as_of: dt.date | None, known_at: str | None, fmt: str) -> None:
+    """Every figure a source asserted, with dates, quotes, citations and what became of it.
+
+    Each figure is marked: stands (it is in the status as of the date), outranked (by
+    which statement, and why), corrected, retracted, undated or not yet stated.
+
+    \b
+    Examples:
+      ledger audit --source "External Affairs"
+      ledger audit --source Jaiswal --as-of 2025-11-30 --format csv
+    """
+    from ledger import audit as auditing
+    from ledger.output import table, write_csv, write_json
+
+    ledger = _open(ctx)
+    report = auditing.audit(ledger.view, source, as_of or dt.date.today(), known_at)
+    if fmt == "json":
+        write_json(report)
+        return
+    columns = ["statement", "stated_on", "category", "value", "as_of", "recorded_at", "outcome", "why"]
+    rows = [[e["statement"], e["stated_on"], f["category"], f["text"], f["as_of"], f["recorded_at"],
+             f["outcome"], f["why"]] for e in report["statements"] for f in e["figures"]]
+    rows += [[e["statement"], e["stated_on"], "-", "-", e["as_of"], e["trail"][0]["recorded_at"],
+              e["status"], "no figures"] for e in report["statements"] if not e["figures"]]
+    if fmt == "csv":
+        write_csv(columns + ["source", "quote", "citations"], [
+            r + [_source_text(e["source"]), e["quote"],
+                 " | ".join(", ".join(str(c[k]) for k in ("outlet", "published_on", "url") if c.get(k))
+                            for c in e["citations"])]
+            for e in report["statements"] for r in rows if r[0] == e["statement"]])
+        return
+    if not report["statements"]:
+        click.echo(f"No statement by a source matching {source!r}.")
+        return
+    click.echo(f"Figures asserted by sources matching {source!r}, as of {report['as_of']}"
+               + (f", known at {known_at}" if known_at else "") + "\n")
+    for entry in report["statements"]:
+        click.echo(f"{entry['statement']}  ({_source_text(entry['source'])}, stated {entry['stated_on']}"
+                   + (f", {entry['venue']}" if entry.get("venue") else "") + f"; {entry['status']})")
+        click.echo(f"  \"{_clip(entry['quote'], 200)}\"")
+        for citation in entry["citations"]:
+            click.echo("  cited by " + ", ".join(str(citation[k]) for k in ("outlet", "published_on", "url")
+                                                 if citation.get(k)))
+        for version in entry["trail"][1:]:
+            click.echo(f"  {version['event']} {version['recorded_at']} by {version['recorded_by']}: "
+                       f"{version['reason']}")
+        if entry["figures"]:
+            table(["category", "value", "as_of", "outcome", "why"],
+                  [[f["category"], f["text"], f["as_of"], f["outcome"], f["why"]] for f in entry["figures"]],
+                  out=_Indented())
+        else:
+            click.echo("  no figures")
+        click.echo()
+
+
+class _Indented:
+    def write(self, text: str) -> None:
+        click.echo("  " + text, nl=False)
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@cli.command()
+@click.argument("category")
+@matter_option
+@as_of_option
+@known_at_option
+@format_option
+@click.pass_context
+@handle_errors
+def trace(ctx: click.Context, category: str, matter: str | None, as_of: dt.date | None,
+          known_at: str | None, fmt: str) -> None:
+    """Why the status shows this figure for CATEGORY, and what it outranked.
+
+    Shows the statement behind the figure, its quote and citations, when and by whom
+    it was recorded, each correction, and every other figure for the category with
+    the reason it does not stand.
+
+    \b
+    Examples:
+      ledger trace remaining --as-of 2025-11-30
+      ledger trace dead --known-at 2026-01-01 --format json
+    """
+    from ledger import audit as auditing
+    from ledger.output import table, write_csv, write_json
+
+    ledger = _open(ctx)
+    report = auditing.trace(ledger.view, matter, category, as_of or dt.date.today(), known_at)
+    columns = ["statement", "value", "as_of", "stated_on", "source", "recorded_at", "outcome", "why"]
+    entries = ([report["figure"]] if report["figure"] else []) + report["others"]
+    if fmt == "json":
+        write_json(report)
+        return
+    if fmt == "csv":
+        write_csv(columns, [[e[c] if c != "value" else e["text"] for c in columns] for e in entries])
+        return
+    click.echo(f"{category} in {report['matter']} as of {report['as_of']}"
+               + (f", known at {known_at}" if known_at else ""))
+    figure, statement = report["figure"], report["statement"]
+    if figure is None:
+        click.echo("no figure stands for this category at that date.")
+    else:
+        click.echo(f"stands: {figure['text']} ({figure['qualifier']}), as of {figure['as_of']}, "
+                   f"stated {figure['stated_on']} by {figure['source']}")
+        click.echo(f"statement: {statement['id']}" + (f", {statement['venue']}" if statement.get("venue") else ""))
+        click.echo(f"quote ({statement['attribution']}): \"{_clip(statement['quote'], 400)}\"")
+        for citation in statement["citations"]:
+            click.echo("cited by: " + ", ".join(str(citation[k]) for k in ("outlet", "published_on", "url")
+                                                if citation.get(k)))
+        click.echo("trail:")
+        for version in report["trail"]:
+            click.echo(f"  {version['event']:<10} {version['recorded_at']} by {version['recorded_by']} "
+                       f"(log position {version['position']})"
+                       + (f": {version['reason']}" if version["reason"] else ""))
+    if report["others"]:
+        click.echo("\nother figures for this category:")
+        table(["statement", "value", "as_of", "stated_on", "outcome", "why"],
+              [[e["statement"], e["text"], e["as_of"], e["stated_on"], e["outcome"], e["why"]]
+               for e in report["others"]])
+
+
+@cli.command(name="log")
+@click.option("--since", type=click.IntRange(min=0), default=0, show_default=True, metavar="POSITION",
+              help="Only events after this log position.")
+@click.option("--limit", type=click.IntRange(min=1), default=1000, show_default=True)
+@format_option
+@click.pass_context
+@handle_errors
+def log_command(ctx: click.Context, since: int, limit: int, fmt: str) -> None:
+    """The event log in global order: position, type, id, when, who, why, chain hash.
+
+    \b
+    Examples:
+      ledger log
+      ledger log --since 4 --format json
+    """
+    from ledger import audit as auditing
+    from ledger.output import table, write_csv, write_json
+
+    ledger = _open(ctx, catch_up=False)
+    entries = auditing.log(ledger, since, limit)
+    if fmt == "json":
+        write_json(entries)
+        return
+    columns = ["position", "type", "id", "version", "recorded_at", "recorded_by", "reason", "hash"]
+    rows = [[e[c] for c in columns] for e in entries]
+    if fmt == "csv":
+        write_csv(columns, rows)
+        return
+    table(columns[:-1] + ["hash"], [r[:-1] + [(r[-1] or "-")[:16]] for r in rows])
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_context
+@handle_errors
+def verify(ctx: click.Context, fmt: str) -> None:
+    """Check the hash chain of the event log and rebuild the projections to compare them.
+
+    Reports the first broken link (an event altered, deleted or inserted outside the
+    ledger) and the first projection row that the events do not produce, each with its
+    log position. Exit code 1 when anything fails. Note the head hash printed: a later
+    verify that shows a different hash at that position means history was rewritten.
+
+    \b
+    Examples:
+      ledger verify
+      ledger --db postgresql://postgres@127.0.0.1:5432/ledger verify --format json
+    """
+    from ledger import audit as auditing
+    from ledger.chain import verify_chain
+    from ledger.output import write_json
+
+    ledger = _open(ctx)
+    chain = verify_chain(ledger.app.recorder)
+    projection = auditing.verify_projection(ledger)
+    ok = not chain.problems and not projection
+    if fmt == "json":
+        write_json({
+            "ok": ok, "events": chain.events, "head_position": chain.head_position, "head_hash": chain.head_hash,
+            "chain_problems": [vars(p) for p in chain.problems or []], "projection_problems": projection,
+        })
+    else:
+        for problem in chain.problems or []:
+            click.echo(f"chain: position {problem.position}: {problem.message}")
+        for problem in projection:
+            click.echo(f"projection: position {problem['position']}: {problem['message']}")
+        click.echo(f"{chain.events} event(s) checked; head at position {chain.head_position}, "
+                   f"hash {chain.head_hash}")
+        click.echo("verify: OK" if ok else "verify: FAILED")
+    if not ok:
+        sys.exit(EXIT_FINDINGS)
+
 
 
 def main() -> None:

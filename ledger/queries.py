@@ -18,28 +18,33 @@ _FIGURE_COLUMNS = (
 )
 _ORDER_LATEST = "ORDER BY as_of_end DESC, stated_end DESC, position DESC LIMIT 1"
 
-# The figure that describes the latest date among those stated by :day (ties: the later
-# statement, then the later recording). Two index range scans: figures about a date up to
-# :day, and the rare forward-looking ones about a later date.
-STATUS_SQL = f"""
+
+def visible(known_at: str | None) -> str:
+    """Rows the ledger held at ``known_at`` (a timestamp text), or now."""
+    if known_at is None:
+        return "superseded_at IS NULL"
+    return "recorded_at <= :known_at AND (superseded_at IS NULL OR superseded_at > :known_at)"
+
+
+def status_sql(known_at: str | None) -> str:
+    """The figure that describes the latest date among those stated by :day.
+
+    Ties go to the later statement, then the later recording. Two index range scans:
+    figures about a date up to :day, and the rare forward-looking ones about a later date.
+    """
+    return f"""
 SELECT * FROM (
   SELECT {_FIGURE_COLUMNS} FROM {{ledger_figures}}
-  WHERE matter_id = :matter AND category = :category AND superseded_at IS NULL
+  WHERE matter_id = :matter AND category = :category AND {visible(known_at)}
     AND as_of_end <= :day AND stated_end <= :day
   {_ORDER_LATEST}) AS reported
 UNION ALL
 SELECT * FROM (
   SELECT {_FIGURE_COLUMNS} FROM {{ledger_figures}}
-  WHERE matter_id = :matter AND category = :category AND superseded_at IS NULL
+  WHERE matter_id = :matter AND category = :category AND {visible(known_at)}
     AND as_of_end > stated_end AND as_of_end > :day AND stated_end <= :day
   {_ORDER_LATEST}) AS forward
 {_ORDER_LATEST}
-"""
-
-HISTORY_SQL = f"""
-SELECT {_FIGURE_COLUMNS} FROM {{ledger_figures}}
-WHERE matter_id = :matter AND category = :category AND superseded_at IS NULL
-ORDER BY (as_of_end IS NULL), as_of_end, (stated_end IS NULL), stated_end, position
 """
 
 
@@ -95,47 +100,67 @@ def _figure(row: dict[str, Any]) -> dict[str, Any]:
     return figure
 
 
-def status(view: View, matter_id: str | None, as_of: date) -> dict[str, Any]:
+def status_figure(view: View, matter_id: str, category: str, as_of: date,
+                  known_at: str | None = None) -> dict[str, Any] | None:
+    """The raw row of the figure that stands for a category, or None."""
+    return view.query_one(status_sql(known_at), {
+        "matter": matter_id, "category": category, "day": as_of.isoformat(), "known_at": known_at})
+
+
+def status(view: View, matter_id: str | None, as_of: date, known_at: str | None = None) -> dict[str, Any]:
     """The official picture as of a day: per category, the figure that describes the latest date."""
     matter = matter_document(view, matter_id)
-    day = as_of.isoformat()
     figures: dict[str, Any] = {}
     for category in matter["categories"]:
-        row = view.query_one(STATUS_SQL, {"matter": matter["id"], "category": category, "day": day})
+        row = status_figure(view, matter["id"], category, as_of, known_at)
         figures[category] = _figure(row) if row else None
     undated = view.query_one(
-        "SELECT COUNT(*) AS n FROM {ledger_statements} WHERE matter_id = :m AND stated_end IS NULL",
-        {"m": matter["id"]},
+        "SELECT COUNT(*) AS n FROM {ledger_statements} WHERE matter_id = :m AND stated_end IS NULL "
+        f"AND retracted = 0 AND {visible(known_at)}",
+        {"m": matter["id"], "known_at": known_at},
     )
     return {
         "matter": matter["id"],
         "title": matter["title"],
-        "as_of": day,
+        "as_of": as_of.isoformat(),
+        "known_at": known_at,
         "figures": figures,
         "undated_statements_excluded": undated["n"] if undated else 0,
     }
 
 
-def history(view: View, matter_id: str | None, category: str) -> dict[str, Any]:
-    """Every figure ever asserted for a category, oldest described date first (undated last)."""
+def history(view: View, matter_id: str | None, category: str, as_of: date | None = None,
+            known_at: str | None = None) -> dict[str, Any]:
+    """Every figure asserted for a category (stated by ``as_of``, known at ``known_at``),
+    oldest described date first, undated last."""
     matter = matter_document(view, matter_id)
     if category not in matter["categories"]:
         raise NotFoundError(
             f"matter {matter['id']!r} has no category {category!r} "
             f"(categories: {', '.join(matter['categories'])})"
         )
-    rows = view.query(HISTORY_SQL, {"matter": matter["id"], "category": category})
-    return {"matter": matter["id"], "category": category, "figures": [_figure(r) for r in rows]}
+    stated = "AND stated_end <= :day" if as_of else ""
+    rows = view.query(
+        f"SELECT {_FIGURE_COLUMNS} FROM {{ledger_figures}} "
+        f"WHERE matter_id = :matter AND category = :category AND {visible(known_at)} {stated} "
+        "ORDER BY (as_of_end IS NULL), as_of_end, (stated_end IS NULL), stated_end, position",
+        {"matter": matter["id"], "category": category, "known_at": known_at,
+         "day": as_of.isoformat() if as_of else None},
+    )
+    return {"matter": matter["id"], "category": category,
+            "as_of": as_of.isoformat() if as_of else None, "known_at": known_at,
+            "figures": [_figure(r) for r in rows]}
 
 
-def sources(view: View, matter_id: str | None = None) -> list[dict[str, Any]]:
+def sources(view: View, matter_id: str | None = None, known_at: str | None = None) -> list[dict[str, Any]]:
     """Who asserted what: one entry per source (organization, person, role)."""
-    where, params = "", {}
+    where, params = f"WHERE {visible(known_at)}", {"known_at": known_at}
     if matter_id is not None:
         matter_document(view, matter_id)  # an unknown matter is an error, not an empty list
-        where, params = "WHERE matter_id = :m", {"m": matter_id}
+        where += " AND matter_id = :m"
+        params["m"] = matter_id
     rows = view.query(
-        "SELECT organization, person, role, statement_id, stated_on, stated_end, figure_count "
+        "SELECT organization, person, role, statement_id, stated_on, stated_end, figure_count, retracted "
         f"FROM {{ledger_statements}} {where} "
         "ORDER BY (stated_end IS NULL), stated_end, position",
         params,
@@ -145,12 +170,13 @@ def sources(view: View, matter_id: str | None = None) -> list[dict[str, Any]]:
         key = (r["organization"], r["person"], r["role"])
         entry = grouped.setdefault(key, {
             "organization": r["organization"], "person": r["person"], "role": r["role"],
-            "statements": 0, "figures": 0, "undated": 0,
+            "statements": 0, "figures": 0, "undated": 0, "retracted": 0,
             "first_stated_on": None, "last_stated_on": None, "statement_ids": [],
         })
         entry["statements"] += 1
         entry["figures"] += r["figure_count"]
         entry["statement_ids"].append(r["statement_id"])
+        entry["retracted"] += r["retracted"]
         if r["stated_end"] is None:
             entry["undated"] += 1
         else:
@@ -160,17 +186,27 @@ def sources(view: View, matter_id: str | None = None) -> list[dict[str, Any]]:
     return [grouped[key] for key in sorted(grouped, key=lambda k: tuple(part or "" for part in k))]
 
 
-def statement(view: View, statement_id: str) -> dict[str, Any]:
-    row = view.query_one(
-        "SELECT document, recorded_at, recorded_by, position FROM {ledger_statements} "
-        "WHERE statement_id = :s",
-        {"s": statement_id},
+def statement(view: View, statement_id: str, known_at: str | None = None) -> dict[str, Any]:
+    """One statement as the ledger holds it (or held it at ``known_at``), with its trail."""
+    rows = view.query(
+        "SELECT position, document, recorded_at, recorded_by, event, reason, retracted, "
+        "superseded_at, superseded_by FROM {ledger_statements} WHERE statement_id = :s "
+        + ("AND recorded_at <= :known_at " if known_at else "") + "ORDER BY position",
+        {"s": statement_id, "known_at": known_at},
     )
-    if row is None:
-        raise NotFoundError(f"no statement {statement_id!r} in the ledger")
+    if not rows:
+        raise NotFoundError(f"no statement {statement_id!r} in the ledger"
+                            + (f" at {known_at}" if known_at else ""))
+    current = rows[-1]
+    trail = [{
+        "event": r["event"], "position": r["position"], "recorded_at": r["recorded_at"],
+        "recorded_by": r["recorded_by"], "reason": r["reason"], "document": json.loads(r["document"]),
+    } for r in rows]
     return {
-        "statement": json.loads(row["document"]),
-        "recorded_at": row["recorded_at"],
-        "recorded_by": row["recorded_by"],
-        "position": row["position"],
+        "statement": json.loads(current["document"]),
+        "status": "retracted" if current["retracted"] else ("corrected" if len(rows) > 1 else "recorded"),
+        "recorded_at": rows[0]["recorded_at"],
+        "recorded_by": rows[0]["recorded_by"],
+        "position": rows[0]["position"],
+        "trail": trail,
     }

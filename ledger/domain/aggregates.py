@@ -56,3 +56,20 @@ class Statement(Aggregate):
     def __init__(self, document: dict[str, Any], recorded_by: str) -> None:
         self.document = document
         self.recorded_by = recorded_by
+        self.retracted = False
+
+    @property
+    def statement_id(self) -> str:
+        return self.document["id"]
+
+    @event("Corrected")
+    def correct(self, document: dict[str, Any], recorded_by: str, reason: str) -> None:
+        """A recording error fixed: the corrected document replaces the recorded one."""
+        self.document = document
+        self.recorded_by = recorded_by
+
+    @event("Retracted")
+    def retract(self, statement_id: str, recorded_by: str, reason: str) -> None:
+        """Recorded in error or withdrawn by its source: it no longer counts from now on."""
+        self.retracted = True
+        self.recorded_by = recorded_by

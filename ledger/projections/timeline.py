@@ -27,25 +27,36 @@ def timestamp_text(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+_STATEMENT_COLUMNS = (
+    "statement_id, position, matter_id, stated_on, stated_end, as_of, as_of_end, organization, "
+    "person, role, venue, attribution, figure_count, document, recorded_at, recorded_by, "
+    "event, reason, retracted"
+)
+
+
 class TimelineSQL(ViewSQL):
     tables = {
         "ledger_matters": (
             "matter_id TEXT PRIMARY KEY, title TEXT NOT NULL, document TEXT NOT NULL, "
             "recorded_at TEXT NOT NULL, position BIGINT NOT NULL"
         ),
+        # One row per version of a statement: recorded, corrected, retracted.
         "ledger_statements": (
-            "statement_id TEXT PRIMARY KEY, matter_id TEXT NOT NULL, "
+            "statement_id TEXT NOT NULL, position BIGINT NOT NULL, matter_id TEXT NOT NULL, "
             "stated_on TEXT NOT NULL, stated_end TEXT, as_of TEXT NOT NULL, as_of_end TEXT, "
             "organization TEXT NOT NULL, person TEXT, role TEXT, venue TEXT, "
             "attribution TEXT NOT NULL, figure_count INTEGER NOT NULL, document TEXT NOT NULL, "
-            "recorded_at TEXT NOT NULL, recorded_by TEXT NOT NULL, position BIGINT NOT NULL"
+            "recorded_at TEXT NOT NULL, recorded_by TEXT NOT NULL, event TEXT NOT NULL, reason TEXT, "
+            "retracted INTEGER NOT NULL, superseded_at TEXT, superseded_by TEXT, "
+            "PRIMARY KEY (statement_id, position)"
         ),
+        # One row per figure of each version; a correction or retraction closes the rows.
         "ledger_figures": (
             "statement_id TEXT NOT NULL, category TEXT NOT NULL, position BIGINT NOT NULL, "
             "matter_id TEXT NOT NULL, value BIGINT, qualifier TEXT NOT NULL, low BIGINT, high BIGINT, "
             "as_of TEXT NOT NULL, as_of_end TEXT, stated_on TEXT NOT NULL, stated_end TEXT, "
             "organization TEXT NOT NULL, person TEXT, recorded_at TEXT NOT NULL, superseded_at TEXT, "
-            "PRIMARY KEY (statement_id, category, position)"
+            "superseded_by TEXT, PRIMARY KEY (statement_id, category, position)"
         ),
     }
     indexes = [
@@ -67,18 +78,33 @@ class TimelineSQL(ViewSQL):
             "position = excluded.position"
         ),
         "insert_statement": (
-            "INSERT INTO {ledger_statements} (statement_id, matter_id, stated_on, stated_end, "
-            "as_of, as_of_end, organization, person, role, venue, attribution, figure_count, "
-            "document, recorded_at, recorded_by, position) VALUES (:statement_id, :matter_id, "
-            ":stated_on, :stated_end, :as_of, :as_of_end, :organization, :person, :role, :venue, "
-            ":attribution, :figure_count, :document, :recorded_at, :recorded_by, :position)"
+            f"INSERT INTO {{ledger_statements}} ({_STATEMENT_COLUMNS}) VALUES (:statement_id, "
+            ":position, :matter_id, :stated_on, :stated_end, :as_of, :as_of_end, :organization, "
+            ":person, :role, :venue, :attribution, :figure_count, :document, :recorded_at, "
+            ":recorded_by, :event, :reason, 0)"
         ),
         "insert_figure": (
             "INSERT INTO {ledger_figures} (statement_id, category, position, matter_id, value, "
             "qualifier, low, high, as_of, as_of_end, stated_on, stated_end, organization, person, "
-            "recorded_at, superseded_at) VALUES (:statement_id, :category, :position, :matter_id, "
+            "recorded_at) VALUES (:statement_id, :category, :position, :matter_id, "
             ":value, :qualifier, :low, :high, :as_of, :as_of_end, :stated_on, :stated_end, "
-            ":organization, :person, :recorded_at, NULL)"
+            ":organization, :person, :recorded_at)"
+        ),
+        "close_statement": (
+            "UPDATE {ledger_statements} SET superseded_at = :at, superseded_by = :by "
+            "WHERE statement_id = :statement_id AND superseded_at IS NULL"
+        ),
+        "close_figures": (
+            "UPDATE {ledger_figures} SET superseded_at = :at, superseded_by = :by "
+            "WHERE statement_id = :statement_id AND superseded_at IS NULL"
+        ),
+        # A retraction is a version too: the last document, marked retracted.
+        "insert_retraction": (
+            f"INSERT INTO {{ledger_statements}} ({_STATEMENT_COLUMNS}) "
+            "SELECT statement_id, :position, matter_id, stated_on, stated_end, as_of, as_of_end, "
+            "organization, person, role, venue, attribution, figure_count, document, :at, "
+            ":recorded_by, 'retracted', :reason, 1 FROM {ledger_statements} "
+            "WHERE statement_id = :statement_id AND superseded_at = :at AND superseded_by = 'retraction'"
         ),
     }
 
@@ -95,8 +121,8 @@ def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def statement_rows(document: dict[str, Any], position: int, recorded_at: str,
-                   recorded_by: str) -> list[Change]:
+def statement_rows(document: dict[str, Any], position: int, recorded_at: str, recorded_by: str,
+                   event: str = "recorded", reason: str | None = None) -> list[Change]:
     """The rows one recorded statement adds: itself and each of its figures."""
     stated = PartialDate.parse(document["stated_on"])
     as_of = PartialDate.parse(document.get("as_of", document["stated_on"]))
@@ -124,6 +150,8 @@ def statement_rows(document: dict[str, Any], position: int, recorded_at: str,
         "figure_count": len(figures),
         "document": json.dumps(document, ensure_ascii=False),
         "recorded_by": recorded_by,
+        "event": event,
+        "reason": reason,
     })]
     for category, raw in figures.items():
         figure = Figure.from_input(raw)
@@ -162,6 +190,30 @@ class TimelineProjection(Projection[SQLiteTimelineView | PostgresTimelineView]):
     def _(self, domain_event: Statement.Recorded, position: int) -> list[Change]:
         return statement_rows(domain_event.document, position,
                               timestamp_text(domain_event.timestamp), domain_event.recorded_by)
+
+    @changes.register
+    def _(self, domain_event: Statement.Corrected, position: int) -> list[Change]:
+        at = timestamp_text(domain_event.timestamp)
+        closing = {"statement_id": domain_event.document["id"], "at": at, "by": "correction"}
+        return [
+            Change("close_statement", closing),
+            Change("close_figures", closing),
+            *statement_rows(domain_event.document, position, at, domain_event.recorded_by,
+                            event="corrected", reason=domain_event.reason),
+        ]
+
+    @changes.register
+    def _(self, domain_event: Statement.Retracted, position: int) -> list[Change]:
+        at = timestamp_text(domain_event.timestamp)
+        closing = {"statement_id": domain_event.statement_id, "at": at, "by": "retraction"}
+        return [
+            Change("close_statement", closing),
+            Change("close_figures", closing),
+            Change("insert_retraction", {
+                "statement_id": domain_event.statement_id, "at": at, "position": position,
+                "recorded_by": domain_event.recorded_by, "reason": domain_event.reason,
+            }),
+        ]
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """The eventsourcing entry point (used by ``ProjectionRunner``): one event, one transaction."""

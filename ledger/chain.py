@@ -1,0 +1,191 @@
+"""Tamper evidence: a hash chain over the global event log.
+
+Each stored event gets a hash covering its type (topic), identity (originator id),
+version, state and the hash of the event before it in the log. The hashes live in a
+side table (``<events table>_chain``) keyed by notification id and are written by the
+application recorder in the same transaction as the events, after the write lock is
+held, so concurrent writers still leave one unbroken chain. ``verify_chain`` recomputes
+it and reports the first broken link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+GENESIS = "0" * 64
+
+
+def link_hash(previous: str, event: StoredEvent) -> str:
+    originator_id = event.originator_id.hex if isinstance(event.originator_id, UUID) else str(event.originator_id)
+    digest = hashlib.sha256()
+    for part in (previous, event.topic, originator_id, str(event.originator_version)):
+        digest.update(part.encode())
+        digest.update(b"\x1f")
+    digest.update(hashlib.sha256(bytes(event.state)).digest())
+    return digest.hexdigest()
+
+
+def chain_hashes(previous: str, events: Sequence[StoredEvent]) -> list[str]:
+    hashes = []
+    for event in events:
+        previous = link_hash(previous, event)
+        hashes.append(previous)
+    return hashes
+
+
+class SQLiteChainedRecorder(SQLiteApplicationRecorder):
+    """SQLite application recorder that also writes each event's chain hash."""
+
+    def __init__(self, datastore: Any, events_table_name: str = "stored_events"):
+        self.chain_table_name = f"{events_table_name}_chain"
+        super().__init__(datastore, events_table_name)
+
+    def construct_create_table_statements(self) -> list[str]:
+        return super().construct_create_table_statements() + [
+            f"CREATE TABLE IF NOT EXISTS {self.chain_table_name} "
+            "(notification_id INTEGER PRIMARY KEY, hash TEXT NOT NULL)"
+        ]
+
+    def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        # The inserts above took SQLite's write lock, so the last link read here is current.
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        if stored_events and ids:
+            c.execute(
+                f"SELECT hash FROM {self.chain_table_name} WHERE notification_id < ? "
+                "ORDER BY notification_id DESC LIMIT 1",
+                (ids[0],),
+            )
+            row = c.fetchone()
+            hashes = chain_hashes(row[0] if row else GENESIS, stored_events)
+            c.executemany(
+                f"INSERT INTO {self.chain_table_name} (notification_id, hash) VALUES (?, ?)",
+                list(zip(ids, hashes, strict=True)),
+            )
+        return ids
+
+    def select_chain(self, after: int, limit: int) -> list[tuple[int, str]]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT notification_id, hash FROM {self.chain_table_name} "
+                "WHERE notification_id > ? ORDER BY notification_id LIMIT ?",
+                (after, limit),
+            )
+            return [(row[0], row[1]) for row in c.fetchall()]
+
+
+class PostgresChainedRecorder(PostgresApplicationRecorder):
+    """PostgreSQL application recorder that also writes each event's chain hash.
+
+    The library takes ``LOCK TABLE ... IN EXCLUSIVE MODE`` before inserting, so while
+    the ids of this transaction are fetched no other writer can append: the last link
+    is the one before ours.
+    """
+
+    def __init__(self, datastore: Any, *, events_table_name: str = "stored_events"):
+        from psycopg.sql import SQL, Identifier
+
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.chain_table_name = f"{events_table_name}_chain"
+        self.check_identifier_length(self.chain_table_name)
+        table = SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(self.chain_table_name))
+        self.sql_create_statements.append(
+            SQL("CREATE TABLE IF NOT EXISTS {0} (notification_id bigint PRIMARY KEY, hash text NOT NULL)")
+            .format(table)
+        )
+        self._select_last_link = SQL(
+            "SELECT hash FROM {0} WHERE notification_id < %s ORDER BY notification_id DESC LIMIT 1"
+        ).format(table)
+        self._insert_link = SQL("INSERT INTO {0} (notification_id, hash) VALUES (%s, %s)").format(table)
+        self._select_chain = SQL(
+            "SELECT notification_id, hash FROM {0} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+        ).format(table)
+
+    def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
+                                       **kwargs: Any) -> Sequence[int] | None:
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        if stored_events and ids:
+            curs.execute(self._select_last_link, (ids[0],))
+            row = curs.fetchone()
+            hashes = chain_hashes(row["hash"] if row else GENESIS, stored_events)
+            curs.executemany(self._insert_link, list(zip(ids, hashes, strict=True)))
+        return ids
+
+    def select_chain(self, after: int, limit: int) -> list[tuple[int, str]]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._select_chain, (after, limit))
+            return [(row["notification_id"], row["hash"]) for row in curs.fetchall()]
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    position: int
+    message: str
+
+
+@dataclass
+class ChainReport:
+    events: int = 0
+    head_position: int = 0
+    head_hash: str = GENESIS
+    problems: list[ChainProblem] | None = None
+
+
+def _merged(recorder: Any, page: int) -> Iterator[tuple[int, Any, str | None]]:
+    """Events and links side by side by position: (position, notification or None, hash or None)."""
+    after_events = after_links = 0
+    events: deque[Any] = deque()
+    links: deque[tuple[int, str]] = deque()
+    done_events = done_links = False
+    while True:
+        if not events and not done_events:
+            events = deque(recorder.select_notifications(after_events, page, inclusive_of_start=False))
+            done_events = not events
+            if events:
+                after_events = events[-1].id
+        if not links and not done_links:
+            links = deque(recorder.select_chain(after_links, page))
+            done_links = not links
+            if links:
+                after_links = links[-1][0]
+        if not events and not links:
+            return
+        next_event = events[0].id if events else None
+        next_link = links[0][0] if links else None
+        position = min(p for p in (next_event, next_link) if p is not None)
+        event = events.popleft() if next_event == position else None
+        link = links.popleft()[1] if next_link == position else None
+        yield position, event, link
+
+
+def verify_chain(recorder: Any, page: int = 5000, max_problems: int = 20) -> ChainReport:
+    """Recompute the chain from the stored events; report broken links in log order."""
+    report = ChainReport(problems=[])
+    previous = GENESIS
+    for position, event, link in _merged(recorder, page):
+        if event is None:
+            report.problems.append(ChainProblem(position, "an event is missing from the log (deleted?)"))
+            previous = link or previous
+        elif link is None:
+            report.problems.append(ChainProblem(position, "an event has no hash: it was not written by the ledger"))
+            report.events += 1
+        else:
+            report.events += 1
+            expected = link_hash(previous, event)
+            if expected != link:
+                report.problems.append(ChainProblem(
+                    position, "the hash does not match the event and the link before it (event or hash altered)"
+                ))
+            previous = link
+            report.head_position, report.head_hash = position, link
+        if len(report.problems) >= max_problems:
+            break
+    return report
