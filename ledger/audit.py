@@ -53,9 +53,7 @@ def _source(row: dict[str, Any]) -> str:
 
 def _outcome(row: dict[str, Any], winner: dict[str, Any] | None, day: str,
              known_at: str | None) -> tuple[str, str]:
-    """What became of one figure row in the replay as of ``day``: (outcome, why)."""
-    if known_at is not None and row["recorded_at"] > known_at:
-        return "not yet recorded", f"recorded {row['recorded_at']}, after --known-at {known_at}"
+    """What became of one figure row (recorded by ``known_at``) in the replay as of ``day``."""
     if row["superseded_at"] is not None and (known_at is None or row["superseded_at"] <= known_at):
         if row["superseded_by"] == "retraction":
             return "retracted", f"the statement was retracted at {row['superseded_at']}"
@@ -91,8 +89,9 @@ def trace(view: View, matter_id: str | None, category: str, as_of: dt.date,
     winner = status_figure(view, matter["id"], category, as_of, known_at)
     rows = view.query(
         f"SELECT {_ALL_FIGURE_COLUMNS} FROM {{ledger_figures}} f "
-        "WHERE f.matter_id = :m AND f.category = :c ORDER BY f.position",
-        {"m": matter["id"], "c": category},
+        "WHERE f.matter_id = :m AND f.category = :c "
+        + ("AND f.recorded_at <= :k " if known_at else "") + "ORDER BY f.position",
+        {"m": matter["id"], "c": category, "k": known_at},
     )
     result: dict[str, Any] = {
         "matter": matter["id"], "category": category, "as_of": day, "known_at": known_at,
