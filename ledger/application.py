@@ -23,6 +23,8 @@ from ledger.chain import PostgresChainedRecorder, SQLiteChainedRecorder
 from ledger.domain.aggregates import Matter, Statement, matter_uuid, statement_uuid
 from ledger.domain.documents import Matter as MatterDocument
 from ledger.domain.documents import Statement as StatementDocument
+from ledger.domain.documents import unknown_in_relations
+from ledger.reconcile import check_statement
 from ledger.inputs import InputError, InputProblem, Located
 from ledger.projections.timeline import PostgresTimelineView, SQLiteTimelineView, TimelineProjection
 from ledger.projections.views import StalePositionError
@@ -63,6 +65,7 @@ class RecordResult:
     matters_declared: list[str] = field(default_factory=list)
     matters_revised: list[str] = field(default_factory=list)
     matters_unchanged: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # recorded anyway, e.g. parts exceeding a total
 
 
 class Ledger:
@@ -74,8 +77,9 @@ class Ledger:
         recorder = SQLiteChainedRecorder if self.database.backend == "sqlite" else PostgresChainedRecorder
         topic = f"{recorder.__module__}:{recorder.__qualname__}"
         env["APPLICATION_RECORDER_TOPIC"] = env[f"{LedgerApp.name.upper()}_APPLICATION_RECORDER_TOPIC"] = topic
-        self.app = LedgerApp(env=env)
-        self.projection = TimelineProjection(view=self._construct_view(TimelineProjection.name))
+        with self.database.schema_lock():
+            self.app = LedgerApp(env=env)
+            self.projection = TimelineProjection(view=self._construct_view(TimelineProjection.name))
 
     def _construct_view(self, name: str) -> SQLiteTimelineView | PostgresTimelineView:
         factory = InfrastructureFactory.construct(Environment(name, self.database.env_for(name)))
@@ -162,6 +166,10 @@ class Ledger:
                     )))
                 continue
             seen_matters[matter_id] = item
+            relation_problems = item.document.relation_problems()
+            if relation_problems:
+                problems += [item.problem(path, message) for path, message in relation_problems]
+                continue
             existing = self._get(Matter, matter_uuid(matter_id))
             if existing is None:
                 pending.append(Matter(document=document, recorded_by=by))
@@ -212,8 +220,13 @@ class Ledger:
                     f"unknown category {category!r} for matter {statement.matter!r} "
                     f"(categories: {', '.join(matter['categories'])})"
                 )))
-            if unknown:
+            relation_problems = unknown_in_relations(statement.relations, matter["categories"], statement.matter)
+            problems += [item.problem(path, message) for path, message in relation_problems]
+            if unknown or relation_problems:
                 continue
+            own = check_statement({c: vars(f) for c, f in statement.normalised_figures().items()},
+                                  statement.relations or matter.get("relations", []))
+            result.warnings += [str(item.problem((), f"statement {statement_id!r}: {p}")) for p in own]
             existing = self._get(Statement, statement_uuid(statement_id))
             if existing is not None:
                 if existing.document == document:

@@ -193,6 +193,8 @@ def record(ctx: click.Context, files: tuple[str, ...], by: str | None, fmt: str)
     ledger = _open(ctx, catch_up=False)
     result = ledger.record(documents, recorded_by=by)
     _catch_up(ledger)
+    for warning in result.warnings:
+        _err(f"warning: {warning} (recorded)")
     if fmt == "json":
         write_json(vars(result))
         return
@@ -206,20 +208,29 @@ def record(ctx: click.Context, files: tuple[str, ...], by: str | None, fmt: str)
                   if result.unchanged else ""))
 
 
+stale_option = click.option(
+    "--stale-days", type=click.IntRange(min=0), default=None, metavar="DAYS",
+    help="Flag derived figures and checks mixing figures further apart than this "
+         "(default: the matter's stale_after_days, else 90).",
+)
+
+
 @cli.command()
 @matter_option
 @as_of_option
 @known_at_option
+@stale_option
 @format_option
 @click.pass_context
 @handle_errors
 def status(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_at: str | None,
-           fmt: str) -> None:
+           stale_days: int | None, fmt: str) -> None:
     """The official picture as of a date: per category, the latest figure stated by then.
 
     For each category the figure describing the latest date wins among statements made
     by DATE (ties: the later statement). A date given as a month or year counts from
     the end of that period. Statements with an unknown date are left out and counted.
+    Below the figures: figures derived from the matter's relations, and discrepancies.
 
     \b
     Examples:
@@ -231,7 +242,7 @@ def status(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_
     from ledger.output import table, write_csv, write_json
 
     ledger = _open(ctx)
-    report = queries.status(ledger.view, matter, as_of or dt.date.today(), known_at)
+    report = queries.status(ledger.view, matter, as_of or dt.date.today(), known_at, stale_days)
     if fmt == "json":
         write_json(report)
         return
@@ -256,6 +267,15 @@ def status(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_
          _source_text(f["source"]), f["statement"]] if f else [category, "no figure yet", "", "", "", "", ""]
         for category, f in report["figures"].items()
     ])
+    if report["derived"]:
+        click.echo("\nDerived from relations:")
+        table(["category", "value", "relation", "from statements"],
+              [[c, d["text"], d["relation"] + ("" if d["under"] == "matter" else f" (under {d['under']})"),
+                " ".join(d["statements"])] for c, d in report["derived"].items()])
+    if report["discrepancies"]:
+        click.echo(f"\nDiscrepancies ({len(report['discrepancies'])}):")
+        for item in report["discrepancies"]:
+            click.echo(f"  [{item['kind']}] {item['message']}")
     if report["undated_statements_excluded"]:
         click.echo(f"\n{report['undated_statements_excluded']} statement(s) with an unknown date "
                    "left out of this replay (see `ledger sources`).")
@@ -692,6 +712,50 @@ def verify(ctx: click.Context, fmt: str) -> None:
     if not ok:
         sys.exit(EXIT_FINDINGS)
 
+
+
+@cli.command()
+@matter_option
+@as_of_option
+@known_at_option
+@stale_option
+@format_option
+@click.pass_context
+@handle_errors
+def check(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_at: str | None,
+          stale_days: int | None, fmt: str) -> None:
+    """List discrepancies over the whole timeline; exit code 1 when any is open.
+
+    Replays every matter (or --matter) at each date a statement was made, up to DATE,
+    and reports each discrepancy with the date it first appeared and the date it was
+    resolved, if it was: relations that cannot hold, cumulative counts that fall,
+    sources that disagree on the same date, derived figures mixing stale inputs, and
+    statements whose own figures do not add up.
+
+    \b
+    Examples:
+      ledger check
+      ledger check --as-of 2025-08-15 --stale-days 365
+      ledger check --format json | jq '.[] | select(.open)'
+    """
+    from ledger import queries
+    from ledger.output import table, write_csv, write_json
+
+    ledger = _open(ctx)
+    found = queries.check(ledger.view, matter, as_of or dt.date.today(), known_at, stale_days)
+    columns = ["matter", "kind", "first_seen", "resolved_on", "open", "message"]
+    if fmt == "json":
+        write_json(found)
+    elif fmt == "csv":
+        write_csv(columns + ["statements"], [[d[c] for c in columns] + [" ".join(d["statements"])] for d in found])
+    else:
+        for item in found:
+            state = "open" if item["open"] else f"resolved {item['resolved_on']}"
+            click.echo(f"{item['matter']}: {item['first_seen']}: [{item['kind']}] ({state}) {item['message']}")
+        still = sum(1 for d in found if d["open"])
+        click.echo(f"{len(found)} discrepancy(ies), {still} open")
+    if any(d["open"] for d in found):
+        sys.exit(EXIT_FINDINGS)
 
 
 def main() -> None:

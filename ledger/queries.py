@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from ledger.projections.views import _ViewMixin as View
+from ledger.reconcile import reconcile
 
 _FIGURE_COLUMNS = (
     "statement_id, category, position, value, qualifier, low, high, as_of, as_of_end, "
@@ -26,7 +27,7 @@ def visible(known_at: str | None) -> str:
     return "recorded_at <= :known_at AND (superseded_at IS NULL OR superseded_at > :known_at)"
 
 
-def status_sql(known_at: str | None) -> str:
+def status_sql(known_at: str | None, extra: str = "") -> str:
     """The figure that describes the latest date among those stated by :day.
 
     Ties go to the later statement, then the later recording. Two index range scans:
@@ -36,13 +37,13 @@ def status_sql(known_at: str | None) -> str:
 SELECT * FROM (
   SELECT {_FIGURE_COLUMNS} FROM {{ledger_figures}}
   WHERE matter_id = :matter AND category = :category AND {visible(known_at)}
-    AND as_of_end <= :day AND stated_end <= :day
+    AND as_of_end <= :day AND stated_end <= :day {extra}
   {_ORDER_LATEST}) AS reported
 UNION ALL
 SELECT * FROM (
   SELECT {_FIGURE_COLUMNS} FROM {{ledger_figures}}
   WHERE matter_id = :matter AND category = :category AND {visible(known_at)}
-    AND as_of_end > stated_end AND as_of_end > :day AND stated_end <= :day
+    AND as_of_end > stated_end AND as_of_end > :day AND stated_end <= :day {extra}
   {_ORDER_LATEST}) AS forward
 {_ORDER_LATEST}
 """
@@ -101,32 +102,70 @@ def _figure(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def status_figure(view: View, matter_id: str, category: str, as_of: date,
-                  known_at: str | None = None) -> dict[str, Any] | None:
-    """The raw row of the figure that stands for a category, or None."""
-    return view.query_one(status_sql(known_at), {
-        "matter": matter_id, "category": category, "day": as_of.isoformat(), "known_at": known_at})
+                  known_at: str | None = None, before: str | None = None) -> dict[str, Any] | None:
+    """The raw row of the figure that stands for a category (describing a date before
+    ``before``, if given), or None."""
+    extra = "AND as_of_end < :before" if before else ""
+    return view.query_one(status_sql(known_at, extra), {
+        "matter": matter_id, "category": category, "day": as_of.isoformat(), "known_at": known_at,
+        "before": before})
 
 
-def status(view: View, matter_id: str | None, as_of: date, known_at: str | None = None) -> dict[str, Any]:
-    """The official picture as of a day: per category, the figure that describes the latest date."""
+def status(view: View, matter_id: str | None, as_of: date, known_at: str | None = None,
+           stale_days: int | None = None) -> dict[str, Any]:
+    """The official picture as of a day: per category, the figure that describes the latest
+    date; then what the figures imply together (derived) and where they disagree."""
     matter = matter_document(view, matter_id)
-    figures: dict[str, Any] = {}
-    for category in matter["categories"]:
-        row = status_figure(view, matter["id"], category, as_of, known_at)
-        figures[category] = _figure(row) if row else None
+    day = as_of.isoformat()
+    picture: dict[str, dict[str, Any] | None] = {}
+    previous: dict[str, dict[str, Any] | None] = {}
+    same_date: dict[str, list[dict[str, Any]]] = {}
+    for category, declared in matter["categories"].items():
+        row = picture[category] = status_figure(view, matter["id"], category, as_of, known_at)
+        if row is None:
+            continue
+        if declared["kind"] == "cumulative":
+            previous[category] = status_figure(view, matter["id"], category, as_of, known_at,
+                                               before=row["as_of_end"])
+        same_date[category] = view.query(
+            f"SELECT {_FIGURE_COLUMNS} FROM {{ledger_figures}} WHERE matter_id = :matter "
+            f"AND category = :category AND as_of_end = :end AND stated_end <= :day AND {visible(known_at)} "
+            "AND statement_id <> :standing",
+            {"matter": matter["id"], "category": category, "end": row["as_of_end"], "day": day,
+             "known_at": known_at, "standing": row["statement_id"]},
+        )
     undated = view.query_one(
         "SELECT COUNT(*) AS n FROM {ledger_statements} WHERE matter_id = :m AND stated_end IS NULL "
         f"AND retracted = 0 AND {visible(known_at)}",
         {"m": matter["id"], "known_at": known_at},
     )
+    reconciled = reconcile(matter, picture, _statement_relations(view, picture, known_at), stale_days,
+                           previous, same_date)
     return {
         "matter": matter["id"],
         "title": matter["title"],
-        "as_of": as_of.isoformat(),
+        "as_of": day,
         "known_at": known_at,
-        "figures": figures,
+        "figures": {c: _figure(row) if row else None for c, row in picture.items()},
+        "derived": reconciled["derived"],
+        "discrepancies": reconciled["discrepancies"],
         "undated_statements_excluded": undated["n"] if undated else 0,
     }
+
+
+def _statement_relations(view: View, picture: dict[str, dict[str, Any] | None],
+                         known_at: str | None) -> dict[str, list[str]]:
+    """Relations declared by the statements whose figures are in the picture."""
+    ids = sorted({row["statement_id"] for row in picture.values() if row})
+    if not ids:
+        return {}
+    params = {f"s{i}": statement_id for i, statement_id in enumerate(ids)}
+    rows = view.query(
+        "SELECT statement_id, relations FROM {ledger_statements} WHERE relations IS NOT NULL "
+        f"AND {visible(known_at)} AND statement_id IN ({', '.join(':' + k for k in params)})",
+        {**params, "known_at": known_at},
+    )
+    return {row["statement_id"]: json.loads(row["relations"]) for row in rows}
 
 
 def history(view: View, matter_id: str | None, category: str, as_of: date | None = None,
@@ -210,3 +249,54 @@ def statement(view: View, statement_id: str, known_at: str | None = None) -> dic
         "position": rows[0]["position"],
         "trail": trail,
     }
+
+
+def check(view: View, matter_id: str | None, as_of: date, known_at: str | None = None,
+          stale_days: int | None = None) -> list[dict[str, Any]]:
+    """Discrepancies over the whole timeline up to ``as_of``, like ``bean-check``.
+
+    The picture is replayed at every date on which a statement was made; each
+    discrepancy is reported once, with the date it first appeared and the date it was
+    resolved (the first later date on which it no longer shows), if it was.
+    """
+    from ledger.reconcile import check_statement
+
+    matter_ids = [matter_id] if matter_id else [m["matter"] for m in matters(view)]
+    day = as_of.isoformat()
+    found: list[dict[str, Any]] = []
+    for mid in matter_ids:
+        matter = matter_document(view, mid)
+        statements = view.query(
+            "SELECT statement_id, stated_on, stated_end, document, relations FROM {ledger_statements} "
+            f"WHERE matter_id = :m AND stated_end <= :day AND retracted = 0 AND {visible(known_at)}",
+            {"m": mid, "day": day, "known_at": known_at},
+        )
+        for row in statements:
+            document = json.loads(row["document"])
+            from ledger.domain.documents import Figure
+
+            figures = {c: vars(Figure.from_input(raw)) for c, raw in document.get("figures", {}).items()}
+            own = json.loads(row["relations"]) if row["relations"] else matter.get("relations", [])
+            for problem in check_statement(figures, own):
+                found.append({
+                    "matter": mid, "kind": "inconsistent_statement", "message": f"{row['statement_id']}: {problem}",
+                    "categories": sorted(figures), "statements": [row["statement_id"]],
+                    "first_seen": row["stated_end"], "resolved_on": None, "open": True,
+                })
+        dates = sorted({row["stated_end"] for row in statements} | {day})
+        active: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for when in dates:
+            report = status(view, mid, date.fromisoformat(when), known_at, stale_days)
+            seen = set()
+            for item in report["discrepancies"]:
+                key = (item["kind"], tuple(item["categories"]), tuple(item["statements"]), item.get("relation"))
+                seen.add(key)
+                if key not in active:
+                    active[key] = {"matter": mid, **item, "first_seen": when, "resolved_on": None, "open": True}
+                    found.append(active[key])
+                else:
+                    active[key]["message"] = item["message"]
+            for key in [k for k in active if k not in seen]:
+                active.pop(key).update(resolved_on=when, open=False)
+    found.sort(key=lambda d: (d["matter"], d["first_seen"], d["kind"]))
+    return found

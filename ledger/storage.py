@@ -7,11 +7,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 DEFAULT_URL = "sqlite:///ledger.db"
+SCHEMA_LOCK_KEY = 0x4C454447  # "LEDG": advisory lock key for creating tables
 
 
 class DatabaseURLError(ValueError):
@@ -33,6 +36,36 @@ class Database:
         env = dict(self.settings)
         env.update({f"{name.upper()}_{key}": value for key, value in self.settings.items()})
         return env
+
+    def psycopg_conninfo(self) -> dict[str, str]:
+        """Keyword arguments for ``psycopg.connect`` (PostgreSQL only)."""
+        s = self.settings
+        return {
+            "dbname": s["POSTGRES_DBNAME"], "host": s["POSTGRES_HOST"], "port": s["POSTGRES_PORT"],
+            "user": s["POSTGRES_USER"], "password": s["POSTGRES_PASSWORD"],
+            "connect_timeout": s["POSTGRES_CONNECT_TIMEOUT"],
+        }
+
+    @contextmanager
+    def schema_lock(self) -> Iterator[None]:
+        """Serialise table creation between processes starting at the same time.
+
+        eventsourcing creates its tables with ``CREATE ... IF NOT EXISTS`` when an
+        application starts; on PostgreSQL two processes doing that at once can fail
+        with "tuple concurrently updated". A session advisory lock held on a side
+        connection while the ledger starts makes them take turns. SQLite needs none.
+        """
+        if self.backend != "postgres":
+            yield
+            return
+        import psycopg
+
+        with psycopg.connect(autocommit=True, **self.psycopg_conninfo()) as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
+            try:
+                yield
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
 
     @property
     def display(self) -> str:

@@ -18,9 +18,10 @@ def values(report: dict) -> dict:
 def test_seed_replays_at_three_dates(seeded_url: str) -> None:
     early = run_json(seeded_url, "status", "--as-of", "2025-02-15")
     assert values(early) == {"recruited": None, "discharged": None, "remaining": None,
-                             "missing": None, "dead": 12}
+                             "missing": None, "dead": 12, "unaccounted": None}
     july = run_json(seeded_url, "status", "--as-of", "2025-08-15")
-    assert values(july) == {"recruited": 127, "discharged": 98, "remaining": 13, "missing": 12, "dead": 12}
+    assert values(july) == {"recruited": 127, "discharged": 98, "remaining": 13, "missing": 12, "dead": 12,
+                            "unaccounted": None}
     assert july["matter"] == MATTER_ID and july["as_of"] == "2025-08-15"
     assert july["figures"]["recruited"]["statement"] == "rajya-sabha-2025-07"
     assert july["figures"]["dead"]["statement"] == "mea-2025-01-killed"
@@ -49,7 +50,8 @@ def test_month_precision_counts_from_the_end_of_the_month(seeded_url: str) -> No
 def test_status_csv_and_table(seeded_url: str) -> None:
     result = run(seeded_url, "status", "--as-of", "2025-08-15", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert [r["category"] for r in rows] == ["recruited", "discharged", "remaining", "missing", "dead"]
+    assert [r["category"] for r in rows] == ["recruited", "discharged", "remaining", "missing", "dead",
+                                             "unaccounted"]
     assert rows[0]["value"] == "127" and rows[0]["statement"] == "rajya-sabha-2025-07"
     table = run(seeded_url, "status", "--as-of", "2025-02-15").stdout
     assert "Official picture as of 2025-02-15" in table

@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from ledger.domain.dates import PartialDate
+from ledger.domain.relations import parse_relation
 
 # JSON numbers beyond 2**53 lose precision in most readers of our JSON output.
 MAX_COUNT = 2**53 - 1
@@ -89,6 +90,21 @@ DateField = Annotated[
     BeforeValidator(PartialDate.parse),
     PlainSerializer(str, return_type=str),
     WithJsonSchema(_DATE_SCHEMA),
+]
+
+def _valid_relation(text: str) -> str:
+    parse_relation(text)  # raises ValueError with the column of the problem
+    return " ".join(text.split())
+
+
+RelationText = Annotated[
+    str,
+    Field(
+        max_length=1000,
+        pattern=r"^[a-z0-9_+\-=<> ]+$",
+        description="e.g. 'recruited = discharged + remaining + dead + unaccounted' or 'missing <= remaining'",
+    ),
+    AfterValidator(_valid_relation),
 ]
 
 Qualifier = Literal["exact", "at_least", "at_most", "approx"]
@@ -205,6 +221,10 @@ class Statement(_Strict):
     ] | None = None
     citations: list[Citation] = Field(default_factory=list, max_length=100)
     notes: Text(100_000) | None = None
+    relations: list[RelationText] = Field(
+        default_factory=list, max_length=100,
+        description="how this statement's own figures relate; takes precedence over the matter's",
+    )
 
     @property
     def statement_id(self) -> str:
@@ -241,7 +261,10 @@ class StatementFile(RootModel[Statement | StatementList]):
 
 
 class Category(_Strict):
-    kind: Literal["cumulative", "current"]
+    """``cumulative`` counts only grow; ``current`` counts go up and down; ``derived`` ones
+    are computed from relations (a statement may still give one)."""
+
+    kind: Literal["cumulative", "current", "derived"]
     description: Text(2000) | None = None
 
 
@@ -252,9 +275,31 @@ class Matter(_Strict):
     title: Text(500)
     description: Text(10_000) | None = None
     categories: dict[CategoryName, Category] = Field(min_length=1)
+    relations: list[RelationText] = Field(default_factory=list, max_length=100)
+    stale_after_days: Annotated[StrictInt, Field(ge=0, le=36_500)] | None = Field(
+        default=None,
+        description="flag derived figures and checks that mix figures further apart than this (default 90)",
+    )
+
+    def relation_problems(self) -> list[tuple[tuple[Any, ...], str]]:
+        """Relations naming categories the matter does not declare: (path, message)."""
+        return unknown_in_relations(self.relations, self.categories, self.id)
 
     def document(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)
+
+
+def unknown_in_relations(relations: list[str], categories: dict[str, Any] | list[str],
+                         matter_id: str) -> list[tuple[tuple[Any, ...], str]]:
+    problems = []
+    for index, text in enumerate(relations):
+        unknown = [c for c in parse_relation(text).categories if c not in categories]
+        if unknown:
+            problems.append((("relations", index), (
+                f"unknown categor{'y' if len(unknown) == 1 else 'ies'} {', '.join(map(repr, unknown))} "
+                f"in relation '{text}' for matter {matter_id!r}; declare derived ones with kind: derived"
+            )))
+    return problems
 
 
 class MatterFile(_Strict):

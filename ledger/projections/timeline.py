@@ -30,7 +30,7 @@ def timestamp_text(moment: datetime) -> str:
 _STATEMENT_COLUMNS = (
     "statement_id, position, matter_id, stated_on, stated_end, as_of, as_of_end, organization, "
     "person, role, venue, attribution, figure_count, document, recorded_at, recorded_by, "
-    "event, reason, retracted"
+    "event, reason, retracted, relations"
 )
 
 
@@ -47,7 +47,7 @@ class TimelineSQL(ViewSQL):
             "organization TEXT NOT NULL, person TEXT, role TEXT, venue TEXT, "
             "attribution TEXT NOT NULL, figure_count INTEGER NOT NULL, document TEXT NOT NULL, "
             "recorded_at TEXT NOT NULL, recorded_by TEXT NOT NULL, event TEXT NOT NULL, reason TEXT, "
-            "retracted INTEGER NOT NULL, superseded_at TEXT, superseded_by TEXT, "
+            "retracted INTEGER NOT NULL, relations TEXT, superseded_at TEXT, superseded_by TEXT, "
             "PRIMARY KEY (statement_id, position)"
         ),
         # One row per figure of each version; a correction or retraction closes the rows.
@@ -81,7 +81,7 @@ class TimelineSQL(ViewSQL):
             f"INSERT INTO {{ledger_statements}} ({_STATEMENT_COLUMNS}) VALUES (:statement_id, "
             ":position, :matter_id, :stated_on, :stated_end, :as_of, :as_of_end, :organization, "
             ":person, :role, :venue, :attribution, :figure_count, :document, :recorded_at, "
-            ":recorded_by, :event, :reason, 0)"
+            ":recorded_by, :event, :reason, 0, :relations)"
         ),
         "insert_figure": (
             "INSERT INTO {ledger_figures} (statement_id, category, position, matter_id, value, "
@@ -103,7 +103,7 @@ class TimelineSQL(ViewSQL):
             f"INSERT INTO {{ledger_statements}} ({_STATEMENT_COLUMNS}) "
             "SELECT statement_id, :position, matter_id, stated_on, stated_end, as_of, as_of_end, "
             "organization, person, role, venue, attribution, figure_count, document, :at, "
-            ":recorded_by, 'retracted', :reason, 1 FROM {ledger_statements} "
+            ":recorded_by, 'retracted', :reason, 1, relations FROM {ledger_statements} "
             "WHERE statement_id = :statement_id AND superseded_at = :at AND superseded_by = 'retraction'"
         ),
     }
@@ -152,6 +152,7 @@ def statement_rows(document: dict[str, Any], position: int, recorded_at: str, re
         "recorded_by": recorded_by,
         "event": event,
         "reason": reason,
+        "relations": json.dumps(document["relations"]) if document.get("relations") else None,
     })]
     for category, raw in figures.items():
         figure = Figure.from_input(raw)
