@@ -49,6 +49,10 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except DatabaseURLError as e:
             _err(f"error: bad database URL {e}")
             sys.exit(EXIT_USAGE)
+        except BrokenPipeError:
+            # the reader went away (``ledger log | head``): stop quietly, as Unix tools do
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except (PersistenceError, OSError) as e:
             detail = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             _err(f"error: database failure: {detail}")
@@ -264,7 +268,8 @@ def status(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_
     click.echo()
     table(columns, [
         [category, _figure_text(f), f["qualifier"], f["as_of"], f["stated_on"],
-         _source_text(f["source"]), f["statement"]] if f else [category, "no figure yet", "", "", "", "", ""]
+         _source_text(f["source"]), f["statement"]] if f else [category, _missing_text(report, category),
+                                                                "", "", "", "", ""]
         for category, f in report["figures"].items()
     ])
     if report["derived"]:
@@ -279,6 +284,11 @@ def status(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_
     if report["undated_statements_excluded"]:
         click.echo(f"\n{report['undated_statements_excluded']} statement(s) with an unknown date "
                    "left out of this replay (see `ledger sources`).")
+
+
+def _missing_text(report: dict[str, Any], category: str) -> str:
+    derived = report["derived"].get(category)
+    return f"{derived['text']} (derived)" if derived else "no figure yet"
 
 
 def _figure_text(figure: dict[str, Any]) -> str:
@@ -753,7 +763,11 @@ def check(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_a
             state = "open" if item["open"] else f"resolved {item['resolved_on']}"
             click.echo(f"{item['matter']}: {item['first_seen']}: [{item['kind']}] ({state}) {item['message']}")
         still = sum(1 for d in found if d["open"])
-        click.echo(f"{len(found)} discrepancy(ies), {still} open")
+        until = (as_of or dt.date.today()).isoformat()
+        if not found:
+            click.echo(f"no discrepancies up to {until}")
+        else:
+            click.echo(f"{len(found)} discrepanc{'y' if len(found) == 1 else 'ies'} up to {until}, {still} open")
     if any(d["open"] for d in found):
         sys.exit(EXIT_FINDINGS)
 

@@ -75,7 +75,7 @@ CASES = [
     ("bad relation syntax", "m.yaml",
      "matter:\n  id: m\n  title: T\n  categories:\n    a: {kind: current}\n  relations:\n    - a = \n    - a < b\n",
      ["m.yaml:7", "matter.relations[0]: the right side is empty", "m.yaml:8",
-      "matter.relations[1]: unexpected '< b' at column 3"]),
+      "matter.relations[1]: unexpected '<' at column 3"]),
     ("relation with an unknown category", "m.yaml",
      "matter:\n  id: m\n  title: T\n  categories:\n    a: {kind: current}\n  relations:\n    - a = b + c\n",
      ["m.yaml:7", "matter.relations[0]", "unknown categories 'b', 'c' in relation 'a = b + c'", "kind: derived"]),

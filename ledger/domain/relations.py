@@ -104,7 +104,7 @@ def parse_relation(text: str) -> Relation:
         if not match or match.end() == position:
             rest = source[position:].lstrip()
             column = len(source) - len(rest) + 1
-            raise RelationSyntaxError(f"unexpected {rest[:10]!r} at column {column}")
+            raise RelationSyntaxError(f"unexpected {rest.split()[0][:20]!r} at column {column}")
         kind = match.lastgroup
         assert kind is not None
         tokens.append((kind, match.group(kind), match.start(kind)))
@@ -118,8 +118,19 @@ def parse_relation(text: str) -> Relation:
     op = "=" if ops[0][1] == "==" else ops[0][1]
     if not left and not right:
         raise RelationSyntaxError("a relation needs at least one category")
-    return Relation(text=" ".join(source.split()), left=left, op=op, right=right,  # type: ignore[arg-type]
+    return Relation(text=_canonical(tokens), left=left, op=op, right=right,  # type: ignore[arg-type]
                     constant=right_const - left_const)
+
+
+def _canonical(tokens: list[tuple[str, str, int]]) -> str:
+    """The relation as text with one space between tokens, a leading minus kept tight."""
+    parts: list[str] = []
+    for i, (kind, value, _) in enumerate(tokens):
+        if parts and kind != "sign" and parts[-1] == "-" and (i == 1 or tokens[i - 2][0] == "op"):
+            parts[-1] = "-" + value
+        else:
+            parts.append("=" if value == "==" else value)
+    return " ".join(parts)
 
 
 def _parse_sum(tokens: list[tuple[str, str, int]], side: str) -> tuple[tuple[tuple[int, str], ...], int]:
@@ -129,9 +140,9 @@ def _parse_sum(tokens: list[tuple[str, str, int]], side: str) -> tuple[tuple[tup
     constant = 0
     sign = 1
     expect_term = True
-    for kind, value, column in tokens:
+    for index, (kind, value, column) in enumerate(tokens):
         if expect_term:
-            if kind == "sign" and not terms and constant == 0 and sign == 1:
+            if kind == "sign" and index == 0:  # a leading sign, once
                 sign = -1 if value == "-" else 1
                 continue
             if kind == "name":
