@@ -25,6 +25,7 @@ from ledger.domain.documents import Matter as MatterDocument
 from ledger.domain.documents import Statement as StatementDocument
 from ledger.domain.documents import unknown_in_relations
 from ledger.reconcile import check_statement
+from ledger.ingest import DEFAULT_BATCH_SIZE, Ingest, Progress, RecordResult
 from ledger.inputs import InputError, InputProblem, Located
 from ledger.projections.timeline import PostgresTimelineView, SQLiteTimelineView, TimelineProjection
 from ledger.projections.views import StalePositionError
@@ -56,16 +57,6 @@ class LedgerApp(Application[UUID]):
 def default_recorder() -> str:
     """Who records: ``--by``, else ``LEDGER_USER``, else the login name."""
     return os.environ.get("LEDGER_USER") or getpass.getuser()
-
-
-@dataclass
-class RecordResult:
-    recorded: list[str] = field(default_factory=list)  # statement ids newly recorded
-    unchanged: list[str] = field(default_factory=list)  # already in the ledger, same content
-    matters_declared: list[str] = field(default_factory=list)
-    matters_revised: list[str] = field(default_factory=list)
-    matters_unchanged: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)  # recorded anyway, e.g. parts exceeding a total
 
 
 class Ledger:
@@ -145,106 +136,16 @@ class Ledger:
 
     # --- recording ---------------------------------------------------------------------
 
-    def record(self, documents: Iterable[Located], recorded_by: str | None = None) -> RecordResult:
-        """Validate against the ledger and append every document, all or nothing."""
-        by = recorded_by or default_recorder()
-        located = list(documents)
-        result = RecordResult()
-        problems: list[InputProblem] = []
-        pending: list[Any] = []
+    def record(self, documents: Iterable[Located | InputProblem], recorded_by: str | None = None, *,
+               batch_size: int = DEFAULT_BATCH_SIZE, batch_commit: bool = False,
+               progress: Progress | None = None) -> RecordResult:
+        """Check every document against the ledger and append them, all or nothing.
 
-        matters: dict[str, dict[str, Any]] = {}  # categories known for this batch
-        seen_matters: dict[str, Located] = {}
-        for item in (i for i in located if isinstance(i.document, MatterDocument)):
-            document = item.document.document()
-            matter_id = document["id"]
-            if matter_id in seen_matters:
-                if seen_matters[matter_id].document.document() != document:
-                    first = seen_matters[matter_id]
-                    problems.append(item.problem(("id",), (
-                        f"matter {matter_id!r} is declared differently in {first.file}"
-                    )))
-                continue
-            seen_matters[matter_id] = item
-            relation_problems = item.document.relation_problems()
-            if relation_problems:
-                problems += [item.problem(path, message) for path, message in relation_problems]
-                continue
-            existing = self._get(Matter, matter_uuid(matter_id))
-            if existing is None:
-                pending.append(Matter(document=document, recorded_by=by))
-                result.matters_declared.append(matter_id)
-            elif existing.document == document:
-                result.matters_unchanged.append(matter_id)
-            else:
-                removed = sorted(set(existing.categories) - set(document["categories"]))
-                if removed:
-                    problems.append(item.problem(("categories",), (
-                        f"matter {matter_id!r} is already recorded with categories "
-                        f"{', '.join(removed)}; a revision may add categories, not remove them"
-                    )))
-                    continue
-                existing.revise(document=document, recorded_by=by)
-                pending.append(existing)
-                result.matters_revised.append(matter_id)
-            matters[matter_id] = document
-
-        seen: dict[str, Located] = {}
-        for item in (i for i in located if isinstance(i.document, StatementDocument)):
-            statement: StatementDocument = item.document
-            document = statement.document()
-            statement_id = document["id"]
-            if statement_id in seen:
-                if seen[statement_id].document.document() != document:
-                    first = seen[statement_id]
-                    where = f"{first.file}" + (f" at {first.problem((), '').path}" if first.base else "")
-                    problems.append(item.problem(("id",), (
-                        f"statement id {statement_id!r} is used twice in this batch "
-                        f"with different content (first in {where})"
-                    )))
-                continue
-            seen[statement_id] = item
-            matter = matters.get(statement.matter)
-            if matter is None:
-                stored = self._get(Matter, matter_uuid(statement.matter))
-                if stored is None:
-                    problems.append(item.problem(("matter",), (
-                        f"unknown matter {statement.matter!r}: record its matter file first, "
-                        f"or in the same call"
-                    )))
-                    continue
-                matter = matters[statement.matter] = stored.document
-            unknown = [c for c in statement.figures if c not in matter["categories"]]
-            for category in unknown:
-                problems.append(item.problem(("figures", category), (
-                    f"unknown category {category!r} for matter {statement.matter!r} "
-                    f"(categories: {', '.join(matter['categories'])})"
-                )))
-            relation_problems = unknown_in_relations(statement.relations, matter["categories"], statement.matter)
-            problems += [item.problem(path, message) for path, message in relation_problems]
-            if unknown or relation_problems:
-                continue
-            own = check_statement({c: vars(f) for c, f in statement.normalised_figures().items()},
-                                  statement.relations or matter.get("relations", []))
-            result.warnings += [str(item.problem((), f"statement {statement_id!r}: {p}")) for p in own]
-            existing = self._get(Statement, statement_uuid(statement_id))
-            if existing is not None:
-                if existing.document == document:
-                    result.unchanged.append(statement_id)
-                else:
-                    problems.append(item.problem(("id",) if statement.id else (), (
-                        f"statement {statement_id!r} is already recorded with different content; "
-                        f"to fix a recording error use: ledger correct {statement_id} FILE --reason TEXT"
-                    )))
-                continue
-            pending.append(Statement(document=document, recorded_by=by))
-            result.recorded.append(statement_id)
-
-        if problems:
-            raise InputError(problems)
-        if pending:
-            self.app.save(*pending)
-        return result
+        ``documents`` may be a stream (see :func:`ledger.inputs.iter_inputs`); problems
+        found while reading it are reported with the rest. See :mod:`ledger.ingest`.
+        """
+        ingest = Ingest(self, recorded_by or default_recorder(), batch_size, batch_commit, progress)
+        return ingest.run(documents)
 
     def correct(self, statement_id: str, item: Located, reason: str,
                 recorded_by: str | None = None) -> None:

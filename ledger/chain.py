@@ -72,6 +72,20 @@ class SQLiteChainedRecorder(SQLiteApplicationRecorder):
             )
         return ids
 
+    def existing_originators(self, ids: Sequence[UUID]) -> set[UUID]:
+        """Which of ``ids`` have events already: one query for a whole batch."""
+        found: set[UUID] = set()
+        with self.datastore.transaction(commit=False) as c:
+            for start in range(0, len(ids), 500):
+                chunk = [i.hex for i in ids[start:start + 500]]
+                c.execute(
+                    f"SELECT DISTINCT originator_id FROM {self.events_table_name} "
+                    f"WHERE originator_id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+                found.update(UUID(row[0]) for row in c.fetchall())
+        return found
+
     def select_chain(self, after: int, limit: int) -> list[tuple[int, str]]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
@@ -105,6 +119,9 @@ class PostgresChainedRecorder(PostgresApplicationRecorder):
             "SELECT hash FROM {0} WHERE notification_id < %s ORDER BY notification_id DESC LIMIT 1"
         ).format(table)
         self._insert_link = SQL("INSERT INTO {0} (notification_id, hash) VALUES (%s, %s)").format(table)
+        self._select_existing = SQL(
+            "SELECT DISTINCT originator_id FROM {0}.{1} WHERE originator_id = ANY(%s)"
+        ).format(Identifier(self.datastore.schema), Identifier(events_table_name))
         self._select_chain = SQL(
             "SELECT notification_id, hash FROM {0} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
         ).format(table)
@@ -118,6 +135,12 @@ class PostgresChainedRecorder(PostgresApplicationRecorder):
             hashes = chain_hashes(row["hash"] if row else GENESIS, stored_events)
             curs.executemany(self._insert_link, list(zip(ids, hashes, strict=True)))
         return ids
+
+    def existing_originators(self, ids: Sequence[UUID]) -> set[UUID]:
+        """Which of ``ids`` have events already: one query for a whole batch."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._select_existing, (list(ids),))
+            return {row["originator_id"] for row in curs.fetchall()}
 
     def select_chain(self, after: int, limit: int) -> list[tuple[int, str]]:
         with self.datastore.transaction(commit=False) as curs:

@@ -10,6 +10,7 @@ import datetime as dt
 import functools
 import os
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -150,9 +151,9 @@ def _open(ctx: click.Context, catch_up: bool = True) -> Any:
     return ledger
 
 
-def _catch_up(ledger: Any) -> None:
+def _catch_up(ledger: Any, show_progress: bool | None = None) -> None:
     """Bring the projection up to date, with a progress bar on a terminal for long work."""
-    if not sys.stderr.isatty():
+    if not (sys.stderr.isatty() if show_progress is None else show_progress):
         ledger.catch_up()
         return
     bar = None
@@ -160,7 +161,8 @@ def _catch_up(ledger: Any) -> None:
     def progress(position: int, end: int) -> None:
         nonlocal bar
         if bar is None:
-            bar = click.progressbar(length=end, label="Updating projections", file=sys.stderr)
+            bar = click.progressbar(length=end, label="Updating projections", file=sys.stderr,
+                                    show_pos=True, show_eta=True)
             bar.__enter__()
         bar.update(position - bar.pos)
 
@@ -172,33 +174,50 @@ def _catch_up(ledger: Any) -> None:
 
 
 @cli.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True, allow_dash=True))
 @click.option("--by", metavar="NAME", help="Who records (default: $LEDGER_USER or the login name).")
+@click.option("--batch-size", type=click.IntRange(min=1, max=100_000), default=1000, show_default=True,
+              help="Statements appended per transaction.")
+@click.option("--batch-commit", is_flag=True,
+              help="Commit batch by batch: a bad document stops the call at its batch, the batches "
+                   "before it stay recorded (rerun the command after fixing: recorded statements are skipped).")
+@click.option("--progress/--no-progress", "show_progress", default=None,
+              help="Progress bar on standard error (default: when it is a terminal).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="Summary for people or programs.")
 @click.pass_context
 @handle_errors
-def record(ctx: click.Context, files: tuple[str, ...], by: str | None, fmt: str) -> None:
-    """Validate FILES (YAML, JSON, JSON Lines or folders) and record them as events.
+def record(ctx: click.Context, files: tuple[str, ...], by: str | None, batch_size: int, batch_commit: bool,
+           show_progress: bool | None, fmt: str) -> None:
+    """Validate FILES (YAML, JSON, JSON Lines, folders, or - for JSON Lines on standard input)
+    and record them as events.
 
-    All documents of one call are recorded, or none: on any problem the errors are
-    listed with file, line and field, the exit code is 3, and nothing is written.
-    A statement already recorded with the same content is skipped.
+    All documents of one call are recorded, or none: every document is checked before
+    anything is written; on any problem the errors are listed with file, line and field,
+    the exit code is 3, and nothing is written. Input is streamed and appended in batches
+    (one transaction each), so memory stays flat for millions of statements; a crash
+    leaves whole batches, and running the same command again completes the call. A
+    statement already recorded with the same content is skipped.
 
     \b
     Examples:
       ledger record examples/matter.yaml examples/statements.yaml
       ledger record examples/ --by "A. Analyst"
+      zcat statements.jsonl.gz | ledger record - --batch-size 5000
+      ledger record big-folder/ --batch-commit
     """
-    from ledger.inputs import load_files
+    from ledger.inputs import iter_inputs
     from ledger.output import write_json
 
-    documents = load_files(files)
     ledger = _open(ctx, catch_up=False)
-    result = ledger.record(documents, recorded_by=by)
-    _catch_up(ledger)
-    for warning in result.warnings:
+    with _Progress(show_progress) as progress:
+        result = ledger.record(iter_inputs(files), recorded_by=by, batch_size=batch_size,
+                               batch_commit=batch_commit, progress=progress)
+    _catch_up(ledger, show_progress)
+    for warning in result.warnings[:50]:
         _err(f"warning: {warning} (recorded)")
+    if len(result.warnings) > 50:
+        _err(f"... and {len(result.warnings) - 50} more warning(s)")
     if fmt == "json":
         write_json(vars(result))
         return
@@ -210,6 +229,44 @@ def record(ctx: click.Context, files: tuple[str, ...], by: str | None, fmt: str)
     click.echo(f"recorded {len(result.recorded)} statement(s)"
                + (f"; {len(result.unchanged)} already recorded with the same content, skipped"
                   if result.unchanged else ""))
+
+
+class _Progress:
+    """Progress on standard error while recording: a counter while checking (the total
+    is not known until the input has been read), then a bar with rate and ETA."""
+
+    def __init__(self, enabled: bool | None):
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self.bar: Any = None
+        self.stage = ""
+        self.started = time.monotonic()
+
+    def __enter__(self) -> _Progress | None:
+        return self if self.enabled else None
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        if total is None:
+            rate = done / max(time.monotonic() - self.started, 1e-6)
+            click.echo(f"\rChecking: {done:,} documents ({rate:,.0f}/s)", nl=False, err=True)
+            return
+        if self.bar is None or self.stage != stage:
+            self._close_bar()
+            click.echo("", err=True)
+            self.stage = stage
+            self.bar = click.progressbar(length=total, label="Recording", file=sys.stderr,
+                                         show_pos=True, show_eta=True)
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def _close_bar(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self._close_bar()
+            click.echo("", err=True)
 
 
 stale_option = click.option(

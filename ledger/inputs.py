@@ -8,10 +8,11 @@ line, in the manner of ``bean-check``. Nothing here touches the ledger.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -315,35 +316,82 @@ def documents_from_raw(
     return found, problems
 
 
-def load_files(paths: Iterable[str]) -> list[Located]:
-    """Load and validate every file; raise one :class:`InputError` with all problems found."""
-    found: list[Located] = []
-    problems: list[InputProblem] = []
-    files = expand_paths(paths)
-    if not files:
-        raise InputError([InputProblem("(arguments)", "", None, "no statement files found")])
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+
+
+def iter_inputs(paths: Iterable[str], stdin: BinaryIO | None = None) -> Iterator[Located | InputProblem]:
+    """Stream validated documents and problems, file by file, in order.
+
+    JSON Lines (files, or ``-`` for standard input) are read a line at a time, so
+    memory does not grow with the number of statements; a YAML or JSON file is read
+    whole (it is one document tree), up to ``MAX_FILE_BYTES``.
+    """
+    names = list(paths)
+    files = expand_paths(n for n in names if n != STDIN)
+    if not files and STDIN not in names:
+        yield InputProblem("(arguments)", "", None, "no statement files found")
+        return
+    for name in names:
+        if name == STDIN:
+            if stdin is None:
+                stdin = sys.stdin.buffer
+            yield from _stream_jsonl(STDIN_NAME, stdin)
     for path in files:
         name = str(path)
+        if path.suffix.lower() not in SUFFIXES:
+            yield InputProblem(name, "", None, f"unknown file type {path.suffix!r}: use .yaml, .yml, .json or .jsonl")
+            continue
         try:
+            if path.suffix.lower() in JSONL_SUFFIXES:
+                with path.open("rb") as stream:
+                    yield from _stream_jsonl(name, stream)
+                continue
             if path.stat().st_size > MAX_FILE_BYTES:
-                problems.append(InputProblem(name, "", None, f"larger than {MAX_FILE_BYTES} bytes"))
+                yield InputProblem(name, "", None, f"larger than {MAX_FILE_BYTES} bytes")
                 continue
             data = path.read_bytes()
         except OSError as e:
-            problems.append(InputProblem(name, "", None, f"cannot read: {e.strerror or e}"))
-            continue
-        if path.suffix.lower() not in SUFFIXES:
-            problems.append(InputProblem(
-                name, "", None, f"unknown file type {path.suffix!r}: use .yaml, .yml, .json or .jsonl"
-            ))
+            yield InputProblem(name, "", None, f"cannot read: {e.strerror or e}")
             continue
         try:
             docs, errs = documents_from_raw(name, read_raw_documents(name, data))
         except InputError as e:
-            problems += e.problems
+            yield from e.problems
             continue
-        found += docs
-        problems += errs
+        yield from errs
+        yield from docs
+
+
+def _stream_jsonl(name: str, stream: BinaryIO) -> Iterator[Located | InputProblem]:
+    for number, raw in enumerate(stream, start=1):
+        if len(raw) > MAX_FILE_BYTES:
+            yield InputProblem(name, "", number, f"line longer than {MAX_FILE_BYTES} bytes")
+            continue
+        try:
+            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as e:
+            yield InputProblem(name, "", number, f"not valid UTF-8 (byte {e.start}: {e.reason})")
+            continue
+        try:
+            raw_docs = list(_jsonl_documents(name, [line], first_line=number))
+        except InputError as e:
+            yield from e.problems
+            continue
+        docs, errs = documents_from_raw(name, raw_docs)
+        yield from errs
+        yield from docs
+
+
+def load_files(paths: Iterable[str]) -> list[Located]:
+    """Load and validate every file; raise one :class:`InputError` with all problems found."""
+    found: list[Located] = []
+    problems: list[InputProblem] = []
+    for item in iter_inputs(paths):
+        if isinstance(item, InputProblem):
+            problems.append(item)
+        else:
+            found.append(item)
     if problems:
         raise InputError(problems)
     return found

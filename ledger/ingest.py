@@ -1,0 +1,425 @@
+"""Recording many documents: validate against the ledger, then append in batches.
+
+A call to ``ledger record`` is all-or-nothing: every document is checked (against the
+ledger and against the rest of the call) before anything is written. To keep memory
+flat however many statements a call holds, checked documents wait in a *spool*, a
+temporary SQLite file, and are then appended in batches, one transaction each. A crash
+in the middle leaves whole batches; rerunning the call skips what is already recorded
+and completes it.
+
+With ``batch_commit`` each batch is checked and written in turn, so a bad document
+stops the call at its batch, with the batches before it committed and the place to
+resume named.
+
+Races with other writers (the same statement recorded by another process between our
+check and our append) surface as an integrity error from the event store; the batch
+is then re-checked against the ledger and retried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.persistence import IntegrityError
+
+from ledger.domain.aggregates import Matter, Statement, matter_uuid, statement_uuid
+from ledger.domain.documents import Matter as MatterDocument
+from ledger.domain.documents import Statement as StatementDocument
+from ledger.domain.documents import unknown_in_relations
+from ledger.inputs import InputError, InputProblem, Located, format_path
+from ledger.reconcile import check_statement
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
+
+DEFAULT_BATCH_SIZE = 1000
+MAX_LISTED_PROBLEMS = 200
+Progress = Callable[[str, int, int | None], None]  # stage, done, total (None if unknown)
+
+
+@dataclass
+class RecordResult:
+    recorded: list[str] = field(default_factory=list)  # statement ids newly recorded
+    unchanged: list[str] = field(default_factory=list)  # already in the ledger, same content
+    matters_declared: list[str] = field(default_factory=list)
+    matters_revised: list[str] = field(default_factory=list)
+    matters_unchanged: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # recorded anyway, e.g. parts exceeding a total
+    batches: int = 0  # transactions committed
+
+
+def _digest(document: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(document, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+class Spool:
+    """Checked documents waiting to be appended, and the ids seen so far in this call.
+
+    Kept in a temporary SQLite file (deleted on close) rather than in memory.
+    """
+
+    def __init__(self) -> None:
+        self._folder = tempfile.TemporaryDirectory(prefix="ledger-spool-")
+        self.db = sqlite3.connect(os.path.join(self._folder.name, "spool.db"), isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=OFF")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.execute("CREATE TABLE seen (statement_id TEXT PRIMARY KEY, digest TEXT, place TEXT)")
+        self.db.execute("CREATE TABLE queue (seq INTEGER PRIMARY KEY, document TEXT)")
+        self.db.execute("CREATE TABLE deferred (seq INTEGER PRIMARY KEY, file TEXT, base TEXT, line INT, "
+                        "document TEXT)")
+        self.queued = 0
+
+    def seen(self, ids: list[str]) -> dict[str, tuple[str, str]]:
+        found: dict[str, tuple[str, str]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            rows = self.db.execute(
+                f"SELECT statement_id, digest, place FROM seen WHERE statement_id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            found.update((row[0], (row[1], row[2])) for row in rows)
+        return found
+
+    def remember(self, rows: list[tuple[str, str, str]]) -> None:
+        self.db.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?, ?)", rows)
+
+    def push(self, documents: list[dict[str, Any]]) -> None:
+        self.db.executemany("INSERT INTO queue (document) VALUES (?)", [(json.dumps(d),) for d in documents])
+        self.queued += len(documents)
+
+    def defer(self, item: Located) -> None:
+        """Keep a statement whose matter is not known yet (it may come later in the call),
+        with the lines of the places a later problem may point at."""
+        statement: StatementDocument = item.document  # type: ignore[assignment]
+        places = [(), ("id",), ("matter",)] + [("figures", c) for c in statement.figures]
+        places += [("relations", i) for i in range(len(statement.relations))]
+        lines = [[list(place), item.problem(place, "").line] for place in places]
+        self.db.execute("INSERT INTO deferred (file, base, line, document) VALUES (?, ?, ?, ?)",
+                        (item.file, json.dumps(item.base), json.dumps(lines), item.document.model_dump_json()))
+
+    def deferred(self) -> Iterator[Located]:
+        for file, base, lines, document in self.db.execute("SELECT file, base, line, document FROM deferred"):
+            found = {tuple(place): line for place, line in json.loads(lines)}
+            yield _Deferred(file, tuple(json.loads(base)), None, found[()],
+                            StatementDocument.model_validate_json(document), found)
+
+
+    def batches(self, size: int) -> Iterator[list[dict[str, Any]]]:
+        after = 0
+        while True:
+            rows = self.db.execute("SELECT seq, document FROM queue WHERE seq > ? ORDER BY seq LIMIT ?",
+                                   (after, size)).fetchall()
+            if not rows:
+                return
+            after = rows[-1][0]
+            yield [json.loads(row[1]) for row in rows]
+
+    def close(self) -> None:
+        self.db.close()
+        self._folder.cleanup()
+
+
+class _Deferred(Located):
+    """A statement read back from the spool: its lines were noted when it was read."""
+
+    def __init__(self, file: str, base: tuple[Any, ...], node: None, line: int | None,
+                 document: StatementDocument, lines: dict[tuple[Any, ...], int | None]):
+        super().__init__(file, base, node, line, document)
+        self.lines = lines
+
+    def problem(self, subpath: tuple[Any, ...], message: str) -> InputProblem:
+        line = self.lines.get(subpath, self.line)
+        return InputProblem(self.file, format_path(self.base + subpath), line, message)
+
+
+class Ingest:
+    """One call's worth of recording (see the module docstring)."""
+
+    def __init__(self, ledger: Ledger, recorded_by: str, batch_size: int = DEFAULT_BATCH_SIZE,
+                 batch_commit: bool = False, progress: Progress | None = None):
+        self.ledger = ledger
+        self.by = recorded_by
+        self.batch_size = max(1, batch_size)
+        self.batch_commit = batch_commit
+        self.progress = progress
+        self.result = RecordResult()
+        self.problems: list[InputProblem] = []
+        self.problem_count = 0
+        self.matters: dict[str, dict[str, Any]] = {}  # matter id -> document (call or ledger)
+        self.matter_places: dict[str, Located] = {}  # matters declared in this call
+        self.pending_matters: list[Matter] = []
+        self.spool = Spool()
+        self.checked = 0
+        self.first_place_of_batch = ""
+
+    # --- the call ------------------------------------------------------------------------
+
+    def run(self, items: Iterable[Located | InputProblem]) -> RecordResult:
+        try:
+            stream = iter(items)
+            while True:
+                chunk = list(islice(stream, self.batch_size))
+                if not chunk:
+                    break
+                documents = self._check_chunk(chunk)
+                if self.batch_commit:
+                    if self.problem_count:
+                        self._fail_batch_commit()
+                    self._write_matters()
+                    self._write(documents)
+                else:
+                    self.spool.push(documents)
+            self._check_deferred()
+            if self.problem_count:
+                self._fail()
+            self._write_matters()
+            if not self.batch_commit:
+                total = self.spool.queued
+                written = 0
+                for batch in self.spool.batches(self.batch_size):
+                    self._write(batch)
+                    written += len(batch)
+                    self._report("record", written, total)
+            return self.result
+        finally:
+            self.spool.close()
+
+    def _report(self, stage: str, done: int, total: int | None) -> None:
+        if self.progress is not None:
+            self.progress(stage, done, total)
+
+    def _problem(self, problem: InputProblem) -> None:
+        self.problem_count += 1
+        if len(self.problems) < MAX_LISTED_PROBLEMS:
+            self.problems.append(problem)
+
+    def _listed_problems(self) -> list[InputProblem]:
+        problems = list(self.problems)
+        if self.problem_count > len(problems):
+            problems.append(InputProblem("(input)", "", None,
+                                         f"... and {self.problem_count - len(problems)} more problem(s) not listed"))
+        return problems
+
+    def _fail(self) -> None:
+        raise InputError(self._listed_problems())
+
+    def _fail_batch_commit(self) -> None:
+        problems = self._listed_problems()
+        committed = len(self.result.recorded)
+        problems.append(InputProblem(
+            "(input)", "", None,
+            f"--batch-commit: {self.result.batches} earlier batch(es) with {committed} new statement(s) stay "
+            f"recorded; this batch (from {self.first_place_of_batch}) and the rest were not. Fix the input and "
+            f"run the same command again: statements already recorded are skipped",
+        ))
+        error = InputError(problems)
+        error.partial = self.result.batches > 0  # type: ignore[attr-defined]
+        raise error
+
+    # --- checking ------------------------------------------------------------------------
+
+    def _check_chunk(self, chunk: list[Located | InputProblem]) -> list[dict[str, Any]]:
+        first = next((i for i in chunk if isinstance(i, Located)), None)
+        if first is not None:
+            place = first.problem((), "")
+            self.first_place_of_batch = f"{place.file}:{place.line}" if place.line else place.file
+        statements: list[Located] = []
+        for item in chunk:
+            if isinstance(item, InputProblem):
+                self._problem(item)
+            elif isinstance(item.document, MatterDocument):
+                self._check_matter(item)
+            else:
+                statements.append(item)
+        documents = self._check_statements(statements)
+        self.checked += len(chunk)
+        self._report("check", self.checked, None)
+        return documents
+
+    def _check_matter(self, item: Located) -> None:
+        document = item.document.document()
+        matter_id = document["id"]
+        if matter_id in self.matter_places:
+            first = self.matter_places[matter_id]
+            if first.document.document() != document:
+                self._problem(item.problem(("id",), f"matter {matter_id!r} is declared differently in {first.file}"))
+            return
+        self.matter_places[matter_id] = item
+        relation_problems = item.document.relation_problems()  # type: ignore[union-attr]
+        if relation_problems:
+            for path, message in relation_problems:
+                self._problem(item.problem(path, message))
+            return
+        existing = self.ledger._get(Matter, matter_uuid(matter_id))
+        if existing is None:
+            self.pending_matters.append(Matter(document=document, recorded_by=self.by))
+            self.result.matters_declared.append(matter_id)
+        elif existing.document == document:
+            self.result.matters_unchanged.append(matter_id)
+        else:
+            removed = sorted(set(existing.categories) - set(document["categories"]))
+            if removed:
+                self._problem(item.problem(("categories",), (
+                    f"matter {matter_id!r} is already recorded with categories "
+                    f"{', '.join(removed)}; a revision may add categories, not remove them"
+                )))
+                return
+            existing.revise(document=document, recorded_by=self.by)
+            self.pending_matters.append(existing)
+            self.result.matters_revised.append(matter_id)
+        self.matters[matter_id] = document
+
+    def _matter(self, matter_id: str) -> dict[str, Any] | None:
+        if matter_id not in self.matters:
+            stored = self.ledger._get(Matter, matter_uuid(matter_id))
+            if stored is None:
+                return None
+            self.matters[matter_id] = stored.document
+        return self.matters[matter_id]
+
+    def _check_statements(self, items: list[Located], final: bool = False) -> list[dict[str, Any]]:
+        """Check statements; return the documents to append (new ones only)."""
+        if not items:
+            return []
+        documents = [item.document.document() for item in items]
+        ids = [d["id"] for d in documents]
+        digests = [_digest(d) for d in documents]
+        earlier = self.spool.seen(ids)
+        in_chunk: dict[str, tuple[str, str]] = {}
+        candidates: list[tuple[Located, dict[str, Any]]] = []
+        for item, document, digest in zip(items, documents, digests, strict=True):
+            statement_id = document["id"]
+            first = earlier.get(statement_id) or in_chunk.get(statement_id)
+            if first is not None:
+                if first[0] != digest:
+                    self._problem(item.problem(("id",), (
+                        f"statement id {statement_id!r} is used twice in this call "
+                        f"with different content (first in {first[1]})"
+                    )))
+                continue
+            place = item.problem((), "")
+            in_chunk[statement_id] = (digest, f"{place.file}:{place.line}" if place.line else place.file)
+            statement: StatementDocument = item.document  # type: ignore[assignment]
+            matter = self._matter(statement.matter)
+            if matter is None:
+                if final:
+                    self._problem(item.problem(("matter",), (
+                        f"unknown matter {statement.matter!r}: record its matter file first, or in the same call"
+                    )))
+                else:  # its matter may come later in this call
+                    self.spool.defer(item)
+                    del in_chunk[statement_id]
+                continue
+            if self._statement_problems(item, statement, matter):
+                continue
+            candidates.append((item, document))
+        self.spool.remember([(i, d, p) for i, (d, p) in in_chunk.items()])
+        return self._new_documents(candidates)
+
+    def _statement_problems(self, item: Located, statement: StatementDocument, matter: dict[str, Any]) -> bool:
+        unknown = [c for c in statement.figures if c not in matter["categories"]]
+        for category in unknown:
+            self._problem(item.problem(("figures", category), (
+                f"unknown category {category!r} for matter {statement.matter!r} "
+                f"(categories: {', '.join(matter['categories'])})"
+            )))
+        relation_problems = unknown_in_relations(statement.relations, matter["categories"], statement.matter)
+        for path, message in relation_problems:
+            self._problem(item.problem(path, message))
+        if unknown or relation_problems:
+            return True
+        own = check_statement({c: vars(f) for c, f in statement.normalised_figures().items()},
+                              statement.relations or matter.get("relations", []))
+        statement_id = statement.document()["id"] if statement.id is None else statement.id
+        self.result.warnings += [str(item.problem((), f"statement {statement_id!r}: {p}")) for p in own]
+        return False
+
+    def _new_documents(self, candidates: list[tuple[Located, dict[str, Any]]]) -> list[dict[str, Any]]:
+        """Drop statements already in the ledger with the same content; refuse different content."""
+        uuids = [statement_uuid(d["id"]) for _, d in candidates]
+        existing = self.ledger.app.recorder.existing_originators(uuids) if uuids else set()
+        new = []
+        for (item, document), uuid in zip(candidates, uuids, strict=True):
+            if uuid not in existing:
+                new.append(document)
+                continue
+            stored = self.ledger._get(Statement, uuid)
+            if stored.document == document:
+                self.result.unchanged.append(document["id"])
+            else:
+                self._problem(item.problem(("id",) if item.document.id else (), (  # type: ignore[union-attr]
+                    f"statement {document['id']!r} is already recorded with different content; "
+                    f"to fix a recording error use: ledger correct {document['id']} FILE --reason TEXT"
+                )))
+        return new
+
+    def _check_deferred(self) -> None:
+        batch: list[Located] = []
+        for item in self.spool.deferred():
+            batch.append(item)
+            if len(batch) >= self.batch_size:
+                self._flush_deferred(batch)
+                batch = []
+        self._flush_deferred(batch)
+
+    def _flush_deferred(self, batch: list[Located]) -> None:
+        documents = self._check_statements(batch, final=True)
+        if self.batch_commit:
+            if self.problem_count:
+                self._fail_batch_commit()
+            self._write_matters()
+            self._write(documents)
+        else:
+            self.spool.push(documents)
+
+    # --- writing -------------------------------------------------------------------------
+
+    def _write_matters(self) -> None:
+        if self.pending_matters:
+            self.ledger.app.save(*self.pending_matters)
+            self.pending_matters = []
+            self.result.batches += 1
+
+    def _write(self, documents: list[dict[str, Any]]) -> None:
+        """Append one batch in one transaction; on a race with another writer, re-check and retry."""
+        for _attempt in range(5):
+            if not documents:
+                return
+            aggregates = [Statement(document=d, recorded_by=self.by) for d in documents]
+            try:
+                self.ledger.app.save(*aggregates)
+            except IntegrityError:
+                documents = self._after_race(documents)
+                continue
+            self.result.recorded += [d["id"] for d in documents]
+            self.result.batches += 1
+            return
+        raise IntegrityError("could not append a batch after 5 attempts: other writers keep recording the same "
+                             "statements")
+
+    def _after_race(self, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        uuids = [statement_uuid(d["id"]) for d in documents]
+        existing = self.ledger.app.recorder.existing_originators(uuids)
+        remaining = []
+        for document, uuid in zip(documents, uuids, strict=True):
+            if uuid not in existing:
+                remaining.append(document)
+                continue
+            stored = self.ledger._get(Statement, uuid)
+            if stored.document == document:
+                self.result.unchanged.append(document["id"])
+            else:
+                raise InputError([InputProblem("(input)", "", None, (
+                    f"statement {document['id']!r} was recorded by another writer with different content while "
+                    f"this call ran; {self.result.batches} batch(es) of this call are recorded; to fix a "
+                    f"recording error use: ledger correct {document['id']} FILE --reason TEXT"
+                ))])
+        return remaining
