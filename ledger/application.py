@@ -65,12 +65,16 @@ class Ledger:
     def __init__(self, url: str | None = None):
         self.database: Database = parse_url(url)
         env = self.database.env_for(LedgerApp.name)
-        recorder = SQLiteChainedRecorder if self.database.backend == "sqlite" else PostgresChainedRecorder
-        topic = f"{recorder.__module__}:{recorder.__qualname__}"
-        env["APPLICATION_RECORDER_TOPIC"] = env[f"{LedgerApp.name.upper()}_APPLICATION_RECORDER_TOPIC"] = topic
+        env.update(self.recorder_env())
         with self.database.schema_lock():
             self.app = LedgerApp(env=env)
             self.projection = TimelineProjection(view=self._construct_view(TimelineProjection.name))
+
+    def recorder_env(self) -> dict[str, str]:
+        """Settings that make eventsourcing use the ledger's hash-chaining recorder."""
+        recorder = SQLiteChainedRecorder if self.database.backend == "sqlite" else PostgresChainedRecorder
+        topic = f"{recorder.__module__}:{recorder.__qualname__}"
+        return {"APPLICATION_RECORDER_TOPIC": topic, f"{LedgerApp.name.upper()}_APPLICATION_RECORDER_TOPIC": topic}
 
     def _construct_view(self, name: str) -> SQLiteTimelineView | PostgresTimelineView:
         factory = InfrastructureFactory.construct(Environment(name, self.database.env_for(name)))

@@ -126,8 +126,13 @@ matter_option = click.option(
     "--db", metavar="URL", envvar="LEDGER_DB", default=None, show_envvar=True,
     help="sqlite:///FILE (default sqlite:///ledger.db) or postgresql://USER@HOST:PORT/DB.",
 )
+@click.option(
+    "--catch-up/--no-catch-up", "catch_up", envvar="LEDGER_CATCH_UP", default=True, show_envvar=True,
+    help="Bring the projections up to date before answering (default). With a `ledger follow` "
+         "process running, --no-catch-up reads them as they are and never waits.",
+)
 @click.pass_context
-def cli(ctx: click.Context, db: str | None) -> None:
+def cli(ctx: click.Context, db: str | None, catch_up: bool) -> None:
     """Claims Ledger: official statements as immutable events, replayed to any date.
 
     \b
@@ -138,7 +143,7 @@ def cli(ctx: click.Context, db: str | None) -> None:
       ledger sources                          # who asserted what
       ledger --db postgresql://postgres@127.0.0.1:5432/ledger status
     """
-    ctx.obj = {"db": db}
+    ctx.obj = {"db": db, "catch_up": catch_up}
 
 
 def _open(ctx: click.Context, catch_up: bool = True) -> Any:
@@ -146,7 +151,7 @@ def _open(ctx: click.Context, catch_up: bool = True) -> Any:
 
     ledger = Ledger(ctx.obj["db"])
     ctx.call_on_close(ledger.close)
-    if catch_up:
+    if catch_up and ctx.obj.get("catch_up", True):
         _catch_up(ledger)
     return ledger
 
@@ -213,7 +218,8 @@ def record(ctx: click.Context, files: tuple[str, ...], by: str | None, batch_siz
     with _Progress(show_progress) as progress:
         result = ledger.record(iter_inputs(files), recorded_by=by, batch_size=batch_size,
                                batch_commit=batch_commit, progress=progress)
-    _catch_up(ledger, show_progress)
+    if ctx.obj.get("catch_up", True):
+        _catch_up(ledger, show_progress)
     for warning in result.warnings[:50]:
         _err(f"warning: {warning} (recorded)")
     if len(result.warnings) > 50:
@@ -827,6 +833,83 @@ def check(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_a
             click.echo(f"{len(found)} discrepanc{'y' if len(found) == 1 else 'ies'} up to {until}, {still} open")
     if any(d["open"] for d in found):
         sys.exit(EXIT_FINDINGS)
+
+
+@cli.command()
+@click.option("--poll", type=click.FloatRange(min=0.01), default=0.5, show_default=True, metavar="SECONDS",
+              help="SQLite only: how often to look for new events.")
+@click.option("--once", is_flag=True, help="Catch up with the log, then exit (for cron jobs and scripts).")
+@click.option("--report-every", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              metavar="SECONDS", help="How often to report the view's position on standard error.")
+@click.pass_context
+@handle_errors
+def follow(ctx: click.Context, poll: float, once: bool, report_every: float) -> None:
+    """Keep the projections current in this process until stopped (Ctrl-C or SIGTERM).
+
+    On PostgreSQL this runs eventsourcing's ProjectionRunner, which is woken by each
+    commit (LISTEN/NOTIFY); on SQLite it polls. Run one follower per projection beside
+    the writers, and point readers at the database (or a read replica) with
+    --no-catch-up, so that queries never wait on catch-up. A follower that is stopped
+    or killed resumes where its tracking records say, applying each event once.
+
+    \b
+    Examples:
+      ledger --db postgresql://ledger@db:5432/ledger follow
+      ledger --db postgresql://ledger@replica:5432/ledger --no-catch-up status
+      ledger follow --once
+    """
+    import signal
+    import threading
+
+    from ledger.follow import follow as run_follower
+    from ledger.follow import lag
+
+    ledger = _open(ctx, catch_up=False)
+    if once:
+        _catch_up(ledger)
+        now = lag(ledger)
+        click.echo(f"caught up: view at event {now.view_position} of {now.log_position}")
+        return
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    how = "subscribed (LISTEN/NOTIFY)" if ledger.database.backend == "postgres" else f"polling every {poll}s"
+    _err(f"following {ledger.database.display}: {how}; stop with Ctrl-C or SIGTERM")
+
+    def report(now: Any) -> None:
+        _err(f"view at event {now.view_position} of {now.log_position} (lag {now.events} events)")
+
+    run_follower(ledger, stop, poll=poll, report=report, report_every=report_every)
+    report(lag(ledger))
+    _err("stopped")
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_context
+@handle_errors
+def lag(ctx: click.Context, fmt: str) -> None:
+    """How far the projections are behind the event log (events not yet applied).
+
+    \b
+    Examples:
+      ledger --no-catch-up lag
+      ledger lag --format json
+    """
+    from ledger.follow import lag as measure
+    from ledger.output import write_json
+
+    ledger = _open(ctx, catch_up=False)
+    now = measure(ledger)
+    if fmt == "json":
+        write_json({"log_position": now.log_position, "view_position": now.view_position, "lag": now.events})
+    else:
+        click.echo(f"event log at {now.log_position}, timeline view at {now.view_position}: "
+                   f"{now.events} event(s) behind")
 
 
 def main() -> None:

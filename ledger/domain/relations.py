@@ -14,6 +14,7 @@ unknown is derived; with all known, the relation is checked. Figures are interva
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -94,8 +95,9 @@ class Relation:
         return self.text
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_relation(text: str) -> Relation:
-    """Parse one relation; raise :class:`RelationSyntaxError` with the position of a problem."""
+    """Parse one relation (cached: relations repeat across statements); raise :class:`RelationSyntaxError` with the position of a problem."""
     tokens: list[tuple[str, str, int]] = []
     position = 0
     source = text.strip()
