@@ -6,6 +6,7 @@ render it as a table, JSON or CSV without knowing where it came from.
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import date
 from typing import Any
@@ -27,7 +28,7 @@ def visible(known_at: str | None) -> str:
     return "recorded_at <= :known_at AND (superseded_at IS NULL OR superseded_at > :known_at)"
 
 
-def status_sql(known_at: str | None, extra: str = "") -> str:
+def status_sql(known_at: str | None, extra: str = "", category: str = ":category") -> str:
     """The figure that describes the latest date among those stated by :day.
 
     Ties go to the later statement, then the later recording. Two index range scans:
@@ -36,13 +37,13 @@ def status_sql(known_at: str | None, extra: str = "") -> str:
     return f"""
 SELECT * FROM (
   SELECT {_FIGURE_COLUMNS} FROM {{ledger_figures}}
-  WHERE matter_id = :matter AND category = :category AND {visible(known_at)}
+  WHERE matter_id = :matter AND category = {category} AND {visible(known_at)}
     AND as_of_end <= :day AND stated_end <= :day {extra}
   {_ORDER_LATEST}) AS reported
 UNION ALL
 SELECT * FROM (
   SELECT {_FIGURE_COLUMNS} FROM {{ledger_figures}}
-  WHERE matter_id = :matter AND category = :category AND {visible(known_at)}
+  WHERE matter_id = :matter AND category = {category} AND {visible(known_at)}
     AND as_of_end > stated_end AND as_of_end > :day AND stated_end <= :day {extra}
   {_ORDER_LATEST}) AS forward
 {_ORDER_LATEST}
@@ -114,33 +115,55 @@ def status_figure(view: View, matter_id: str, category: str, as_of: date,
 def status(view: View, matter_id: str | None, as_of: date, known_at: str | None = None,
            stale_days: int | None = None) -> dict[str, Any]:
     """The official picture as of a day: per category, the figure that describes the latest
-    date; then what the figures imply together (derived) and where they disagree."""
+    date; then what the figures imply together (derived) and where they disagree.
+
+    A handful of statements in one read transaction, whatever the number of categories:
+    each is a UNION ALL of index lookups, one or two per category (see ``status_sql``).
+    """
     matter = matter_document(view, matter_id)
     day = as_of.isoformat()
-    picture: dict[str, dict[str, Any] | None] = {}
-    previous: dict[str, dict[str, Any] | None] = {}
-    same_date: dict[str, list[dict[str, Any]]] = {}
-    for category, declared in matter["categories"].items():
-        row = picture[category] = status_figure(view, matter["id"], category, as_of, known_at)
-        if row is None:
-            continue
-        if declared["kind"] == "cumulative":
-            previous[category] = status_figure(view, matter["id"], category, as_of, known_at,
-                                               before=row["as_of_end"])
-        same_date[category] = view.query(
-            f"SELECT {_FIGURE_COLUMNS} FROM {{ledger_figures}} WHERE matter_id = :matter "
-            f"AND category = :category AND as_of_end = :end AND stated_end <= :day AND {visible(known_at)} "
-            "AND statement_id <> :standing",
-            {"matter": matter["id"], "category": category, "end": row["as_of_end"], "day": day,
-             "known_at": known_at, "standing": row["statement_id"]},
-        )
-    undated = view.query_one(
-        "SELECT COUNT(*) AS n FROM {ledger_statements} WHERE matter_id = :m AND stated_end IS NULL "
-        f"AND retracted = 0 AND {visible(known_at)}",
-        {"m": matter["id"], "known_at": known_at},
-    )
-    reconciled = reconcile(matter, picture, _statement_relations(view, picture, known_at), stale_days,
-                           previous, same_date)
+    categories = list(matter["categories"])
+    base = {"matter": matter["id"], "day": day, "known_at": known_at}
+    with view.reading() as query:
+        one_statement = view.placeholder_style == "pyformat"  # PostgreSQL: save round trips
+        params = {**base, **{f"c{i}": c for i, c in enumerate(categories)}}
+        if one_statement:
+            rows = query(_picture_sql(len(categories), known_at is not None), params)
+        else:  # SQLite plans the UNION ALL of lookups worse than the lookups one by one
+            single = status_sql(known_at, "", ":c0")
+            rows = [row for c in categories for row in query(single, {**base, "c0": c})]
+        picture: dict[str, dict[str, Any] | None] = dict.fromkeys(categories)
+        for row in rows:
+            picture[row["category"]] = row
+        previous: dict[str, dict[str, Any] | None] = {}
+        same_date: dict[str, list[dict[str, Any]]] = {c: [] for c, row in picture.items() if row}
+        standing = [(i, c, row) for i, (c, row) in enumerate(picture.items()) if row is not None]
+        if standing:
+            cumulative = [i for i, c, _ in standing if matter["categories"][c]["kind"] == "cumulative"]
+            params = {**base}
+            for i, c, row in standing:
+                params.update({f"c{i}": c, f"e{i}": row["as_of_end"], f"s{i}": row["statement_id"]})
+            indexes = tuple(i for i, _, _ in standing)
+            if one_statement:
+                rows = query(_context_sql(indexes, tuple(cumulative), known_at is not None), params)
+            else:
+                rows = []
+                for i in indexes:
+                    if i in cumulative:
+                        rows += [{**row, "part": "previous"} for row in
+                                 query(status_sql(known_at, f"AND as_of_end < :e{i}", f":c{i}"), params)]
+                    rows += [{**row, "part": "same_date"} for row in query(_same_date_sql(i, known_at), params)]
+            for row in rows:
+                part = row.pop("part")
+                if part == "previous":
+                    previous[row["category"]] = row
+                else:
+                    same_date[row["category"]].append(row)
+        undated = query(
+            "SELECT COUNT(*) AS n FROM {ledger_statements} WHERE matter_id = :matter AND stated_end IS NULL "
+            f"AND retracted = 0 AND {visible(known_at)}", base)
+        relations = _statement_relations(query, picture, known_at)
+    reconciled = reconcile(matter, picture, relations, stale_days, previous, same_date)
     return {
         "matter": matter["id"],
         "title": matter["title"],
@@ -149,18 +172,45 @@ def status(view: View, matter_id: str | None, as_of: date, known_at: str | None 
         "figures": {c: _figure(row) if row else None for c, row in picture.items()},
         "derived": reconciled["derived"],
         "discrepancies": reconciled["discrepancies"],
-        "undated_statements_excluded": undated["n"] if undated else 0,
+        "undated_statements_excluded": undated[0]["n"] if undated else 0,
     }
 
 
-def _statement_relations(view: View, picture: dict[str, dict[str, Any] | None],
+@functools.lru_cache(maxsize=256)
+def _picture_sql(count: int, with_known_at: bool) -> str:
+    """The standing figure of each of ``count`` categories (:c0, :c1, ...), one statement."""
+    known_at = ":known_at" if with_known_at else None
+    return "\nUNION ALL\n".join(
+        f"SELECT * FROM ({status_sql(known_at, '', f':c{i}')}) AS picture{i}" for i in range(count))
+
+
+@functools.lru_cache(maxsize=1024)
+def _context_sql(standing: tuple[int, ...], cumulative: tuple[int, ...], with_known_at: bool) -> str:
+    """For each standing figure: the figure before it (cumulative categories) and the other
+    figures describing the same date (for conflicting sources)."""
+    known_at = ":known_at" if with_known_at else None
+    parts = [
+        f"SELECT 'previous' AS part, p{i}.* FROM ({status_sql(known_at, f'AND as_of_end < :e{i}', f':c{i}')}) "
+        f"AS p{i}" for i in cumulative
+    ]
+    parts += [f"SELECT 'same_date' AS part, {_same_date_sql(i, known_at)[7:]}" for i in standing]
+    return "\nUNION ALL\n".join(parts)
+
+
+def _same_date_sql(i: int, known_at: str | None) -> str:
+    return (f"SELECT {_FIGURE_COLUMNS} FROM {{ledger_figures}} WHERE matter_id = :matter "
+            f"AND category = :c{i} AND as_of_end = :e{i} AND stated_end <= :day AND {visible(known_at)} "
+            f"AND statement_id <> :s{i}")
+
+
+def _statement_relations(query: Any, picture: dict[str, dict[str, Any] | None],
                          known_at: str | None) -> dict[str, list[str]]:
     """Relations declared by the statements whose figures are in the picture."""
     ids = sorted({row["statement_id"] for row in picture.values() if row})
     if not ids:
         return {}
     params = {f"s{i}": statement_id for i, statement_id in enumerate(ids)}
-    rows = view.query(
+    rows = query(
         "SELECT statement_id, relations FROM {ledger_statements} WHERE relations IS NOT NULL "
         f"AND {visible(known_at)} AND statement_id IN ({', '.join(':' + k for k in params)})",
         {**params, "known_at": known_at},

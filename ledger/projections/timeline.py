@@ -8,6 +8,7 @@ ledger knew it, so later corrections and retractions never rewrite a row.
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import date, datetime
 from typing import Any
@@ -69,6 +70,7 @@ class TimelineSQL(ViewSQL):
         "CREATE INDEX IF NOT EXISTS ledger_statements_matter "
         "ON {ledger_statements} (matter_id, stated_end)",
     ]
+    gatherable = frozenset({"insert_statement", "insert_figure"})
     statements = {
         "upsert_matter": (
             "INSERT INTO {ledger_matters} (matter_id, title, document, recorded_at, position) "
@@ -121,21 +123,27 @@ def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
+@functools.lru_cache(maxsize=8192)
+def _date_columns(text: str) -> tuple[PartialDate, str | None]:
+    """A date as written and the ISO day its period ends (cached: dates repeat a lot)."""
+    parsed = PartialDate.parse(text)
+    return parsed, _iso(parsed.end())
+
+
 def statement_rows(document: dict[str, Any], position: int, recorded_at: str, recorded_by: str,
                    event: str = "recorded", reason: str | None = None) -> list[Change]:
     """The rows one recorded statement adds: itself and each of its figures."""
-    stated = PartialDate.parse(document["stated_on"])
-    as_of = PartialDate.parse(document.get("as_of", document["stated_on"]))
-    # A figure whose own date is unknown describes, at the latest, the day it was stated.
-    as_of_end = as_of.end() or stated.end()
+    stated, stated_end = _date_columns(str(document["stated_on"]))
+    as_of, as_of_end = _date_columns(str(document.get("as_of", document["stated_on"])))
     source = document["source"]
     common = {
         "statement_id": document["id"],
         "matter_id": document["matter"],
         "stated_on": str(stated),
-        "stated_end": _iso(stated.end()),
+        "stated_end": stated_end,
         "as_of": str(as_of),
-        "as_of_end": _iso(as_of_end),
+        # A figure whose own date is unknown describes, at the latest, the day it was stated.
+        "as_of_end": as_of_end or stated_end,
         "organization": source["organization"],
         "person": source.get("person"),
         "recorded_at": recorded_at,

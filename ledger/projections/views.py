@@ -10,7 +10,8 @@ backend.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Any, ClassVar
@@ -38,6 +39,9 @@ class ViewSQL:
     tables: ClassVar[dict[str, str]] = {}  # short name -> CREATE TABLE body (columns)
     indexes: ClassVar[list[str]] = []  # CREATE INDEX statements with {table} names
     statements: ClassVar[dict[str, str]] = {}  # named writes used by Change
+    # plain INSERTs that read nothing: may be gathered into one executemany each,
+    # as long as they are written before the next write of another kind
+    gatherable: ClassVar[frozenset[str]] = frozenset()
 
 
 class _ViewMixin:
@@ -53,6 +57,12 @@ class _ViewMixin:
         return name
 
     def _render(self, text: str) -> str:
+        cache = self.__dict__.setdefault("_rendered", {})
+        if text not in cache:
+            cache[text] = self._render_uncached(text)
+        return cache[text]
+
+    def _render_uncached(self, text: str) -> str:
         text = text.format(**self._table_names())
         if self.placeholder_style == "pyformat":
             text = re.sub(r"(?<!:):([a-z_][a-z0-9_]*)", r"%(\1)s", text)
@@ -75,14 +85,36 @@ class _ViewMixin:
             current = self._max_tracking_id(tracking.application_name, c)  # type: ignore[attr-defined]
             if current != expected:
                 raise StalePositionError(f"view at {current}, expected {expected}")
+            gathered: dict[str, list[dict[str, Any]]] = {}
             for name, group in groupby(changes, key=lambda change: change.statement):
+                if name in self.sql.gatherable:
+                    gathered.setdefault(name, []).extend(g.params for g in group)
+                    continue
+                self._write_gathered(c, gathered)
                 c.executemany(self._render(self.sql.statements[name]), [g.params for g in group])
+            self._write_gathered(c, gathered)
             self._insert_tracking(c, tracking)  # type: ignore[attr-defined]
+
+    def _write_gathered(self, c: Any, gathered: dict[str, list[dict[str, Any]]]) -> None:
+        for name, rows in gathered.items():
+            c.executemany(self._render(self.sql.statements[name]), rows)
+        gathered.clear()
 
     def query(self, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         with self.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
             c.execute(self._render(text), params or {})
             return [dict(row) for row in c.fetchall()]
+
+    @contextmanager
+    def reading(self) -> Iterator[Callable[[str, dict[str, Any] | None], list[dict[str, Any]]]]:
+        """Several queries in one read transaction (one connection, one snapshot)."""
+        with self.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
+
+            def query(text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+                c.execute(self._render(text), params or {})
+                return [dict(row) for row in c.fetchall()]
+
+            yield query
 
     def query_one(self, text: str, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
         rows = self.query(text, params)

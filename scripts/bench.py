@@ -1,0 +1,486 @@
+"""Benchmarks of the ledger against the raw database doing the same work, side by side.
+
+Usage::
+
+    python scripts/bench.py                      # the reduced run (make bench): a few minutes
+    python scripts/bench.py --full               # make bench-full: 100k ingest, status at 10k/100k/1M
+    python scripts/bench.py --ingest 20000 --sizes 10000,20000 --backends sqlite --markdown out.md
+
+Every measured operation runs in a child process of its own (this script with
+``worker ...``), so that peak memory (max RSS, from ``wait4``) belongs to that
+operation alone and one measurement cannot warm the next.
+
+What is measured (see BENCHMARKS.md for results and how to read them):
+
+1. Ingest: ``Ledger.record`` of N generated statements (streamed from JSON Lines,
+   validated, checked against the ledger, appended in batches) and the projection
+   catch-up, against raw ``sqlite3``/``psycopg`` inserting the very same stored events
+   (read back from the ledger) into an identical table in the same batch size
+   (``executemany``; on PostgreSQL also ``COPY``). The append alone through the
+   eventsourcing recorder (with the hash chain) is measured too.
+2. Projection rebuild: dropping the timeline tables and applying every event again,
+   against a raw ``SELECT`` of the stored events plus decoding them to domain events.
+3. As-of status: ``queries.status`` for 1,000 random (matter, date) pairs, p50/p99.
+4. Peak memory (max RSS) of ingest and rebuild.
+5. Start-up: a whole ``ledger status`` command, and ``python -c pass`` beside it.
+6. (PostgreSQL) the lag of ``ledger follow`` under a steady ingest of 1,000 statements/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
+PG_URL = "postgresql://postgres@127.0.0.1:5432/{name}"
+BATCH = 1000
+
+
+# --- databases ---------------------------------------------------------------------------
+
+
+def new_database(backend: str, folder: Path, tag: str) -> str:
+    if backend == "sqlite":
+        path = folder / f"{tag}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    import psycopg
+
+    name = f"ledger_bench_{tag}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return PG_URL.format(name=name)
+
+
+def drop_databases(urls: list[str]) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        for url in urls:
+            if url.startswith("postgresql"):
+                conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
+# --- workers (run in child processes) ---------------------------------------------------
+
+
+def worker_ingest(url: str, folder: str, batch: int) -> dict[str, Any]:
+    from ledger.application import Ledger
+    from ledger.inputs import iter_inputs
+
+    with Ledger(url) as ledger:
+        started = time.perf_counter()
+        result = ledger.record(iter_inputs([folder]), recorded_by="bench", batch_size=batch)
+        recorded = time.perf_counter()
+        ledger.catch_up()
+        projected = time.perf_counter()
+    return {"statements": len(result.recorded), "matters": len(result.matters_declared),
+            "record_s": recorded - started, "project_s": projected - recorded}
+
+
+def _stored_events(url: str) -> list[Any]:
+    from eventsourcing.persistence import StoredEvent
+
+    from ledger.application import Ledger
+
+    with Ledger(url) as ledger:
+        notifications = ledger.app.recorder.select_notifications(0, 10**9, inclusive_of_start=False)
+    return [StoredEvent(n.originator_id, n.originator_version, n.topic, n.state) for n in notifications]
+
+
+def worker_append(source_url: str, target_url: str, batch: int) -> dict[str, Any]:
+    """The same stored events appended through the ledger's recorder (eventsourcing + chain)."""
+    from ledger.application import Ledger
+
+    events = _stored_events(source_url)
+    with Ledger(target_url) as ledger:
+        recorder = ledger.app.recorder
+        started = time.perf_counter()
+        for start in range(0, len(events), batch):
+            recorder.insert_events(events[start:start + batch])
+        elapsed = time.perf_counter() - started
+    return {"events": len(events), "append_s": elapsed}
+
+
+def worker_raw_insert(source_url: str, target_url: str, batch: int) -> dict[str, Any]:
+    """The same stored events, inserted with the driver into an identical table."""
+    events = _stored_events(source_url)
+    rows = [(e.originator_id, e.originator_version, e.topic, e.state) for e in events]
+    out: dict[str, Any] = {"events": len(rows)}
+    if target_url.startswith("sqlite"):
+        import sqlite3
+
+        with sqlite3.connect(source_url.removeprefix("sqlite:///")) as source:
+            ddl = source.execute("SELECT sql FROM sqlite_master WHERE name = 'stored_events'").fetchone()[0]
+        conn = sqlite3.connect(target_url.removeprefix("sqlite:///"), isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(ddl)
+        rows = [(o.hex, v, t, s) for o, v, t, s in rows]
+        started = time.perf_counter()
+        for start in range(0, len(rows), batch):
+            conn.execute("BEGIN")
+            conn.executemany("INSERT INTO stored_events (originator_id, originator_version, topic, state) "
+                             "VALUES (?, ?, ?, ?)", rows[start:start + batch])
+            conn.execute("COMMIT")
+        out["executemany_s"] = time.perf_counter() - started
+        conn.close()
+        return out
+    import psycopg
+
+    conninfo = "host=127.0.0.1 port=5432 user=postgres dbname=" + target_url.rsplit("/", 1)[1]
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        for table in ("raw_events", "raw_events_copy"):
+            conn.execute(f"CREATE TABLE {table} (notification_id bigserial, originator_id uuid NOT NULL, "
+                         "originator_version integer NOT NULL, topic text, state bytea, "
+                         "PRIMARY KEY (originator_id, originator_version))")
+            conn.execute(f"CREATE UNIQUE INDEX ON {table} (notification_id)")
+        started = time.perf_counter()
+        for start in range(0, len(rows), batch):
+            with conn.transaction(), conn.cursor() as cursor:
+                cursor.executemany("INSERT INTO raw_events (originator_id, originator_version, topic, state) "
+                                   "VALUES (%s, %s, %s, %s)", rows[start:start + batch])
+        out["executemany_s"] = time.perf_counter() - started
+        started = time.perf_counter()
+        for start in range(0, len(rows), batch):
+            with conn.transaction(), conn.cursor() as cursor, cursor.copy(
+                    "COPY raw_events_copy (originator_id, originator_version, topic, state) FROM STDIN") as copy:
+                for row in rows[start:start + batch]:
+                    copy.write_row(row)
+        out["copy_s"] = time.perf_counter() - started
+    return out
+
+
+def worker_rebuild(url: str) -> dict[str, Any]:
+    from ledger.application import Ledger
+
+    with Ledger(url) as ledger:
+        _drop_view(ledger)
+    with Ledger(url) as ledger:  # tables created anew, empty
+        started = time.perf_counter()
+        events = ledger.catch_up()
+        elapsed = time.perf_counter() - started
+    return {"events": events, "rebuild_s": elapsed}
+
+
+def _drop_view(ledger: Any) -> None:
+    view = ledger.view
+    names = list(view.sql.tables) + [getattr(view, "tracking_table_name", "tracking")]
+    with view.datastore.transaction(commit=True) as c:
+        for name in names:
+            c.execute(f"DROP TABLE IF EXISTS {view._qualified(name)}")
+
+
+def worker_raw_read(url: str) -> dict[str, Any]:
+    from ledger.application import Ledger
+
+    with Ledger(url) as ledger:
+        started = time.perf_counter()
+        position, count = 0, 0
+        while True:
+            page = ledger.app.recorder.select_notifications(position, 2000, inclusive_of_start=False)
+            if not page:
+                break
+            for notification in page:
+                ledger.app.mapper.to_domain_event(notification)
+            count += len(page)
+            position = page[-1].id
+        elapsed = time.perf_counter() - started
+    return {"events": count, "read_decode_s": elapsed}
+
+
+def worker_status(url: str, pairs: int, seed: int) -> dict[str, Any]:
+    import datetime as dt
+
+    from ledger import queries
+    from ledger.application import Ledger
+
+    with Ledger(url) as ledger:
+        ledger.catch_up()
+        matters = [m["matter_id"] for m in ledger.view.query("SELECT matter_id FROM {ledger_matters}")]
+        rng = random.Random(seed)
+        start = dt.date(2015, 1, 1).toordinal()
+        end = dt.date(2025, 6, 30).toordinal()
+        questions = [(rng.choice(matters), dt.date.fromordinal(rng.randint(start, end))) for _ in range(pairs)]
+        for matter, day in questions[:20]:  # warm the connection and the caches
+            queries.status(ledger.view, matter, day)
+        timings, figures = [], 0
+        for matter, day in questions:
+            started = time.perf_counter()
+            report = queries.status(ledger.view, matter, day)
+            timings.append(time.perf_counter() - started)
+            figures += sum(1 for f in report["figures"].values() if f)
+    timings.sort()
+    return {"pairs": pairs, "p50_ms": 1000 * timings[len(timings) // 2],
+            "p99_ms": 1000 * timings[int(len(timings) * 0.99) - 1], "max_ms": 1000 * timings[-1],
+            "figures_found": figures}
+
+
+WORKERS = {"ingest": worker_ingest, "append": worker_append, "raw_insert": worker_raw_insert,
+           "rebuild": worker_rebuild, "raw_read": worker_raw_read, "status": worker_status}
+
+
+def run_worker(name: str, *args: Any) -> dict[str, Any]:
+    """Run a worker in a child process; add its peak memory (max RSS, MB)."""
+    command = [sys.executable, str(Path(__file__).resolve()), "worker", name, *map(str, args)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    out = process.stdout.read() if process.stdout else ""
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"worker {name} failed with exit code {process.returncode}")
+    result = json.loads(out.strip().splitlines()[-1])
+    result["max_rss_mb"] = usage.ru_maxrss / 1024
+    return result
+
+
+# --- start-up and follower lag ------------------------------------------------------------
+
+
+def startup(folder: Path) -> dict[str, Any]:
+    url = f"sqlite:///{folder / 'startup.db'}"
+    ledger = [sys.executable, "-m", "ledger", "--db", url]
+    subprocess.run([*ledger, "record", str(ROOT / "examples" / "indians-in-russian-army")], check=True,
+                   capture_output=True)
+
+    def median_of(command: list[str], runs: int = 11) -> float:
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True)
+            times.append(time.perf_counter() - started)
+        return statistics.median(times) * 1000
+
+    status = median_of([*ledger, "status", "--as-of", "2025-08-15"])
+    bare = median_of([sys.executable, "-c", "pass"])
+    imports = median_of([sys.executable, "-c", "import ledger.cli, ledger.application, ledger.queries"])
+    return {"status_command_ms": status, "python_bare_ms": bare, "imports_ms": imports,
+            "ledger_overhead_ms": status - bare}
+
+
+def follower_lag(folder: Path, matters_file: Path, rate: int, seconds: float) -> dict[str, Any]:
+    """Steady ingest of ``rate`` statements/s for ``seconds`` while `ledger follow` runs."""
+    from scripts.generate import generate_matters, generate_statements
+
+    from ledger.application import Ledger
+    from ledger.domain.documents import Statement as StatementDocument
+    from ledger.follow import lag
+    from ledger.inputs import Located, iter_inputs
+
+    url = new_database("postgres", folder, "follow")
+    with Ledger(url) as ledger:
+        ledger.record(iter_inputs([str(matters_file)]), recorded_by="bench")
+        ledger.catch_up()
+    follower = subprocess.Popen([sys.executable, "-m", "ledger", "--db", url, "follow", "--report-every", "3600"],
+                                cwd=ROOT, stderr=subprocess.DEVNULL)
+    samples: list[int] = []
+    try:
+        time.sleep(1.0)
+        matters = generate_matters(100, seed=7)
+        stream = generate_statements(matters, int(rate * seconds) + rate, seed=7)
+        batch = max(rate // 10, 1)  # a batch every 100 ms
+        with Ledger(url) as ledger:
+            started = time.perf_counter()
+            sent = 0
+            behind = 0.0
+            while time.perf_counter() - started < seconds:
+                docs = [next(stream) for _ in range(batch)]
+                ledger.record((Located("bench", (), None, None, StatementDocument.model_validate(d)) for d in docs),
+                              recorded_by="bench", batch_size=batch)
+                sent += batch
+                samples.append(lag(ledger).events)
+                due = started + sent / rate
+                pause = due - time.perf_counter()
+                if pause > 0:
+                    time.sleep(pause)
+                else:
+                    behind = -pause
+            elapsed = time.perf_counter() - started
+            drain_started = time.perf_counter()
+            while lag(ledger).events > 0 and time.perf_counter() - drain_started < 120:
+                time.sleep(0.01)
+            drain = time.perf_counter() - drain_started
+    finally:
+        follower.terminate()
+        follower.wait(30)
+        drop_databases([url])
+    samples.sort()
+    return {"target_rate": rate, "achieved_rate": sent / elapsed, "seconds": elapsed,
+            "writer_behind_s": behind, "lag_events_p50": samples[len(samples) // 2],
+            "lag_events_p99": samples[int(len(samples) * 0.99) - 1], "lag_events_max": samples[-1],
+            "drain_after_stop_s": drain}
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+def workload(folder: Path, statements: int, matters: int, seed: int) -> Path:
+    from scripts.generate import write_workload
+
+    target = folder / f"workload-{matters}m-{statements}s-{seed}"
+    if not (target / "manifest.json").exists():
+        shutil.rmtree(target, ignore_errors=True)
+        write_workload(target, matters=matters, statements=statements, seed=seed)
+    return target / "record"
+
+
+def bench_backend(backend: str, folder: Path, ingest_n: int, sizes: list[int], matters: int, seed: int,
+                  pairs: int) -> dict[str, Any]:
+    created: list[str] = []
+    out: dict[str, Any] = {"backend": backend, "ingest": {}, "status": []}
+    try:
+        for size in sorted(set(sizes) | {ingest_n}):
+            data = workload(folder, size, matters, seed)
+            url = new_database(backend, folder, f"{backend}_{size}")
+            created.append(url)
+            print(f"[{backend}] ingest {size:,} statements ...", file=sys.stderr, flush=True)
+            ingest = run_worker("ingest", url, data, BATCH)
+            if size == ingest_n:
+                events = ingest["statements"] + ingest["matters"]
+                raw_url = new_database(backend, folder, f"{backend}_raw")
+                append_url = new_database(backend, folder, f"{backend}_append")
+                created += [raw_url, append_url]
+                print(f"[{backend}] raw inserts and recorder appends ...", file=sys.stderr, flush=True)
+                raw = run_worker("raw_insert", url, raw_url, BATCH)
+                append = run_worker("append", url, append_url, BATCH)
+                print(f"[{backend}] rebuild and raw read ...", file=sys.stderr, flush=True)
+                raw_read = run_worker("raw_read", url)
+                rebuild = run_worker("rebuild", url)
+                out["ingest"] = {"statements": size, "events": events, "ledger": ingest, "raw": raw,
+                                 "append": append, "raw_read": raw_read, "rebuild": rebuild}
+            if size in sizes:
+                print(f"[{backend}] status latency at {size:,} ...", file=sys.stderr, flush=True)
+                status = run_worker("status", url, pairs, seed)
+                out["status"].append({"statements": size, **status})
+            if size not in (ingest_n,) and backend == "sqlite":
+                pass
+            out.setdefault("ingest_rss", []).append({"statements": size, "max_rss_mb": ingest["max_rss_mb"],
+                                                     "record_s": ingest["record_s"],
+                                                     "project_s": ingest["project_s"]})
+    finally:
+        if backend == "postgres":
+            drop_databases(created)
+    return out
+
+
+def markdown(results: dict[str, Any]) -> str:
+    lines = [f"Command: `{results['command']}`  ", f"Machine: {results['machine']}; {results['when']}", ""]
+    lines += ["### 1. Ingest (statements/s; ratio = time / raw executemany time)", "",
+              "| backend | statements | `record` (check + append) | projection catch-up | record + project | "
+              "append via recorder | raw executemany | raw COPY | record ÷ raw | append ÷ raw |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    for b in results["backends"]:
+        i = b["ingest"]
+        n, ev = i["statements"], i["events"]
+        rec, proj = i["ledger"]["record_s"], i["ledger"]["project_s"]
+        raw = i["raw"]["executemany_s"]
+        copy = i["raw"].get("copy_s")
+        lines.append(
+            f"| {b['backend']} | {n:,} | {n / rec:,.0f}/s ({rec:.1f} s) | {ev / proj:,.0f} events/s ({proj:.1f} s) | "
+            f"{n / (rec + proj):,.0f}/s | {ev / i['append']['append_s']:,.0f}/s ({i['append']['append_s']:.2f} s) | "
+            f"{ev / raw:,.0f}/s ({raw:.2f} s) | " + (f"{ev / copy:,.0f}/s ({copy:.2f} s)" if copy else "n/a")
+            + f" | {rec / raw:.1f}x | {i['append']['append_s'] / raw:.1f}x |")
+    lines += ["", "### 2. Projection rebuild (events/s; ratio = rebuild / raw read + decode)", "",
+              "| backend | events | rebuild | raw SELECT + decode | ratio |", "|---|---|---|---|---|"]
+    for b in results["backends"]:
+        i = b["ingest"]
+        rb, rr = i["rebuild"]["rebuild_s"], i["raw_read"]["read_decode_s"]
+        ev = i["rebuild"]["events"]
+        lines.append(f"| {b['backend']} | {ev:,} | {ev / rb:,.0f}/s ({rb:.1f} s) | {ev / rr:,.0f}/s ({rr:.2f} s) "
+                     f"| {rb / rr:.1f}x |")
+    lines += ["", f"### 3. As-of status, in-process ({results['pairs']} random (matter, date) pairs)", "",
+              "| backend | statements | p50 | p99 | max |", "|---|---|---|---|---|"]
+    for b in results["backends"]:
+        for s in b["status"]:
+            lines.append(f"| {b['backend']} | {s['statements']:,} | {s['p50_ms']:.2f} ms | {s['p99_ms']:.2f} ms "
+                         f"| {s['max_ms']:.2f} ms |")
+    lines += ["", "### 4. Peak memory (max RSS of the child process)", "",
+              "| backend | operation | statements | max RSS |", "|---|---|---|---|"]
+    for b in results["backends"]:
+        for r in b.get("ingest_rss", []):
+            lines.append(f"| {b['backend']} | ingest (record + project) | {r['statements']:,} | {r['max_rss_mb']:.0f} MB |")
+        lines.append(f"| {b['backend']} | rebuild | {b['ingest']['statements']:,} | "
+                     f"{b['ingest']['rebuild']['max_rss_mb']:.0f} MB |")
+    s = results["startup"]
+    lines += ["", "### 5. Start-up", "",
+              f"A whole `ledger status --as-of 2025-08-15` command (SQLite, the bundled example): "
+              f"**{s['status_command_ms']:.0f} ms** median of 11, of which `python -c pass` is "
+              f"{s['python_bare_ms']:.0f} ms; importing `ledger.cli`, `ledger.application` and `ledger.queries` "
+              f"takes {s['imports_ms'] - s['python_bare_ms']:.0f} ms over bare Python."]
+    if results.get("follow"):
+        f = results["follow"]
+        lines += ["", "### 6. Follower lag (PostgreSQL, `ledger follow` beside one writer)", "",
+                  f"Target {f['target_rate']:,} statements/s for {f['seconds']:.0f} s in batches every 100 ms; "
+                  f"achieved {f['achieved_rate']:,.0f}/s. Lag sampled after each batch: p50 "
+                  f"{f['lag_events_p50']} events, p99 {f['lag_events_p99']}, max {f['lag_events_max']}; "
+                  f"drained {f['drain_after_stop_s']:.2f} s after the writer stopped."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "worker":
+        name, *args = argv[1:]
+        typed = [int(a) if a.isdigit() else a for a in args]
+        print(json.dumps(WORKERS[name](*typed)))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--full", action="store_true", help="100k ingest; status at 10k, 100k and 1M")
+    parser.add_argument("--ingest", type=int, default=None, help="statements for the ingest benchmark")
+    parser.add_argument("--sizes", default=None, help="ledger sizes for status latency, comma-separated")
+    parser.add_argument("--matters", type=int, default=1000)
+    parser.add_argument("--pairs", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--follow-seconds", type=float, default=20.0, help="0 to skip the follower benchmark")
+    parser.add_argument("--workdir", default=None, help="where workloads and SQLite files go (kept)")
+    parser.add_argument("--json", dest="json_out", default=None, help="write the raw results here")
+    parser.add_argument("--markdown", default=None, help="write the tables here (else stdout)")
+    options = parser.parse_args(argv)
+    ingest_n = options.ingest or (100_000 if options.full else 20_000)
+    sizes = [int(s) for s in options.sizes.split(",")] if options.sizes else (
+        [10_000, 100_000, 1_000_000] if options.full else [2_000, 20_000])
+    folder = Path(options.workdir) if options.workdir else Path(tempfile.mkdtemp(prefix="ledger-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {
+        "command": "python scripts/bench.py " + " ".join(argv), "pairs": options.pairs,
+        "machine": f"{os.cpu_count()} cores, Python {sys.version.split()[0]}",
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "backends": [],
+    }
+    for backend in options.backends.split(","):
+        results["backends"].append(bench_backend(backend, folder, ingest_n, sizes, options.matters, options.seed,
+                                                 options.pairs))
+    print("start-up ...", file=sys.stderr, flush=True)
+    results["startup"] = startup(folder)
+    if "postgres" in options.backends and options.follow_seconds > 0:
+        print("follower lag ...", file=sys.stderr, flush=True)
+        matters_file = workload(folder, 2_000, 100, 7).joinpath("matters.yaml")
+        results["follow"] = follower_lag(folder, matters_file, 1000, options.follow_seconds)
+    if options.json_out:
+        Path(options.json_out).write_text(json.dumps(results, indent=2))
+    text = markdown(results)
+    if options.markdown:
+        Path(options.markdown).write_text(text)
+    print(text)
+    if not options.workdir:
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
