@@ -758,5 +758,52 @@ def check(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_a
         sys.exit(EXIT_FINDINGS)
 
 
+# --- analyst views: export, plot, report (issue 7) -------------------------------------------
+
+
+def _output_stream(output: str | None, binary: bool = False) -> Any:
+    """A file to write (created or replaced), or stdout."""
+    if output is None or output == "-":
+        return None
+    return open(output, "wb" if binary else "w", encoding=None if binary else "utf-8",  # noqa: SIM115
+                newline=None if binary else "")
+
+
+@cli.command()
+@click.option("--matter", "-m", metavar="MATTER", help="Matter id (default: every matter).")
+@click.option("--as-of", type=DateParam(), default=None,
+              help="Only statements made by this date; 'stands' is judged as of it (default today).")
+@known_at_option
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv",
+              show_default=True, help="CSV for spreadsheets and pandas, a JSON array, or JSON Lines.")
+@click.option("--output", "-o", metavar="FILE", default=None, help="Write to FILE instead of stdout.")
+@click.pass_context
+@handle_errors
+def export(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_at: str | None,
+           fmt: str, output: str | None) -> None:
+    """One row per asserted figure: value, every date, source, statement, quote, citations.
+
+    Dates come as the text the source gave (2025-07) and as ISO start and end days
+    (2025-07-01, 2025-07-31). The columns are listed in the README.
+
+    \b
+    Examples:
+      ledger export --output figures.csv
+      ledger export --matter indians-in-russian-army --as-of 2025-08-15 --format jsonl
+      python -c "import pandas as pd; print(pd.read_csv('figures.csv', parse_dates=['as_of_end']))"
+    """
+    from ledger import export as exporting
+
+    ledger = _open(ctx)
+    rows = exporting.figure_rows(ledger.view, matter, as_of, known_at)
+    stream = _output_stream(output)
+    if stream is None:
+        exporting.write(rows, fmt, sys.stdout)
+        return
+    with stream:
+        exporting.write(rows, fmt, stream)
+    _err(f"wrote {len(rows)} figure(s) to {output}")
+
+
 def main() -> None:
     cli(prog_name="ledger")
