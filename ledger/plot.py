@@ -152,7 +152,7 @@ def pixel_size(panels: int, dpi: int = DPI) -> tuple[int, int]:
 
 
 _QUALIFIER_MARKERS = {"exact": "o", "approx": "D", "at_least": "^", "at_most": "v", "range": "s"}
-_QUALIFIER_LABELS = {"exact": "exact", "approx": "approximately", "at_least": "at least",
+_QUALIFIER_LABELS = {"exact": "exact figure", "approx": "approximately", "at_least": "at least",
                      "at_most": "at most", "range": "range (bar: low to high)"}
 _PALETTE = ["#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#e377c2", "#7f7f7f",
             "#bcbd22", "#393b79"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -150,3 +151,13 @@ def test_status_csv_unchanged_and_read_by_pandas(ledger_url: str) -> None:
     values = dict(zip(frame["category"], frame["value"], strict=True))
     assert values["recruited"] == 127 and values["discharged"] == 97 and values["missing"] == 12
     assert pd.isna(values["unaccounted"])
+
+
+def test_readme_documents_every_column_in_order() -> None:
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Export"):readme.index("### Charts")]
+    assert re.findall(r"^\| `([a-z_]+)` \|", section, flags=re.M) == list(COLUMNS)
+    for name in ("value", "low", "high", "stands", *TEXT):  # the documented read_csv call is the tested one
+        assert f'"{name}"' in section
