@@ -56,12 +56,16 @@ COLUMNS: dict[str, str] = {
 
 # For readers: ``pd.read_csv(path, **PANDAS_READ_CSV)`` gives typed columns.
 DATE_COLUMNS = ["as_of_start", "as_of_end", "stated_start", "stated_end"]
-_TEXT_COLUMNS = [c for c in COLUMNS if c not in {"value", "low", "high", "stands", "recorded_at", *DATE_COLUMNS}]
+_NOT_TEXT = {"value", "low", "high", "stands", "recorded_at", *DATE_COLUMNS}
+_TEXT_COLUMNS = [c for c in COLUMNS if c not in _NOT_TEXT]
 PANDAS_READ_CSV: dict[str, Any] = {
     "dtype": {"value": "Int64", "low": "Int64", "high": "Int64", "stands": "bool",
               **{c: "string" for c in _TEXT_COLUMNS}},
     "parse_dates": DATE_COLUMNS + ["recorded_at"],
 }
+
+
+_PREFIX = {"exact": "", "at_least": ">=", "at_most": "<=", "approx": "~"}
 
 
 def _dates(text: str) -> dict[str, Any]:
@@ -117,7 +121,7 @@ def _row(matter_id: str, figure: dict[str, Any], version: dict[str, Any],
     if qualifier == "range":
         text = f"{figure['low']}-{figure['high']}"
     else:
-        text = {"exact": "", "at_least": ">=", "at_most": "<=", "approx": "~"}[qualifier] + str(figure["value"])
+        text = _PREFIX[qualifier] + str(figure["value"])
     return {
         "matter": matter_id,
         "category": figure["category"],

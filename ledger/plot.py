@@ -33,7 +33,8 @@ PANEL_HEIGHT_INCHES = 2.6
 HEADER_INCHES = 1.6
 COLUMNS = 2
 DPI = 100
-HARD_DISCREPANCIES = {"relation_violated", "conflicting_sources", "cumulative_decrease", "inconsistent_statement"}
+HARD_DISCREPANCIES = {
+    "relation_violated", "conflicting_sources", "cumulative_decrease", "inconsistent_statement"}
 
 
 class PlotUnavailableError(RuntimeError):
@@ -72,7 +73,8 @@ def _interval(figure: dict[str, Any]) -> Interval:
 
 
 def source_label(source: dict[str, Any]) -> str:
-    return f"{source['organization']} ({source['person']})" if source.get("person") else source["organization"]
+    person = source.get("person")
+    return f"{source['organization']} ({person})" if person else source["organization"]
 
 
 def chart_data(view: View, matter_id: str | None = None, categories: list[str] | None = None,
@@ -131,7 +133,8 @@ def chart_data(view: View, matter_id: str | None = None, categories: list[str] |
             if panel["category"] in item["categories"]:
                 panel["discrepancies"].append({
                     "kind": item["kind"], "first_seen": dt.date.fromisoformat(item["first_seen"]),
-                    "resolved_on": dt.date.fromisoformat(item["resolved_on"]) if item["resolved_on"] else None,
+                    "resolved_on": (dt.date.fromisoformat(item["resolved_on"])
+                                    if item["resolved_on"] else None),
                     "statements": item["statements"], "message": item["message"],
                     "hard": item["kind"] in HARD_DISCREPANCIES,
                 })
@@ -196,7 +199,8 @@ def _draw(data: dict[str, Any]) -> Any:
         ax.set_xlim(left, right)
         for item in panel["discrepancies"]:
             kinds_used.add(item["hard"])
-            ax.axvspan(item["first_seen"], item["resolved_on"] or right, color=_HARD if item["hard"] else _SOFT,
+            ax.axvspan(item["first_seen"], item["resolved_on"] or right,
+                       color=_HARD if item["hard"] else _SOFT,
                        alpha=0.13 if item["hard"] else 0.12, lw=0, zorder=0)
         _draw_steps(ax, panel, right)
         flagged = {s for item in panel["discrepancies"] if item["hard"] for s in item["statements"]}
@@ -299,7 +303,8 @@ def _draw_steps(ax: Any, panel: dict[str, Any], right: dt.date) -> None:
     if exact:
         ax.step(days, lows, where="post", **style)
     else:
-        ax.fill_between(days, lows, [h if not math.isnan(h) else lo for h, lo in zip(highs, lows, strict=True)],
+        tops = [h if not math.isnan(h) else lo for h, lo in zip(highs, lows, strict=True)]
+        ax.fill_between(days, lows, tops,
                         step="post", color=_STATUS, alpha=0.15, lw=0, zorder=2)
         ax.step(days, lows, where="post", **style)
     index = next((i for i in range(len(steps) - 1, -1, -1) if steps[i]["text"]), None)

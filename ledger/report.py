@@ -14,8 +14,8 @@ import datetime as dt
 from typing import Any
 
 from ledger import __version__, queries
-from ledger.export import figure_rows
 from ledger.domain.dates import PartialDate
+from ledger.export import figure_rows
 from ledger.queries import View
 
 TEMPLATE = "report.html.j2"
@@ -46,13 +46,16 @@ def _changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
             changes.append(f"figure {category}: {figure_text(new[category])} added")
         elif figure_text(old[category]) != figure_text(new[category]):
             changes.append(f"figure {category}: {figure_text(old[category])} → {figure_text(new[category])}")
-    for key in [k for k in list(before) + [k for k in after if k not in before] if k not in ("figures", "id")]:
-        if before.get(key) != after.get(key):
-            if isinstance(before.get(key), str | int | None) and isinstance(after.get(key), str | int | None) \
-                    and len(str(before.get(key))) <= 60 and len(str(after.get(key))) <= 60:
-                changes.append(f"{key}: {before.get(key) or '(none)'} → {after.get(key) or '(none)'}")
-            else:
-                changes.append(f"{key} changed")
+    keys = list(before) + [k for k in after if k not in before]
+    for key in [k for k in keys if k not in ("figures", "id")]:
+        old_value, new_value = before.get(key), after.get(key)
+        if old_value == new_value:
+            continue
+        short = all(isinstance(v, str | int | None) and len(str(v)) <= 60 for v in (old_value, new_value))
+        if short:
+            changes.append(f"{key}: {old_value or '(none)'} → {new_value or '(none)'}")
+        else:
+            changes.append(f"{key} changed")
     return changes
 
 
@@ -135,7 +138,8 @@ def _status_text(figure: dict[str, Any]) -> str:
 
 
 def _source(source: dict[str, Any]) -> str:
-    return f"{source['organization']} ({source['person']})" if source.get("person") else source["organization"]
+    person = source.get("person")
+    return f"{source['organization']} ({person})" if person else source["organization"]
 
 
 def _is_web(url: str | None) -> bool:

@@ -71,8 +71,8 @@ class Page:
         self._profile = tempfile.mkdtemp(prefix="ledger-chromium-")
         self._log = tempfile.TemporaryFile()  # chromium's own stderr (never a pipe: it could fill)
         self._process = subprocess.Popen(
-            [binary, *CHROMIUM_FLAGS, f"--user-data-dir={self._profile}/profile", f"--window-size={width},{height}",
-             "about:blank"],
+            [binary, *CHROMIUM_FLAGS, f"--user-data-dir={self._profile}/profile",
+             f"--window-size={width},{height}", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=self._log)
         try:
             port_file = Path(self._profile) / "profile" / "DevToolsActivePort"
@@ -80,7 +80,8 @@ class Page:
             while not (port_file.exists() and len(port_file.read_text().splitlines()) >= 2):
                 if self._process.poll() is not None:
                     self._log.seek(0)
-                    raise RuntimeError("chromium exited: " + self._log.read().decode(errors="replace")[-2000:])
+                    output = self._log.read().decode(errors="replace")
+                    raise RuntimeError("chromium exited: " + output[-2000:])
                 if time.monotonic() > deadline:
                     raise TimeoutError("chromium did not open its debugging port")
                 time.sleep(0.05)
@@ -88,7 +89,8 @@ class Page:
             self._ws = websocket.create_connection(f"ws://127.0.0.1:{port}{path}", timeout=timeout,
                                                    suppress_origin=True)
             target = self._call("Target.createTarget", {"url": "about:blank"})["targetId"]
-            self._session = self._call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+            attached = self._call("Target.attachToTarget", {"targetId": target, "flatten": True})
+            self._session = attached["sessionId"]
             for domain in ("Page", "Runtime", "Log", "Network"):
                 self.call(f"{domain}.enable")
             self.call("Emulation.setDeviceMetricsOverride",
@@ -144,16 +146,19 @@ class Page:
         found = []
         for event in self.events:
             params = event.get("params", {})
-            if event["method"] == "Runtime.consoleAPICalled" and params.get("type") in ("error", "warning", "assert"):
-                found.append("console: " + " ".join(str(a.get("value", a.get("description"))) for a in params["args"]))
-            elif event["method"] == "Runtime.exceptionThrown":
+            method = event["method"]
+            if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "warning", "assert"):
+                words = (str(a.get("value", a.get("description"))) for a in params["args"])
+                found.append("console: " + " ".join(words))
+            elif method == "Runtime.exceptionThrown":
                 found.append("exception: " + json.dumps(params["exceptionDetails"])[:500])
-            elif event["method"] == "Log.entryAdded" and params["entry"]["level"] in ("error", "warning"):
+            elif method == "Log.entryAdded" and params["entry"]["level"] in ("error", "warning"):
                 found.append(f"log ({params['entry']['source']}): {params['entry']['text']}")
         return found
 
     def requests(self) -> list[str]:
-        return [e["params"]["request"]["url"] for e in self.events if e["method"] == "Network.requestWillBeSent"]
+        return [e["params"]["request"]["url"] for e in self.events
+                if e["method"] == "Network.requestWillBeSent"]
 
     def screenshot(self, path: Path) -> tuple[int, int]:
         """A full-page PNG; returns its CSS size."""

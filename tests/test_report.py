@@ -236,3 +236,19 @@ def test_report_without_charts(report: dict, tmp_path: Path) -> None:
     rows = {r[0].split(" ")[0]: r for r in parsed.tables["status-table"][1:]}
     assert rows["remaining"][2] == "13" and rows["recruited"][2] == "127"
     assert "s-mea-briefing-2025-11-08" not in {a.get("id") for t, a in parsed.tags if t == "article"}
+
+
+def test_without_chromium_skips_with_the_reason_or_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import shutil
+
+    from tests.browser import find_or_install_chromium
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)  # not root: no apt-get attempt
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="chromium is not installed.*apt-get install -y chromium"):
+        find_or_install_chromium()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="needs headless Chromium under CI=true"):
+        find_or_install_chromium()
