@@ -761,12 +761,11 @@ def check(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_a
 # --- analyst views: export, plot, report (issue 7) -------------------------------------------
 
 
-def _output_stream(output: str | None, binary: bool = False) -> Any:
-    """A file to write (created or replaced), or stdout."""
+def _output_stream(output: str | None) -> Any:
+    """A text file to write (created or replaced; newlines as written), or None for stdout."""
     if output is None or output == "-":
         return None
-    return open(output, "wb" if binary else "w", encoding=None if binary else "utf-8",  # noqa: SIM115
-                newline=None if binary else "")
+    return open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by the caller
 
 
 @cli.command()
