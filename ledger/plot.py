@@ -1,0 +1,351 @@
+"""Timeline charts: every asserted figure, the replayed status, and where figures disagree.
+
+``chart_data`` gathers what a chart shows from the query functions (no plotting
+library needed); ``draw`` turns it into a matplotlib figure, one panel per category:
+
+* each asserted figure is a point at the date it describes (the end of the period the
+  source gave, with a horizontal bar over the whole period when it is a month or a
+  year), coloured by source, shaped by qualifier; a range is a vertical error bar;
+* the status replayed at every date on which it can change is a step line (a band
+  where the standing figure or the derived one is an interval);
+* discrepancies found by ``ledger check`` shade the panels of the categories they
+  involve from the day they appear to the day they are resolved, and the figures of
+  the statements involved are ringed in red.
+
+matplotlib is an optional dependency (``pip install 'claims-ledger[plot]'``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import re
+from typing import Any
+
+from ledger import queries
+from ledger.domain.dates import PartialDate
+from ledger.domain.intervals import Interval
+from ledger.queries import View
+
+WIDTH_INCHES = 12.0
+PANEL_HEIGHT_INCHES = 2.6
+HEADER_INCHES = 1.6
+COLUMNS = 2
+DPI = 100
+HARD_DISCREPANCIES = {
+    "relation_violated", "conflicting_sources", "cumulative_decrease", "inconsistent_statement"}
+
+
+class PlotUnavailableError(RuntimeError):
+    """matplotlib is not installed."""
+
+
+def require_matplotlib() -> None:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise PlotUnavailableError(
+            "charts need matplotlib, an optional dependency: pip install 'claims-ledger[plot]' "
+            "(in this repository: .venv/bin/pip install -e '.[plot]')"
+        ) from None
+
+
+def _point_date(as_of: str, stated_on: str) -> tuple[dt.date, dt.date] | None:
+    """The period a figure describes: (start, end); an unknown as_of means, at the latest, the
+    day it was stated (as in the replay)."""
+    date = PartialDate.parse(as_of)
+    if not date.known:
+        date = PartialDate.parse(stated_on)
+        if not date.known:
+            return None
+        end = date.end()
+        return end, end  # type: ignore[return-value]
+    return date.start(), date.end()  # type: ignore[return-value]
+
+
+def _interval(figure: dict[str, Any]) -> Interval:
+    if figure.get("qualifier") == "derived":
+        lo = figure["value"] if figure.get("value") is not None else figure.get("low")
+        hi = figure["value"] if figure.get("value") is not None else figure.get("high")
+        return Interval(lo if lo is not None else -math.inf, hi if hi is not None else math.inf)
+    return Interval.of_figure(figure["qualifier"], figure.get("value"), figure.get("low"), figure.get("high"))
+
+
+def source_label(source: dict[str, Any]) -> str:
+    person = source.get("person")
+    return f"{source['organization']} ({person})" if person else source["organization"]
+
+
+def chart_data(view: View, matter_id: str | None = None, categories: list[str] | None = None,
+               as_of: dt.date | None = None, known_at: str | None = None) -> dict[str, Any]:
+    """Points, status steps and discrepancies of the chosen categories (default: all)."""
+    matter = queries.matter_document(view, matter_id)
+    chosen = list(categories or matter["categories"])
+    unknown = [c for c in chosen if c not in matter["categories"]]
+    if unknown:
+        raise queries.NotFoundError(
+            f"matter {matter['id']!r} has no categor{'y' if len(unknown) == 1 else 'ies'} "
+            f"{', '.join(map(repr, unknown))} (categories: {', '.join(matter['categories'])})")
+    end = as_of or dt.date.today()
+    panels: list[dict[str, Any]] = []
+    change_days: set[dt.date] = set()
+    undated = 0
+    for category in chosen:
+        points = []
+        for figure in queries.history(view, matter["id"], category, end, known_at)["figures"]:
+            period = _point_date(figure["as_of"], figure["stated_on"])
+            if period is None:
+                undated += 1
+                continue
+            stated_end = PartialDate.parse(figure["stated_on"]).end()
+            interval = _interval(figure)
+            points.append({
+                "start": period[0], "end": period[1], "value": figure.get("value"),
+                "low": interval.lo, "high": interval.hi, "qualifier": figure["qualifier"],
+                "text": str(interval) if figure["qualifier"] != "approx" else f"~{figure['value']}",
+                "statement": figure["statement"], "source": source_label(figure["source"]),
+                "as_of": figure["as_of"], "stated_on": figure["stated_on"],
+            })
+            change_days.update(d for d in (period[1], stated_end) if d is not None and d <= end)
+        declared = matter["categories"][category]
+        panels.append({"category": category, "kind": declared["kind"],
+                       "description": declared.get("description"), "points": points, "steps": [],
+                       "discrepancies": []})
+
+    # The status can only change on a day some figure is stated or comes to describe the past.
+    days = sorted(change_days | {end})
+    for day in days:
+        report = queries.status(view, matter["id"], day, known_at)
+        for panel in panels:
+            figure = report["figures"].get(panel["category"]) or report["derived"].get(panel["category"])
+            if figure is None:
+                panel["steps"].append({"day": day, "low": None, "high": None, "text": None})
+                continue
+            interval = _interval(figure if figure.get("qualifier") else {**figure, "qualifier": "derived"})
+            panel["steps"].append({"day": day, "low": interval.lo, "high": interval.hi,
+                                   "text": figure.get("text") or str(interval),
+                                   "derived": figure.get("qualifier") == "derived"})
+
+    found = queries.check(view, matter["id"], end, known_at)
+    for item in found:
+        for panel in panels:
+            if panel["category"] in item["categories"]:
+                panel["discrepancies"].append({
+                    "kind": item["kind"], "first_seen": dt.date.fromisoformat(item["first_seen"]),
+                    "resolved_on": (dt.date.fromisoformat(item["resolved_on"])
+                                    if item["resolved_on"] else None),
+                    "statements": item["statements"], "message": item["message"],
+                    "hard": item["kind"] in HARD_DISCREPANCIES,
+                })
+    sources = sorted({p["source"] for panel in panels for p in panel["points"]})
+    return {"matter": matter["id"], "title": matter["title"], "as_of": end, "known_at": known_at,
+            "panels": panels, "sources": sources, "undated": undated, "discrepancies": found}
+
+
+def figure_size(panels: int) -> tuple[float, float]:
+    """Width and height in inches of a chart with this many category panels."""
+    rows = max(1, math.ceil(panels / COLUMNS))
+    return WIDTH_INCHES, HEADER_INCHES + rows * PANEL_HEIGHT_INCHES
+
+
+def pixel_size(panels: int, dpi: int = DPI) -> tuple[int, int]:
+    width, height = figure_size(panels)
+    return round(width * dpi), round(height * dpi)
+
+
+_QUALIFIER_MARKERS = {"exact": "o", "approx": "D", "at_least": "^", "at_most": "v", "range": "s"}
+_QUALIFIER_LABELS = {"exact": "exact figure", "approx": "approximately", "at_least": "at least",
+                     "at_most": "at most", "range": "range (bar: low to high)"}
+_PALETTE = ["#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#e377c2", "#7f7f7f",
+            "#bcbd22", "#393b79"]
+_HARD, _SOFT, _STATUS = "#d62728", "#f2a541", "#333333"
+
+
+def draw(data: dict[str, Any]) -> Any:
+    """A matplotlib Figure of the chart data (not attached to pyplot).
+
+    Text from the ledger is drawn as it is: no mathtext (a '$' in a name is a dollar).
+    """
+    require_matplotlib()
+    import matplotlib
+
+    with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
+        return _draw(data)
+
+
+def _draw(data: dict[str, Any]) -> Any:
+    import matplotlib.dates as mdates
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import MaxNLocator
+
+    panels = data["panels"]
+    rows = max(1, math.ceil(len(panels) / COLUMNS))
+    columns = COLUMNS if len(panels) > 1 else 1
+    fig = Figure(figsize=figure_size(len(panels)), dpi=DPI, layout="constrained")
+    axes = fig.subplots(rows, columns, sharex=True, squeeze=False).ravel()
+    colours = {s: _PALETTE[i % len(_PALETTE)] for i, s in enumerate(data["sources"])}
+    end = data["as_of"]
+    first = min([p["start"] for panel in panels for p in panel["points"]]
+                + [s["day"] for panel in panels for s in panel["steps"] if s["low"] is not None] + [end])
+    span = max((end - first).days, 30)
+    left, right = first - dt.timedelta(days=span * 0.04), end + dt.timedelta(days=span * 0.04)
+    qualifiers_used: set[str] = set()
+    kinds_used: set[bool] = set()
+
+    for ax, panel in zip(axes, panels, strict=False):
+        ax.set_xlim(left, right)
+        for item in panel["discrepancies"]:
+            kinds_used.add(item["hard"])
+            ax.axvspan(item["first_seen"], item["resolved_on"] or right,
+                       color=_HARD if item["hard"] else _SOFT,
+                       alpha=0.13 if item["hard"] else 0.12, lw=0, zorder=0)
+        _draw_steps(ax, panel, right)
+        flagged = {s for item in panel["discrepancies"] if item["hard"] for s in item["statements"]}
+        top = 0.0
+        for point in panel["points"]:
+            qualifiers_used.add(point["qualifier"])
+            colour = colours[point["source"]]
+            lo, hi = point["low"], point["high"]
+            y = point["value"] if point["value"] is not None else (lo + hi) / 2
+            yerr = None
+            if point["qualifier"] == "range" or (point["qualifier"] == "approx"):
+                yerr = [[y - lo], [hi - y]]
+            xerr = None
+            if point["start"] != point["end"]:
+                xerr = [[point["end"] - point["start"]], [dt.timedelta(0)]]
+            ax.errorbar([point["end"]], [y], xerr=xerr, yerr=yerr, fmt=_QUALIFIER_MARKERS[point["qualifier"]],
+                        color=colour, ms=7, capsize=3, elinewidth=1.4, zorder=4)
+            if point["statement"] in flagged:
+                ax.plot([point["end"]], [y], "o", ms=15, mfc="none", mec=_HARD, mew=2, zorder=5)
+            ax.annotate(point["text"], (point["end"], y), xytext=(6, 5), textcoords="offset points",
+                        fontsize=8, color=colour, zorder=6)
+            top = max(top, y, hi if math.isfinite(hi) else y)
+        for step in panel["steps"]:
+            for bound in (step["low"], step["high"]):
+                if bound is not None and math.isfinite(bound):
+                    top = max(top, bound)
+        ax.set_ylim(0, max(1.0, top) * 1.22)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
+        title = f"{panel['category']} ({panel['kind']})"
+        if panel["description"]:
+            title += f": {panel['description']}"
+        ax.set_title(_shorten(title, 70), fontsize=10, loc="left")
+        ax.set_ylabel("count")
+        ax.grid(True, axis="y", alpha=0.3)
+        if not panel["points"] and all(s["low"] is None for s in panel["steps"]):
+            ax.text(0.5, 0.5, "no figure stated", transform=ax.transAxes, ha="center", va="center",
+                    color="#888888")
+        locator = _date_locator(left, right)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        ax.tick_params(axis="x", labelbottom=True)
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
+    for ax in axes[max(0, len(panels) - columns):len(panels)]:
+        ax.set_xlabel("date the figure describes (points); replay date (status line)")
+
+    handles: list[Any] = [Line2D([], [], color=colours[s], marker="o", ls="none", ms=7,
+                                 label=_shorten(s, 60))
+                          for s in data["sources"]]
+    handles += [Line2D([], [], color="#555555", marker=_QUALIFIER_MARKERS[q], ls="none", ms=7,
+                       label=_QUALIFIER_LABELS[q]) for q in _QUALIFIER_MARKERS if q in qualifiers_used]
+    handles.append(Line2D([], [], color=_STATUS, lw=1.8, drawstyle="steps-post", label="status replayed"))
+    if True in kinds_used:
+        handles.append(Patch(color=_HARD, alpha=0.3, label="discrepancy (figures do not add up)"))
+        handles.append(Line2D([], [], marker="o", ms=11, mfc="none", mec=_HARD, mew=2, ls="none",
+                              label="figure involved in it"))
+    if False in kinds_used:
+        handles.append(Patch(color=_SOFT, alpha=0.35, label="stale inputs (figures far apart in time)"))
+    if any(p["start"] != p["end"] for panel in panels for p in panel["points"]):
+        handles.append(Line2D([], [], color="#555555", marker="|", ms=8, lw=1.2,
+                              label="bar: the month or year the source gave"))
+    if any(s.get("derived") for panel in panels for s in panel["steps"]):
+        handles.append(Line2D([], [], color=_STATUS, lw=1.8, ls="--", label="derived from a relation"))
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(3, len(handles)), fontsize=9,
+               frameon=False)
+    subtitle = f"figures as stated and the official picture replayed, up to {end.isoformat()}"
+    if data["known_at"]:
+        subtitle += f", as known to the ledger at {data['known_at']}"
+    if data["undated"]:
+        subtitle += f"; {data['undated']} figure(s) with no date not shown"
+    fig.suptitle(f"{_shorten(data['title'], 90)}\n{subtitle}", fontsize=12)
+    return fig
+
+
+def _date_locator(left: dt.date, right: dt.date) -> Any:
+    """About eight ticks on whole days, months or years (cheaper than AutoDateLocator, which
+    matplotlib re-evaluates on every layout pass)."""
+    import matplotlib.dates as mdates
+
+    days = (right - left).days
+    if days <= 70:
+        return mdates.DayLocator(interval=max(1, math.ceil(days / 8)))
+    months = days / 30.4
+    if months <= 40:
+        return mdates.MonthLocator(interval=max(1, math.ceil(months / 8)))
+    return mdates.YearLocator(base=max(1, math.ceil(months / 12 / 8)))
+
+
+def _draw_steps(ax: Any, panel: dict[str, Any], right: dt.date) -> None:
+    steps = panel["steps"]
+    if not steps or all(s["low"] is None for s in steps):
+        return
+    days = [s["day"] for s in steps] + [right]
+    lows = [s["low"] if s["low"] is not None else math.nan for s in steps]
+    highs = [s["high"] if s["high"] is not None and math.isfinite(s["high"]) else math.nan for s in steps]
+    lows, highs = lows + lows[-1:], highs + highs[-1:]
+    exact = all(lo == hi or math.isnan(hi) for lo, hi in zip(lows, highs, strict=True))
+    derived = any(s.get("derived") for s in steps)
+    style = {"color": _STATUS, "lw": 1.8, "ls": "--" if derived else "-", "zorder": 3}
+    if exact:
+        ax.step(days, lows, where="post", **style)
+    else:
+        tops = [h if not math.isnan(h) else lo for h, lo in zip(highs, lows, strict=True)]
+        ax.fill_between(days, lows, tops,
+                        step="post", color=_STATUS, alpha=0.15, lw=0, zorder=2)
+        ax.step(days, lows, where="post", **style)
+    index = next((i for i in range(len(steps) - 1, -1, -1) if steps[i]["text"]), None)
+    if index is not None:
+        # label the last stretch with a figure, at its right end
+        x = days[index + 1] if index + 1 < len(steps) else right
+        ax.annotate(("derived " if derived else "") + f"status {steps[index]['text']}", (x, lows[index]),
+                    xytext=(-4, -12), textcoords="offset points", ha="right", fontsize=8, color=_STATUS)
+
+
+def _shorten(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def save(fig: Any, path: str) -> None:
+    """PNG or SVG, by the file's extension; metadata without dates, so output is reproducible."""
+    fmt = path.rsplit(".", 1)[-1].lower()
+    metadata = {"Software": "claims-ledger"} if fmt == "png" else {"Date": None, "Creator": "claims-ledger"}
+    import matplotlib
+
+    with matplotlib.rc_context({"svg.hashsalt": "claims-ledger"}):
+        fig.savefig(path, format=fmt, dpi=DPI, metadata=metadata)
+
+
+def svg_text(fig: Any) -> str:
+    """The chart as an ``<svg>`` element to inline into HTML: no XML prolog, DOCTYPE,
+    comments or metadata (matplotlib writes each text as a comment; text from statements
+    must not reach the page unescaped), glyphs drawn as paths (no fonts to load)."""
+    import matplotlib
+
+    buffer = io.StringIO()
+    with matplotlib.rc_context({"svg.hashsalt": "claims-ledger", "svg.fonttype": "path"}):
+        fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None, "Format": None,
+                                                     "Type": None})
+    text = buffer.getvalue()
+    text = text[text.index("<svg"):]
+    text = re.sub(r"<!--.*?-->", "", text, flags=re.S)
+    text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
+    # Inline in HTML the parser supplies the SVG and xlink namespaces: leave no URL behind.
+    return re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", text, count=2)
+
+
+SUFFIXES = (".png", ".svg")
