@@ -170,6 +170,10 @@ class Ledger:
             if progress is not None:
                 progress(notifications[-1].id, max(end or 0, notifications[-1].id))
 
+    def reset_projection(self) -> None:
+        """Drop the projection's tables and tracking (one transaction); catch_up rebuilds them."""
+        self.view.reset(self.app.name)
+
     # --- recording ---------------------------------------------------------------------
 
     def record(self, documents: Iterable[Located], recorded_by: str | None = None) -> RecordResult:

@@ -146,22 +146,21 @@ def _open(ctx: click.Context, catch_up: bool = True) -> Any:
     return ledger
 
 
-def _catch_up(ledger: Any) -> None:
+def _catch_up(ledger: Any, label: str = "Updating projections") -> int:
     """Bring the projection up to date, with a progress bar on a terminal for long work."""
     if not sys.stderr.isatty():
-        ledger.catch_up()
-        return
+        return ledger.catch_up()
     bar = None
 
     def progress(position: int, end: int) -> None:
         nonlocal bar
         if bar is None:
-            bar = click.progressbar(length=end, label="Updating projections", file=sys.stderr)
+            bar = click.progressbar(length=end, label=label, file=sys.stderr)
             bar.__enter__()
         bar.update(position - bar.pos)
 
     try:
-        ledger.catch_up(progress)
+        return ledger.catch_up(progress)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -756,6 +755,92 @@ def check(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_a
         click.echo(f"{len(found)} discrepancy(ies), {still} open")
     if any(d["open"] for d in found):
         sys.exit(EXIT_FINDINGS)
+
+
+@cli.command()
+@click.pass_context
+@handle_errors
+def rebuild(ctx: click.Context) -> None:
+    """Drop the projection tables and rebuild them from the event log.
+
+    The tables and their tracking position are dropped and created again in one
+    transaction, then every event is applied in pages (progress on a terminal). If
+    the rebuild is interrupted, the next command resumes it where the tracking says.
+    On PostgreSQL it needs the tables' owner (the writer role cannot drop tables).
+
+    \b
+    Examples:
+      ledger rebuild
+      ledger --db postgresql://postgres@127.0.0.1:5432/ledger rebuild
+    """
+    ledger = _open(ctx, catch_up=False)
+    ledger.reset_projection()
+    processed = _catch_up(ledger, label="Rebuilding projections")
+    click.echo(f"rebuilt the timeline projection from {processed} event(s)")
+
+
+@cli.group()
+def db() -> None:
+    """Database administration (PostgreSQL roles)."""
+
+
+@db.command()
+@click.option("--writer", default="ledger_writer", show_default=True, metavar="NAME",
+              help="Role the application runs as: appends and reads events, keeps projections.")
+@click.option("--auditor", default="ledger_auditor", show_default=True, metavar="NAME",
+              help="Read-only role.")
+@click.option("--writer-password", metavar="TEXT", default=None, envvar="LEDGER_WRITER_PASSWORD",
+              help="Password for the writer role (default: none set).")
+@click.option("--auditor-password", metavar="TEXT", default=None, envvar="LEDGER_AUDITOR_PASSWORD",
+              help="Password for the auditor role (default: none set).")
+@click.option("--apply", "apply_", is_flag=True,
+              help="Create the ledger's tables if needed and run the SQL (as the --db user, the owner).")
+@click.pass_context
+@handle_errors
+def roles(ctx: click.Context, writer: str, auditor: str, writer_password: str | None,
+          auditor_password: str | None, apply_: bool) -> None:
+    """Print (or with --apply run) the SQL creating a writer and a read-only auditor role.
+
+    The writer may INSERT and SELECT on the event tables and nothing else (plus the
+    write lock, through a function); the append-only triggers refuse UPDATE, DELETE and
+    TRUNCATE to everyone. It reads and writes the projection tables. The auditor reads
+    everything and writes nothing. PostgreSQL only. Roles are cluster-wide: rerunning
+    updates them and grants their rights on this database.
+
+    \b
+    Examples:
+      ledger --db postgresql://postgres@127.0.0.1:5432/ledger db roles
+      ledger --db postgresql://postgres@127.0.0.1:5432/ledger db roles --apply --writer-password s3cret
+      ledger --db postgresql://ledger_writer:s3cret@127.0.0.1:5432/ledger record examples/
+    """
+    import psycopg
+
+    from ledger import roles as pgroles
+    from ledger.storage import parse_url
+
+    database = parse_url(ctx.obj["db"])
+    if database.backend != "postgres":
+        raise click.UsageError("roles are a PostgreSQL feature; a SQLite ledger is protected by the "
+                               "file's permissions (and its append-only triggers)")
+    try:
+        names = pgroles.RoleNames(writer, auditor)
+    except pgroles.RoleError as e:
+        raise click.UsageError(str(e)) from None
+    statements = pgroles.roles_sql(database, names, writer_password, auditor_password)
+    if not apply_:
+        click.echo(f"-- Claims Ledger roles for {database.display}; run as the owner of the ledger's tables,")
+        click.echo("-- after a first ledger command (as the owner) has created them.")
+        for statement in statements:
+            click.echo(statement + ";")
+        return
+    _open(ctx, catch_up=False)  # creates the tables if needed
+    try:
+        pgroles.apply_roles(database, statements)
+    except psycopg.Error as e:
+        _err(f"error: database failure: {str(e).strip().splitlines()[0]}")
+        _err("no role was created or changed.")
+        sys.exit(EXIT_DATABASE)
+    click.echo(f"roles ready on {database.display}: writer {writer}, auditor {auditor}")
 
 
 def main() -> None:
