@@ -30,7 +30,8 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from eventsourcing.persistence import PersistenceError
+        import psycopg
+        from eventsourcing.persistence import InterfaceError, OperationalError, PersistenceError
 
         from ledger.inputs import InputError
         from ledger.queries import NotFoundError
@@ -49,10 +50,13 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except DatabaseURLError as e:
             _err(f"error: bad database URL {e}")
             sys.exit(EXIT_USAGE)
-        except (PersistenceError, OSError) as e:
+        except (PersistenceError, OSError, psycopg.Error) as e:
             detail = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             _err(f"error: database failure: {detail}")
-            _err("nothing was recorded by this command." if func.__name__ == "record" else "")
+            if isinstance(e, psycopg.OperationalError | OperationalError | InterfaceError):
+                _err("the database may be down or unreachable; the command can be run again once it is back.")
+            if func.__name__ == "record":
+                _err("nothing was recorded by this command.")
             sys.exit(EXIT_DATABASE)
         except click.exceptions.Exit:
             raise
