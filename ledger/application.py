@@ -19,7 +19,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.utils import Environment
 from eventsourcing.persistence import InfrastructureFactory, IntegrityError, OperationalError, Tracking
 
-from ledger.chain import PostgresChainedRecorder, SQLiteChainedRecorder
+from ledger.chain import PostgresChainedRecorder, SQLiteChainedRecorder, postgres_guards
 from ledger.domain.aggregates import Matter, Statement, matter_uuid, statement_uuid
 from ledger.domain.documents import Matter as MatterDocument
 from ledger.domain.documents import Statement as StatementDocument
@@ -27,7 +27,7 @@ from ledger.domain.documents import unknown_in_relations
 from ledger.reconcile import check_statement
 from ledger.ingest import DEFAULT_BATCH_SIZE, Ingest, Progress, RecordResult
 from ledger.inputs import InputError, InputProblem, Located
-from ledger.projections.timeline import PostgresTimelineView, SQLiteTimelineView, TimelineProjection
+from ledger.projections.timeline import PostgresTimelineView, SQLiteTimelineView, TimelineProjection, TimelineSQL
 from ledger.projections.views import StalePositionError
 from ledger.queries import NotFoundError
 from ledger.storage import Database, parse_url
@@ -48,6 +48,24 @@ def _reason(text: str) -> str:
     return text
 
 
+def postgres_schema_complete(conn: Any, schema: str) -> bool:
+    """Whether every table, trigger and function of the ledger exists in ``schema``."""
+    events = f"{LedgerApp.name.lower()}_events"
+    tables = [events, f"{events}_chain", f"{TimelineProjection.name}_tracking", *TimelineSQL.tables]
+    triggers, functions = postgres_guards(events)
+    row = conn.execute(
+        "SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "        WHERE n.nspname = %(schema)s AND c.relname = ANY(%(tables)s) AND c.relkind = 'r'), "
+        "       (SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "        JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "        WHERE n.nspname = %(schema)s AND t.tgname = ANY(%(triggers)s)), "
+        "       (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+        "        WHERE n.nspname = %(schema)s AND p.proname = ANY(%(functions)s))",
+        {"schema": schema, "tables": tables, "triggers": triggers, "functions": functions},
+    ).fetchone()
+    return tuple(row) == (len(tables), len(triggers), len(functions))
+
+
 class LedgerApp(Application[UUID]):
     """The event store of the ledger: every matter and statement as immutable events."""
 
@@ -66,7 +84,13 @@ class Ledger:
         self.database: Database = parse_url(url)
         env = self.database.env_for(LedgerApp.name)
         env.update(self.recorder_env())
-        with self.database.schema_lock():
+        self._create_tables = True
+        with self.database.schema_lock() as conn:
+            if conn is not None and postgres_schema_complete(conn, self.database.schema):
+                # Nothing to create: skip the DDL, which needs privileges the writer
+                # and auditor roles do not have (see ``ledger db roles``).
+                self._create_tables = False
+                env["CREATE_TABLE"] = env[f"{LedgerApp.name.upper()}_CREATE_TABLE"] = "false"
             self.app = LedgerApp(env=env)
             self.projection = TimelineProjection(view=self._construct_view(TimelineProjection.name))
 
@@ -77,7 +101,10 @@ class Ledger:
         return {"APPLICATION_RECORDER_TOPIC": topic, f"{LedgerApp.name.upper()}_APPLICATION_RECORDER_TOPIC": topic}
 
     def _construct_view(self, name: str) -> SQLiteTimelineView | PostgresTimelineView:
-        factory = InfrastructureFactory.construct(Environment(name, self.database.env_for(name)))
+        env = self.database.env_for(name)
+        if not self._create_tables:
+            env["CREATE_TABLE"] = env[f"{name.upper()}_CREATE_TABLE"] = "false"
+        factory = InfrastructureFactory.construct(Environment(name, env))
         view_class = SQLiteTimelineView if self.database.backend == "sqlite" else PostgresTimelineView
         self._view_factory = factory
         return factory.tracking_recorder(view_class)
@@ -137,6 +164,10 @@ class Ledger:
             processed += len(notifications)
             if progress is not None:
                 progress(notifications[-1].id, max(end or 0, notifications[-1].id))
+
+    def reset_projection(self) -> None:
+        """Drop the projection's tables and tracking (one transaction); catch_up rebuilds them."""
+        self.view.reset(self.app.name)
 
     # --- recording ---------------------------------------------------------------------
 

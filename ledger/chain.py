@@ -42,8 +42,21 @@ def chain_hashes(previous: str, events: Sequence[StoredEvent]) -> list[str]:
     return hashes
 
 
+def sqlite_append_only_triggers(table: str) -> list[str]:
+    """Triggers that make ``table`` append-only: UPDATE and DELETE abort the statement."""
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {op} refused'); END"
+        for op in ("UPDATE", "DELETE")
+    ]
+
+
 class SQLiteChainedRecorder(SQLiteApplicationRecorder):
-    """SQLite application recorder that also writes each event's chain hash."""
+    """SQLite application recorder that also writes each event's chain hash.
+
+    The events table and the chain table are append-only: triggers abort any UPDATE
+    or DELETE (the library itself never updates or deletes an event).
+    """
 
     def __init__(self, datastore: Any, events_table_name: str = "stored_events"):
         self.chain_table_name = f"{events_table_name}_chain"
@@ -53,7 +66,7 @@ class SQLiteChainedRecorder(SQLiteApplicationRecorder):
         return super().construct_create_table_statements() + [
             f"CREATE TABLE IF NOT EXISTS {self.chain_table_name} "
             "(notification_id INTEGER PRIMARY KEY, hash TEXT NOT NULL)"
-        ]
+        ] + sqlite_append_only_triggers(self.events_table_name) + sqlite_append_only_triggers(self.chain_table_name)
 
     def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         # The inserts above took SQLite's write lock, so the last link read here is current.
@@ -99,22 +112,59 @@ class SQLiteChainedRecorder(SQLiteApplicationRecorder):
 class PostgresChainedRecorder(PostgresApplicationRecorder):
     """PostgreSQL application recorder that also writes each event's chain hash.
 
-    The library takes ``LOCK TABLE ... IN EXCLUSIVE MODE`` before inserting, so while
-    the ids of this transaction are fetched no other writer can append: the last link
-    is the one before ours.
+    The events table is locked ``IN EXCLUSIVE MODE`` before inserting (as the library
+    does), so while the ids of this transaction are fetched no other writer can append:
+    the last link is the one before ours.
+
+    Both tables are append-only: a trigger function refuses UPDATE, DELETE (per row)
+    and TRUNCATE, whoever asks. PostgreSQL allows ``LOCK TABLE ... IN EXCLUSIVE MODE``
+    only to roles holding UPDATE, DELETE or TRUNCATE on the table, which the writer
+    role must not have; so the lock is taken by ``<events>_lock()``, a ``SECURITY
+    DEFINER`` function owned by the tables' owner that does nothing but take that
+    lock (locks last until the caller's transaction ends). The writer gets EXECUTE on
+    it, and INSERT and SELECT on the tables: nothing else.
     """
 
     def __init__(self, datastore: Any, *, events_table_name: str = "stored_events"):
-        from psycopg.sql import SQL, Identifier
+        from psycopg.sql import SQL, Identifier, Literal
 
         super().__init__(datastore, events_table_name=events_table_name)
         self.chain_table_name = f"{events_table_name}_chain"
         self.check_identifier_length(self.chain_table_name)
-        table = SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(self.chain_table_name))
+        schema = Identifier(self.datastore.schema)
+        events = SQL("{0}.{1}").format(schema, Identifier(self.events_table_name))
+        table = SQL("{0}.{1}").format(schema, Identifier(self.chain_table_name))
+        guard = SQL("{0}.{1}").format(schema, Identifier(f"{self.events_table_name}_append_only"))
+        self.lock_function_name = f"{self.events_table_name}_lock"
+        lock = SQL("{0}.{1}").format(schema, Identifier(self.lock_function_name))
         self.sql_create_statements.append(
             SQL("CREATE TABLE IF NOT EXISTS {0} (notification_id bigint PRIMARY KEY, hash text NOT NULL)")
             .format(table)
         )
+        self.sql_create_statements.append(SQL(
+            "CREATE OR REPLACE FUNCTION {0}() RETURNS trigger LANGUAGE plpgsql AS $guard$ BEGIN "
+            "RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP "
+            "USING ERRCODE = 'insufficient_privilege'; END $guard$"
+        ).format(guard))
+        for target, name in ((events, self.events_table_name), (table, self.chain_table_name)):
+            for suffix, when in (("no_change", "BEFORE UPDATE OR DELETE ON {0} FOR EACH ROW"),
+                                 ("no_truncate", "BEFORE TRUNCATE ON {0} FOR EACH STATEMENT")):
+                trigger = f"{name}_{suffix}"
+                self.check_identifier_length(trigger)
+                self.sql_create_statements.append(SQL(
+                    "DO $do$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = {1}::regclass "
+                    "AND tgname = {2}) THEN CREATE TRIGGER {3} " + when + " EXECUTE FUNCTION {4}(); "
+                    "END IF; END $do$"
+                ).format(target, Literal(f'"{self.datastore.schema}"."{name}"'), Literal(trigger),
+                         Identifier(trigger), guard))
+        self.sql_create_statements.append(SQL(
+            "CREATE OR REPLACE FUNCTION {0}() RETURNS void LANGUAGE plpgsql SECURITY DEFINER "
+            "SET search_path = pg_catalog, pg_temp AS $lock$ BEGIN "
+            "LOCK TABLE {1} IN EXCLUSIVE MODE; END $lock$"
+        ).format(lock, events))
+        self.sql_create_statements.append(SQL("REVOKE ALL ON FUNCTION {0}() FROM PUBLIC").format(lock))
+        # The library's LOCK TABLE statement, through the function (the same lock).
+        self.lock_table_statements = [self.lock_table_statements[0], SQL("SELECT {0}()").format(lock)]
         self._select_last_link = SQL(
             "SELECT hash FROM {0} WHERE notification_id < %s ORDER BY notification_id DESC LIMIT 1"
         ).format(table)
@@ -146,6 +196,13 @@ class PostgresChainedRecorder(PostgresApplicationRecorder):
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(self._select_chain, (after, limit))
             return [(row["notification_id"], row["hash"]) for row in curs.fetchall()]
+
+
+def postgres_guards(events_table_name: str) -> tuple[list[str], list[str]]:
+    """Names of the triggers and functions :class:`PostgresChainedRecorder` creates."""
+    chain = f"{events_table_name}_chain"
+    triggers = [f"{t}_{suffix}" for t in (events_table_name, chain) for suffix in ("no_change", "no_truncate")]
+    return triggers, [f"{events_table_name}_append_only", f"{events_table_name}_lock"]
 
 
 @dataclass(frozen=True)

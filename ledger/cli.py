@@ -31,7 +31,8 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from eventsourcing.persistence import PersistenceError
+        import psycopg
+        from eventsourcing.persistence import InterfaceError, OperationalError, PersistenceError
 
         from ledger.inputs import InputError
         from ledger.queries import NotFoundError
@@ -54,10 +55,13 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             # the reader went away (``ledger log | head``): stop quietly, as Unix tools do
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(0)
-        except (PersistenceError, OSError) as e:
+        except (PersistenceError, OSError, psycopg.Error) as e:
             detail = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             _err(f"error: database failure: {detail}")
-            _err("nothing was recorded by this command." if func.__name__ == "record" else "")
+            if isinstance(e, psycopg.OperationalError | OperationalError | InterfaceError):
+                _err("the database may be down or unreachable; the command can be run again once it is back.")
+            if func.__name__ == "record":
+                _err(_record_failure_note(e))
             sys.exit(EXIT_DATABASE)
         except click.exceptions.Exit:
             raise
@@ -73,6 +77,21 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(EXIT_INTERNAL)
 
     return wrapper
+
+
+def _record_failure_note(error: BaseException) -> str:
+    """What a failed `record` left behind: nothing, whole batches, or everything but the projection."""
+    recorded = getattr(error, "ledger_recorded", None)
+    if recorded is None:
+        return "nothing was recorded by this command."
+    batches, statements, complete = recorded
+    if complete:
+        return (f"all {statements} new statement(s) were recorded; updating the projections failed "
+                "(the next command catches them up).")
+    if batches == 0:
+        return "nothing was recorded by this command."
+    return (f"{batches} batch(es) with {statements} new statement(s) were recorded before the failure; "
+            "run the same command again to record the rest (recorded statements are skipped).")
 
 
 class DateParam(click.ParamType):
@@ -156,23 +175,21 @@ def _open(ctx: click.Context, catch_up: bool = True) -> Any:
     return ledger
 
 
-def _catch_up(ledger: Any, show_progress: bool | None = None) -> None:
+def _catch_up(ledger: Any, show_progress: bool | None = None, label: str = "Updating projections") -> int:
     """Bring the projection up to date, with a progress bar on a terminal for long work."""
     if not (sys.stderr.isatty() if show_progress is None else show_progress):
-        ledger.catch_up()
-        return
+        return ledger.catch_up()
     bar = None
 
     def progress(position: int, end: int) -> None:
         nonlocal bar
         if bar is None:
-            bar = click.progressbar(length=end, label="Updating projections", file=sys.stderr,
-                                    show_pos=True, show_eta=True)
+            bar = click.progressbar(length=end, label=label, file=sys.stderr, show_pos=True, show_eta=True)
             bar.__enter__()
         bar.update(position - bar.pos)
 
     try:
-        ledger.catch_up(progress)
+        return ledger.catch_up(progress)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -219,7 +236,11 @@ def record(ctx: click.Context, files: tuple[str, ...], by: str | None, batch_siz
         result = ledger.record(iter_inputs(files), recorded_by=by, batch_size=batch_size,
                                batch_commit=batch_commit, progress=progress)
     if ctx.obj.get("catch_up", True):
-        _catch_up(ledger, show_progress)
+        try:
+            _catch_up(ledger, show_progress)
+        except Exception as e:
+            e.ledger_recorded = (result.batches, len(result.recorded), True)  # type: ignore[attr-defined]
+            raise
     for warning in result.warnings[:50]:
         _err(f"warning: {warning} (recorded)")
     if len(result.warnings) > 50:
@@ -1043,6 +1064,92 @@ def report(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_
     _err(f"wrote {output}: status of {len(data['status_rows'])} categories as of {data['as_of']}, "
          f"{len(data['figures'])} figure(s), {len(data['statements'])} statement(s), "
          f"{len(data['check'])} discrepancy(ies)")
+
+
+@cli.command()
+@click.pass_context
+@handle_errors
+def rebuild(ctx: click.Context) -> None:
+    """Drop the projection tables and rebuild them from the event log.
+
+    The tables and their tracking position are dropped and created again in one
+    transaction, then every event is applied in pages (progress on a terminal). If
+    the rebuild is interrupted, the next command resumes it where the tracking says.
+    On PostgreSQL it needs the tables' owner (the writer role cannot drop tables).
+
+    \b
+    Examples:
+      ledger rebuild
+      ledger --db postgresql://postgres@127.0.0.1:5432/ledger rebuild
+    """
+    ledger = _open(ctx, catch_up=False)
+    ledger.reset_projection()
+    processed = _catch_up(ledger, label="Rebuilding projections")
+    click.echo(f"rebuilt the timeline projection from {processed} event(s)")
+
+
+@cli.group()
+def db() -> None:
+    """Database administration (PostgreSQL roles)."""
+
+
+@db.command()
+@click.option("--writer", default="ledger_writer", show_default=True, metavar="NAME",
+              help="Role the application runs as: appends and reads events, keeps projections.")
+@click.option("--auditor", default="ledger_auditor", show_default=True, metavar="NAME",
+              help="Read-only role.")
+@click.option("--writer-password", metavar="TEXT", default=None, envvar="LEDGER_WRITER_PASSWORD",
+              help="Password for the writer role (default: none set).")
+@click.option("--auditor-password", metavar="TEXT", default=None, envvar="LEDGER_AUDITOR_PASSWORD",
+              help="Password for the auditor role (default: none set).")
+@click.option("--apply", "apply_", is_flag=True,
+              help="Create the ledger's tables if needed and run the SQL (as the --db user, the owner).")
+@click.pass_context
+@handle_errors
+def roles(ctx: click.Context, writer: str, auditor: str, writer_password: str | None,
+          auditor_password: str | None, apply_: bool) -> None:
+    """Print (or with --apply run) the SQL creating a writer and a read-only auditor role.
+
+    The writer may INSERT and SELECT on the event tables and nothing else (plus the
+    write lock, through a function); the append-only triggers refuse UPDATE, DELETE and
+    TRUNCATE to everyone. It reads and writes the projection tables. The auditor reads
+    everything and writes nothing. PostgreSQL only. Roles are cluster-wide: rerunning
+    updates them and grants their rights on this database.
+
+    \b
+    Examples:
+      ledger --db postgresql://postgres@127.0.0.1:5432/ledger db roles
+      ledger --db postgresql://postgres@127.0.0.1:5432/ledger db roles --apply --writer-password s3cret
+      ledger --db postgresql://ledger_writer:s3cret@127.0.0.1:5432/ledger record examples/
+    """
+    import psycopg
+
+    from ledger import roles as pgroles
+    from ledger.storage import parse_url
+
+    database = parse_url(ctx.obj["db"])
+    if database.backend != "postgres":
+        raise click.UsageError("roles are a PostgreSQL feature; a SQLite ledger is protected by the "
+                               "file's permissions (and its append-only triggers)")
+    try:
+        names = pgroles.RoleNames(writer, auditor)
+    except pgroles.RoleError as e:
+        raise click.UsageError(str(e)) from None
+    statements = pgroles.roles_sql(database, names, writer_password, auditor_password)
+    if not apply_:
+        click.echo(f"-- Claims Ledger roles for {database.display}; run as the owner of the ledger's tables,")
+        click.echo("-- after a first ledger command (as the owner) has created them.")
+        for statement in statements:
+            click.echo(statement + ";")
+        return
+    _open(ctx, catch_up=False)  # creates the tables if needed
+    try:
+        pgroles.apply_roles(database, statements)
+    except psycopg.Error as e:
+        _err(f"error: database failure: {str(e).strip().splitlines()[0]}")
+        _err("no role was created or changed.")
+        sys.exit(EXIT_DATABASE)
+    click.echo(f"roles ready on {database.display}: writer {writer}, auditor {auditor}")
 
 
 def main() -> None:

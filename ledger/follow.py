@@ -137,6 +137,9 @@ def _follow_with_runner(ledger: Ledger, stop: threading.Event,
     env.update(ledger.database.env_for(LedgerApp.name))
     env.update(ledger.database.env_for(TimelineProjection.name))
     env.update(ledger.recorder_env())
+    if not ledger._create_tables:  # e.g. under the writer role: the tables exist, no DDL allowed
+        for name in ("", f"{LedgerApp.name.upper()}_", f"{TimelineProjection.name.upper()}_"):
+            env[f"{name}CREATE_TABLE"] = "false"
     with ledger.database.schema_lock():
         runner: ProjectionRunner[Any, Any] = ProjectionRunner(
             application_class=LedgerApp, projection_class=BatchingTimelineProjection,

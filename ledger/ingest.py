@@ -173,14 +173,12 @@ class Ingest:
                 if self.batch_commit:
                     if self.problem_count:
                         self._fail_batch_commit()
-                    self._write_matters()
                     self._write(documents)
                 else:
                     self.spool.push(documents)
             self._check_deferred()
             if self.problem_count:
                 self._fail()
-            self._write_matters()
             if not self.batch_commit:
                 total = self.spool.queued
                 written = 0
@@ -188,6 +186,7 @@ class Ingest:
                     self._write(batch)
                     written += len(batch)
                     self._report("record", written, total)
+            self._write([])  # matters declared in a call without new statements
             return self.result
         finally:
             self.spool.close()
@@ -375,30 +374,36 @@ class Ingest:
         if self.batch_commit:
             if self.problem_count:
                 self._fail_batch_commit()
-            self._write_matters()
             self._write(documents)
         else:
             self.spool.push(documents)
 
     # --- writing -------------------------------------------------------------------------
 
-    def _write_matters(self) -> None:
-        if self.pending_matters:
-            self.ledger.app.save(*self.pending_matters)
-            self.pending_matters = []
-            self.result.batches += 1
-
     def _write(self, documents: list[dict[str, Any]]) -> None:
-        """Append one batch in one transaction; on a race with another writer, re-check and retry."""
+        """Append one batch (and any matters waiting) in one transaction; on a race with
+        another writer, re-check and retry. A database failure says what was recorded."""
+        try:
+            self._append(documents)
+        except (InputError, IntegrityError):
+            raise
+        except Exception as e:
+            e.ledger_recorded = (self.result.batches, len(self.result.recorded), False)  # type: ignore[attr-defined]
+            raise
+
+    def _append(self, documents: list[dict[str, Any]]) -> None:
         for _attempt in range(5):
-            if not documents:
+            if not documents and not self.pending_matters:
                 return
-            aggregates = [Statement(document=d, recorded_by=self.by) for d in documents]
+            aggregates = [*self.pending_matters, *(Statement(document=d, recorded_by=self.by) for d in documents)]
             try:
                 self.ledger.app.save(*aggregates)
             except IntegrityError:
+                if self.pending_matters:
+                    raise  # a matter declared by another writer meanwhile: let the caller rerun
                 documents = self._after_race(documents)
                 continue
+            self.pending_matters = []
             self.result.recorded += [d["id"] for d in documents]
             self.result.batches += 1
             return

@@ -74,7 +74,9 @@ class Located:
 # --- YAML loading: safe, no timestamps (dates stay text), no duplicate keys -------------
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser when PyYAML has it: dozens of times faster on large files (a 50 MB
+# quote), and it refuses absurd nesting itself; the pure-Python one otherwise.
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     pass
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 DEFAULT_URL = "sqlite:///ledger.db"
@@ -46,24 +47,32 @@ class Database:
             "connect_timeout": s["POSTGRES_CONNECT_TIMEOUT"],
         }
 
+    @property
+    def schema(self) -> str:
+        """The PostgreSQL schema holding the ledger's tables."""
+        return self.settings.get("POSTGRES_SCHEMA", "public")
+
     @contextmanager
-    def schema_lock(self) -> Iterator[None]:
+    def schema_lock(self) -> Iterator[Any]:
         """Serialise table creation between processes starting at the same time.
 
         eventsourcing creates its tables with ``CREATE ... IF NOT EXISTS`` when an
         application starts; on PostgreSQL two processes doing that at once can fail
         with "tuple concurrently updated". A session advisory lock held on a side
         connection while the ledger starts makes them take turns. SQLite needs none.
+
+        Yields the side connection (PostgreSQL, autocommit) or None (SQLite), so that
+        the caller can look at what already exists while holding the lock.
         """
         if self.backend != "postgres":
-            yield
+            yield None
             return
         import psycopg
 
         with psycopg.connect(autocommit=True, **self.psycopg_conninfo()) as conn:
             conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
             try:
-                yield
+                yield conn
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
 

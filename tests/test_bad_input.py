@@ -56,6 +56,9 @@ CASES = [
     ("control character", "s.json",
      json.dumps({**{"id": "c", "matter": MATTER_ID, "stated_on": "2025", "source": {"organization": "X"}},
                  "quote": "bell\u0007"}), ["quote", "control character U+0007"]),
+    ("C1 control character", "s.json",
+     json.dumps({**{"id": "c", "matter": MATTER_ID, "stated_on": "2025", "source": {"organization": "X\u0085"}},
+                 "quote": "q"}), ["source.organization", "control character U+0085"]),
     ("invalid JSON", "s.json", '{"id": "a",\n "matter": }', ["s.json:2", "invalid JSON"]),
     ("JSON field error has a line", "s.json",
      '{\n "id": "j",\n "matter": "indians-in-russian-army",\n "stated_on": "2025-02-29",\n'

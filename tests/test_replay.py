@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLES, MATTER_ID, run, run_json, statement, write_yaml
+from tests.conftest import EXAMPLES, MATTER_ID, event_count, run, run_json, statement, write_yaml
 
 
 def values(report: dict) -> dict:
@@ -73,9 +73,12 @@ def test_history_sources_show(seeded_url: str) -> None:
 
 
 def test_recording_again_is_a_no_op(seeded_url: str) -> None:
+    before = event_count(seeded_url)
     result = run(seeded_url, "record", str(EXAMPLES))
     assert result.exit_code == 0
+    assert "matter already recorded: indians-in-russian-army" in result.stdout
     assert "recorded 0 statement(s); 4 already recorded" in result.stdout
+    assert event_count(seeded_url) == before
 
 
 # --- replay rules on a fresh ledger -------------------------------------------------------

@@ -39,6 +39,16 @@ class Raw:
         self.conn.commit()
         return rows
 
+    def disable_guards(self) -> None:
+        """What an intruder with the owner's rights does first: switch the append-only triggers off."""
+        if self.sqlite:
+            for table in (self.events, self.chain):
+                for op in ("update", "delete"):
+                    self(f"DROP TRIGGER {table}_no_{op}")
+        else:
+            for table in (self.events, self.chain):
+                self(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+
     def close(self) -> None:
         self.conn.close()
 
@@ -96,6 +106,7 @@ def test_verify_finds_tampering(db_url: str, tamper: Callable[[Raw], None], expe
     assert run(db_url, "status").exit_code == 0  # the projection is caught up before tampering
     raw = Raw(db_url)
     try:
+        raw.disable_guards()
         tamper(raw)
     finally:
         raw.close()
@@ -103,6 +114,37 @@ def test_verify_finds_tampering(db_url: str, tamper: Callable[[Raw], None], expe
     assert result.exit_code == 1
     assert expected in result.stdout, result.stdout
     assert "verify: FAILED" in result.stdout
+
+
+GUARDED_WRITES = [
+    "UPDATE {events} SET topic = topic",
+    "DELETE FROM {events} WHERE {pos} = 3",
+    "DELETE FROM {events}",
+    "UPDATE {chain} SET hash = ? WHERE notification_id = 2",
+    "DELETE FROM {chain}",
+]
+
+
+def test_event_tables_refuse_update_and_delete(db_url: str) -> None:
+    """Append-only in the database: even the owner's raw UPDATE, DELETE (and TRUNCATE) fail."""
+    assert run(db_url, "record", str(EXAMPLES)).exit_code == 0
+    raw = Raw(db_url)
+    try:
+        writes = list(GUARDED_WRITES)
+        if not raw.sqlite:
+            writes += ["TRUNCATE {events}", "TRUNCATE {chain}"]
+        for sql in writes:
+            params = ("0" * 64,) if "?" in sql else ()
+            with pytest.raises((sqlite3.IntegrityError, psycopg.errors.InsufficientPrivilege),
+                               match="append-only"):
+                raw(sql, *params)
+            raw.conn.rollback()
+        assert raw("SELECT COUNT(*) FROM {events}") == [(5,)]
+        assert raw("SELECT COUNT(*) FROM {chain}") == [(5,)]
+    finally:
+        raw.close()
+    result = run(db_url, "verify")
+    assert result.exit_code == 0 and "verify: OK" in result.stdout
 
 
 def _record_many(url: str, prefix: str, count: int, barrier: multiprocessing.synchronize.Barrier) -> None:

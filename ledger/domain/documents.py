@@ -34,7 +34,7 @@ from ledger.domain.relations import parse_relation
 # JSON numbers beyond 2**53 lose precision in most readers of our JSON output.
 MAX_COUNT = 2**53 - 1
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0, DEL and C1 (U+0085 is a YAML line break)
 
 
 def _no_control_characters(text: str) -> str:

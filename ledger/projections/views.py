@@ -100,6 +100,19 @@ class _ViewMixin:
             c.executemany(self._render(self.sql.statements[name]), rows)
         gathered.clear()
 
+    def reset(self, application_name: str) -> None:
+        """Drop the view's tables and forget its position, then create them empty, in one transaction.
+
+        Readers see the old rows until the commit; afterwards catching up rebuilds
+        the view from the first event.
+        """
+        with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
+            for name in self._table_names().values():
+                c.execute(f"DROP TABLE IF EXISTS {name}")
+            c.execute(self._delete_tracking_statement, self._lock_params(application_name))
+            for statement in self._view_ddl():
+                c.execute(statement)
+
     def query(self, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         with self.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
             c.execute(self._render(text), params or {})
@@ -126,6 +139,7 @@ class SQLiteView(_ViewMixin, SQLiteTrackingRecorder):
     _lock_tracking_statement = (
         "UPDATE tracking SET notification_id = notification_id WHERE application_name = ?"
     )
+    _delete_tracking_statement = "DELETE FROM tracking WHERE application_name = ?"
 
     @staticmethod
     def _lock_params(application_name: str) -> tuple[str]:
@@ -145,6 +159,9 @@ class PostgresView(_ViewMixin, PostgresTrackingRecorder):
         self._lock_tracking_statement = (
             f"UPDATE {self._qualified(self.tracking_table_name)} "
             "SET notification_id = notification_id WHERE application_name = %s"
+        )
+        self._delete_tracking_statement = (
+            f"DELETE FROM {self._qualified(self.tracking_table_name)} WHERE application_name = %s"
         )
         self.sql_create_statements.extend(SQL(s) for s in self._view_ddl())  # type: ignore[arg-type]
 

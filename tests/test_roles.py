@@ -1,0 +1,129 @@
+"""PostgreSQL roles: the writer appends and reads, the auditor reads; neither can rewrite history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.conftest import (EXAMPLES, PG_ADMIN, create_pg_database, drop_pg_database, event_count, run,
+                            statement, write_yaml)
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def roles_db() -> Iterator[dict[str, str]]:
+    """A throwaway database with its own writer and auditor roles (roles are cluster-wide: dropped after)."""
+    name = create_pg_database()
+    info = {"db": name, "writer": f"w_{name}", "auditor": f"a_{name}"}
+    info["owner_url"] = f"postgresql://postgres@127.0.0.1:5432/{name}"
+    info["writer_url"] = f"postgresql://{info['writer']}@127.0.0.1:5432/{name}"
+    info["auditor_url"] = f"postgresql://{info['auditor']}@127.0.0.1:5432/{name}"
+    try:
+        yield info
+    finally:
+        drop_pg_database(name)
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            for role in (info["writer"], info["auditor"]):
+                conn.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def connect(info: dict[str, str], role: str) -> psycopg.Connection:
+    return psycopg.connect(host="127.0.0.1", port=5432, user=info[role], dbname=info["db"])
+
+
+def refused(conn: psycopg.Connection, sql: str) -> str:
+    """Run ``sql``, expect a refusal, roll back; return the error text."""
+    with pytest.raises(psycopg.errors.InsufficientPrivilege) as error:
+        conn.execute(sql)
+    conn.rollback()
+    return str(error.value)
+
+
+def allowed(conn: psycopg.Connection, sql: str) -> list[tuple]:
+    cursor = conn.execute(sql)
+    rows = cursor.fetchall() if cursor.description else []
+    conn.rollback()  # show the right, write nothing
+    return rows
+
+
+def role_exists(name: str) -> bool:
+    with psycopg.connect(PG_ADMIN) as conn:
+        return conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone() is not None
+
+
+def test_roles_sql_is_printed_without_apply(roles_db: dict[str, str]) -> None:
+    result = run(roles_db["owner_url"], "db", "roles", "--writer", roles_db["writer"],
+                 "--auditor", roles_db["auditor"], "--writer-password", "s3cret")
+    assert result.exit_code == 0, result.output
+    writer = f'"{roles_db["writer"]}"'
+    assert f"GRANT SELECT, INSERT ON \"public\".\"ledger_events\", \"public\".\"ledger_events_chain\" TO {writer};" \
+        in result.stdout
+    assert f"ALTER ROLE {writer} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD 's3cret';" in result.stdout
+    assert not role_exists(roles_db["writer"]) and not role_exists(roles_db["auditor"])
+
+
+def test_bad_role_names_and_sqlite_are_usage_errors(roles_db: dict[str, str], tmp_path: Path) -> None:
+    result = run(roles_db["owner_url"], "db", "roles", "--writer", 'x"; DROP TABLE ledger_events; --')
+    assert result.exit_code == 2 and "not a plain role name" in result.stderr
+    result = run(f"sqlite:///{tmp_path}/l.db", "db", "roles")
+    assert result.exit_code == 2 and "PostgreSQL feature" in result.stderr
+
+
+def test_writer_and_auditor_rights(roles_db: dict[str, str], tmp_path: Path) -> None:
+    result = run(roles_db["owner_url"], "db", "roles", "--apply", "--writer", roles_db["writer"],
+                 "--auditor", roles_db["auditor"])
+    assert result.exit_code == 0, result.output
+    assert role_exists(roles_db["writer"]) and role_exists(roles_db["auditor"])
+    assert run(roles_db["owner_url"], "db", "roles", "--apply", "--writer", roles_db["writer"],
+               "--auditor", roles_db["auditor"]).exit_code == 0  # rerunning is harmless
+
+    # The application works under the writer role: record, correct, query, verify.
+    writer_url = roles_db["writer_url"]
+    result = run(writer_url, "record", str(EXAMPLES), "--by", "writer")
+    assert result.exit_code == 0, result.output
+    result = run(writer_url, "retract", "mea-2025-01-killed", "--reason", "drill")
+    assert result.exit_code == 0, result.output
+    assert run(writer_url, "status", "--as-of", "2025-11-30").exit_code == 0
+    assert run(writer_url, "verify").exit_code == 0
+    assert event_count(roles_db["owner_url"]) == 6
+
+    with connect(roles_db, "writer") as conn:
+        for table in ("ledger_events", "ledger_events_chain"):
+            assert allowed(conn, f"SELECT COUNT(*) FROM {table}") == [(6,)]
+            for sql in (f"UPDATE {table} SET notification_id = notification_id",
+                        f"DELETE FROM {table}", f"TRUNCATE {table}",
+                        f"LOCK TABLE {table} IN EXCLUSIVE MODE"):
+                assert "permission denied" in refused(conn, sql)
+            assert "must be owner" in refused(conn, f"ALTER TABLE {table} DISABLE TRIGGER USER")
+            assert "must be owner" in refused(conn, f"DROP TABLE {table}")
+        allowed(conn, "INSERT INTO ledger_events_chain VALUES (1000, 'x')")  # appending is its job
+        allowed(conn, "SELECT ledger_events_lock()")  # the write lock, through the function only
+        allowed(conn, "UPDATE ledger_figures SET value = value")  # the projection is derived data
+        assert "permission denied" in refused(conn, "CREATE TABLE ledger_other (x int)")
+    # Even with the writer's rights the triggers would refuse: the owner cannot update either.
+    with psycopg.connect(host="127.0.0.1", user="postgres", dbname=roles_db["db"]) as conn:
+        assert "append-only" in refused(conn, "UPDATE ledger_events SET topic = topic")
+
+    # The auditor reads everything and writes nothing.
+    with connect(roles_db, "auditor") as conn:
+        for table in ("ledger_events", "ledger_events_chain", "ledger_figures", "timeline_tracking"):
+            assert allowed(conn, f"SELECT COUNT(*) FROM {table}")[0][0] > 0
+        assert "permission denied" in refused(conn, "INSERT INTO ledger_events_chain VALUES (1000, 'x')")
+        assert "permission denied" in refused(conn, "UPDATE ledger_figures SET value = value")
+        assert "permission denied" in refused(conn, "DELETE FROM timeline_tracking")
+        assert "permission denied" in refused(conn, "SELECT ledger_events_lock()")
+    auditor_url = roles_db["auditor_url"]
+    result = run(auditor_url, "status", "--as-of", "2025-11-30", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert run(auditor_url, "verify").exit_code == 0
+    new = write_yaml(tmp_path, "new.yaml", statement("auditor-tries", figures={"dead": 1}))
+    for args in (("record", str(new)), ("retract", "rajya-sabha-2025-07", "--reason", "an auditor tries")):
+        result = run(auditor_url, *args)
+        assert result.exit_code == 5, result.output
+        assert "database failure" in result.stderr and "permission denied" in result.stderr
+        assert "Traceback" not in result.output
+    assert event_count(roles_db["owner_url"]) == 6
