@@ -12,25 +12,25 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.utils import Environment
 from eventsourcing.persistence import InfrastructureFactory, IntegrityError, OperationalError, Tracking
 
-from ledger.chain import PostgresChainedRecorder, SQLiteChainedRecorder, postgres_guards
+from ledger.chain import SQLiteChainedRecorder, postgres_guards
 from ledger.domain.aggregates import Matter, Statement, matter_uuid, statement_uuid
-from ledger.domain.documents import Matter as MatterDocument
-from ledger.domain.documents import Statement as StatementDocument
-from ledger.domain.documents import unknown_in_relations
-from ledger.reconcile import check_statement
-from ledger.ingest import DEFAULT_BATCH_SIZE, Ingest, Progress, RecordResult
-from ledger.inputs import InputError, InputProblem, Located
-from ledger.projections.timeline import PostgresTimelineView, SQLiteTimelineView, TimelineProjection, TimelineSQL
+from ledger.errors import InputError, InputProblem
+from ledger.projections.timeline import SQLiteTimelineView, TimelineProjection, TimelineSQL
 from ledger.projections.views import StalePositionError
 from ledger.queries import NotFoundError
 from ledger.storage import Database, parse_url
+
+if TYPE_CHECKING:
+    from ledger.domain.documents import Statement as StatementDocument
+    from ledger.ingest import Progress, RecordResult
+    from ledger.inputs import Located
 
 CATCH_UP_PAGE = 2000
 
@@ -96,21 +96,27 @@ class Ledger:
 
     def recorder_env(self) -> dict[str, str]:
         """Settings that make eventsourcing use the ledger's hash-chaining recorder."""
-        recorder = SQLiteChainedRecorder if self.database.backend == "sqlite" else PostgresChainedRecorder
+        if self.database.backend == "sqlite":
+            recorder: type = SQLiteChainedRecorder
+        else:
+            from ledger.chain_postgres import PostgresChainedRecorder as recorder
         topic = f"{recorder.__module__}:{recorder.__qualname__}"
         return {"APPLICATION_RECORDER_TOPIC": topic, f"{LedgerApp.name.upper()}_APPLICATION_RECORDER_TOPIC": topic}
 
-    def _construct_view(self, name: str) -> SQLiteTimelineView | PostgresTimelineView:
+    def _construct_view(self, name: str) -> Any:
         env = self.database.env_for(name)
         if not self._create_tables:
             env["CREATE_TABLE"] = env[f"{name.upper()}_CREATE_TABLE"] = "false"
         factory = InfrastructureFactory.construct(Environment(name, env))
-        view_class = SQLiteTimelineView if self.database.backend == "sqlite" else PostgresTimelineView
+        if self.database.backend == "sqlite":
+            view_class: type = SQLiteTimelineView
+        else:
+            from ledger.projections.postgres import PostgresTimelineView as view_class
         self._view_factory = factory
         return factory.tracking_recorder(view_class)
 
     @property
-    def view(self) -> SQLiteTimelineView | PostgresTimelineView:
+    def view(self) -> Any:
         return self.projection.view
 
     def close(self) -> None:
@@ -172,13 +178,15 @@ class Ledger:
     # --- recording ---------------------------------------------------------------------
 
     def record(self, documents: Iterable[Located | InputProblem], recorded_by: str | None = None, *,
-               batch_size: int = DEFAULT_BATCH_SIZE, batch_commit: bool = False,
+               batch_size: int = 1000, batch_commit: bool = False,
                progress: Progress | None = None) -> RecordResult:
         """Check every document against the ledger and append them, all or nothing.
 
         ``documents`` may be a stream (see :func:`ledger.inputs.iter_inputs`); problems
         found while reading it are reported with the rest. See :mod:`ledger.ingest`.
         """
+        from ledger.ingest import Ingest
+
         ingest = Ingest(self, recorded_by or default_recorder(), batch_size, batch_commit, progress)
         return ingest.run(documents)
 

@@ -31,12 +31,16 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        import psycopg
         from eventsourcing.persistence import InterfaceError, OperationalError, PersistenceError
 
-        from ledger.inputs import InputError
+        from ledger.errors import InputError
         from ledger.queries import NotFoundError
         from ledger.storage import DatabaseURLError
+
+        # psycopg is loaded only by a PostgreSQL ledger; a SQLite one cannot raise its errors
+        psycopg = sys.modules.get("psycopg")
+        psycopg_errors: tuple[type[BaseException], ...] = (psycopg.Error,) if psycopg else ()
+        unreachable = (OperationalError, InterfaceError) + ((psycopg.OperationalError,) if psycopg else ())
 
         try:
             return func(*args, **kwargs)
@@ -55,10 +59,10 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             # the reader went away (``ledger log | head``): stop quietly, as Unix tools do
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(0)
-        except (PersistenceError, OSError, psycopg.Error) as e:
+        except (PersistenceError, OSError, *psycopg_errors) as e:
             detail = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             _err(f"error: database failure: {detail}")
-            if isinstance(e, psycopg.OperationalError | OperationalError | InterfaceError):
+            if isinstance(e, unreachable):
                 _err("the database may be down or unreachable; the command can be run again once it is back.")
             if func.__name__ == "record":
                 _err(_record_failure_note(e))
@@ -515,7 +519,7 @@ def show(ctx: click.Context, statement_id: str, known_at: str | None, fmt: str) 
 
 
 def _raw_figure_text(raw: Any) -> str:
-    from ledger.domain.documents import Figure
+    from ledger.domain.figures import Figure
 
     return str(Figure.from_input(raw))
 

@@ -18,32 +18,13 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ledger.domain.documents import UNION_TAGS, Matter, MatterFile, Statement
+from ledger.errors import InputError, InputProblem
 
 YAML_SUFFIXES = {".yaml", ".yml"}
 JSON_SUFFIXES = {".json"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 SUFFIXES = YAML_SUFFIXES | JSON_SUFFIXES | JSONL_SUFFIXES
 MAX_FILE_BYTES = 256 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class InputProblem:
-    file: str
-    path: str  # place inside the document, e.g. "statements[2].figures.missing"; "" for the file
-    line: int | None
-    message: str
-
-    def __str__(self) -> str:
-        where = self.file if self.line is None else f"{self.file}:{self.line}"
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
-
-
-class InputError(Exception):
-    """Bad input: one or more problems, nothing written."""
-
-    def __init__(self, problems: list[InputProblem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
 
 
 def format_path(parts: Iterable[Any]) -> str:

@@ -323,7 +323,7 @@ def check(view: View, matter_id: str | None, as_of: date, known_at: str | None =
         )
         for row in statements:
             document = json.loads(row["document"])
-            from ledger.domain.documents import Figure
+            from ledger.domain.figures import Figure
 
             figures = {c: vars(Figure.from_input(raw)) for c, raw in document.get("figures", {}).items()}
             own = json.loads(row["relations"]) if row["relations"] else matter.get("relations", [])

@@ -23,7 +23,7 @@ _FIGURE_PREFIX = {"exact": "", "at_least": ">=", "at_most": "<=", "approx": "~"}
 
 
 def figure_text(raw: Any) -> str:
-    from ledger.domain.documents import Figure
+    from ledger.domain.figures import Figure
 
     return str(Figure.from_input(raw))
 

@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from ledger.domain.figures import Figure  # noqa: F401 - part of this module's interface
 from ledger.domain.dates import PartialDate
 from ledger.domain.relations import parse_relation
 
@@ -159,32 +160,6 @@ FigureInput = Annotated[
 ]
 # Tags that pydantic puts into error locations; the loader drops them.
 UNION_TAGS = frozenset({"count", "detail"})
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A figure normalised from either form: an exact/qualified value or a range."""
-
-    value: int | None
-    qualifier: str  # exact | at_least | at_most | approx | range
-    low: int | None = None
-    high: int | None = None
-
-    @classmethod
-    def from_input(cls, raw: int | FigureDetail | dict[str, Any]) -> Figure:
-        if isinstance(raw, int):
-            return cls(value=raw, qualifier="exact")
-        if isinstance(raw, dict):
-            raw = FigureDetail.model_validate(raw)
-        if raw.value is not None:
-            return cls(value=raw.value, qualifier=raw.qualifier or "exact")
-        return cls(value=None, qualifier="range", low=raw.low, high=raw.high)
-
-    def __str__(self) -> str:
-        if self.qualifier == "range":
-            return f"{self.low}-{self.high}"
-        prefix = {"exact": "", "at_least": ">=", "at_most": "<=", "approx": "~"}[self.qualifier]
-        return f"{prefix}{self.value}"
 
 
 class Source(_Strict):

@@ -19,8 +19,8 @@ from eventsourcing.projection import Projection
 
 from ledger.domain.aggregates import Matter, Statement
 from ledger.domain.dates import PartialDate
-from ledger.domain.documents import Figure
-from ledger.projections.views import Change, PostgresView, SQLiteView, ViewSQL
+from ledger.domain.figures import Figure
+from ledger.projections.views import Change, SQLiteView, ViewSQL
 
 
 def timestamp_text(moment: datetime) -> str:
@@ -115,8 +115,6 @@ class SQLiteTimelineView(SQLiteView):
     sql = TimelineSQL
 
 
-class PostgresTimelineView(PostgresView):
-    sql = TimelineSQL
 
 
 def _iso(day: date | None) -> str | None:
@@ -175,7 +173,7 @@ def statement_rows(document: dict[str, Any], position: int, recorded_at: str, re
     return changes
 
 
-class TimelineProjection(Projection[SQLiteTimelineView | PostgresTimelineView]):
+class TimelineProjection(Projection[Any]):
     """Turns ledger events into timeline rows."""
 
     name = "timeline"
@@ -228,3 +226,12 @@ class TimelineProjection(Projection[SQLiteTimelineView | PostgresTimelineView]):
         """The eventsourcing entry point (used by ``ProjectionRunner``): one event, one transaction."""
         current = self.view.max_tracking_id(tracking.application_name)
         self.view.apply(self.changes(domain_event, tracking.notification_id), tracking, current)
+
+
+def __getattr__(name: str) -> Any:
+    """``PostgresTimelineView`` lives in :mod:`ledger.projections.postgres` (psycopg only when needed)."""
+    if name == "PostgresTimelineView":
+        from ledger.projections.postgres import PostgresTimelineView
+
+        return PostgresTimelineView
+    raise AttributeError(name)

@@ -17,7 +17,6 @@ from itertools import groupby
 from typing import Any, ClassVar
 
 from eventsourcing.persistence import Tracking
-from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 
@@ -149,25 +148,10 @@ class SQLiteView(_ViewMixin, SQLiteTrackingRecorder):
         return super().construct_create_table_statements() + self._view_ddl()
 
 
-class PostgresView(_ViewMixin, PostgresTrackingRecorder):
-    placeholder_style = "pyformat"
+def __getattr__(name: str) -> Any:
+    """``PostgresView`` lives in :mod:`ledger.projections.postgres` (psycopg only when needed)."""
+    if name == "PostgresView":
+        from ledger.projections.postgres import PostgresView
 
-    def __init__(self, datastore: Any, **kwargs: Any) -> None:
-        from psycopg.sql import SQL
-
-        super().__init__(datastore, **kwargs)
-        self._lock_tracking_statement = (
-            f"UPDATE {self._qualified(self.tracking_table_name)} "
-            "SET notification_id = notification_id WHERE application_name = %s"
-        )
-        self._delete_tracking_statement = (
-            f"DELETE FROM {self._qualified(self.tracking_table_name)} WHERE application_name = %s"
-        )
-        self.sql_create_statements.extend(SQL(s) for s in self._view_ddl())  # type: ignore[arg-type]
-
-    @staticmethod
-    def _lock_params(application_name: str) -> tuple[str]:
-        return (application_name,)
-
-    def _qualified(self, name: str) -> str:
-        return f'"{self.datastore.schema}"."{name}"'
+        return PostgresView
+    raise AttributeError(name)
