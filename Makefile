@@ -26,5 +26,13 @@ test: install
 schemas: install
 	$(BIN)/python scripts/make_schemas.py
 
+# Benchmarks (see BENCHMARKS.md): a reduced run of a few minutes, and the full one.
+BENCH_DIR ?= .bench
+bench: install
+	$(BIN)/python scripts/bench.py --workdir $(BENCH_DIR) --json $(BENCH_DIR)/bench.json --markdown $(BENCH_DIR)/bench.md
+
+bench-full: install
+	$(BIN)/python scripts/bench.py --full --workdir $(BENCH_DIR) --json $(BENCH_DIR)/bench-full.json --markdown $(BENCH_DIR)/bench-full.md
+
 clean:
-	rm -rf $(VENV) ledger.db ledger.db-wal ledger.db-shm .pytest_cache *.egg-info
+	rm -rf $(VENV) $(BENCH_DIR) ledger.db ledger.db-wal ledger.db-shm .pytest_cache *.egg-info

@@ -341,24 +341,31 @@ class Ingest:
         self.result.warnings += [str(item.problem((), f"statement {statement_id!r}: {p}")) for p in own]
         return False
 
-    def _new_documents(self, candidates: list[tuple[Located, dict[str, Any]]]) -> list[dict[str, Any]]:
-        """Drop statements already in the ledger with the same content; refuse different content."""
-        uuids = [statement_uuid(d["id"]) for _, d in candidates]
+    def _split_recorded(self, documents: list[dict[str, Any]]) -> tuple[list[int], list[int]]:
+        """Indexes of the documents not in the ledger yet, and of those recorded with other
+        content; those recorded with the same content are noted as unchanged."""
+        uuids = [statement_uuid(d["id"]) for d in documents]
         existing = self.ledger.app.recorder.existing_originators(uuids) if uuids else set()
-        new = []
-        for (item, document), uuid in zip(candidates, uuids, strict=True):
+        new, different = [], []
+        for index, (document, uuid) in enumerate(zip(documents, uuids, strict=True)):
             if uuid not in existing:
-                new.append(document)
-                continue
-            stored = self.ledger._get(Statement, uuid)
-            if stored.document == document:
+                new.append(index)
+            elif self.ledger._get(Statement, uuid).document == document:
                 self.result.unchanged.append(document["id"])
             else:
-                self._problem(item.problem(("id",) if item.document.id else (), (  # type: ignore[union-attr]
-                    f"statement {document['id']!r} is already recorded with different content; "
-                    f"to fix a recording error use: ledger correct {document['id']} FILE --reason TEXT"
-                )))
-        return new
+                different.append(index)
+        return new, different
+
+    def _new_documents(self, candidates: list[tuple[Located, dict[str, Any]]]) -> list[dict[str, Any]]:
+        """Drop statements already in the ledger with the same content; refuse different content."""
+        new, different = self._split_recorded([document for _, document in candidates])
+        for index in different:
+            item, document = candidates[index]
+            self._problem(item.problem(("id",) if item.document.id else (), (  # type: ignore[union-attr]
+                f"statement {document['id']!r} is already recorded with different content; "
+                f"to fix a recording error use: ledger correct {document['id']} FILE --reason TEXT"
+            )))
+        return [candidates[index][1] for index in new]
 
     def _check_deferred(self) -> None:
         batch: list[Located] = []
@@ -411,20 +418,12 @@ class Ingest:
                              "statements")
 
     def _after_race(self, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        uuids = [statement_uuid(d["id"]) for d in documents]
-        existing = self.ledger.app.recorder.existing_originators(uuids)
-        remaining = []
-        for document, uuid in zip(documents, uuids, strict=True):
-            if uuid not in existing:
-                remaining.append(document)
-                continue
-            stored = self.ledger._get(Statement, uuid)
-            if stored.document == document:
-                self.result.unchanged.append(document["id"])
-            else:
-                raise InputError([InputProblem("(input)", "", None, (
-                    f"statement {document['id']!r} was recorded by another writer with different content while "
-                    f"this call ran; {self.result.batches} batch(es) of this call are recorded; to fix a "
-                    f"recording error use: ledger correct {document['id']} FILE --reason TEXT"
-                ))])
-        return remaining
+        new, different = self._split_recorded(documents)
+        if different:
+            document = documents[different[0]]
+            raise InputError([InputProblem("(input)", "", None, (
+                f"statement {document['id']!r} was recorded by another writer with different content while "
+                f"this call ran; {self.result.batches} batch(es) of this call are recorded; to fix a "
+                f"recording error use: ledger correct {document['id']} FILE --reason TEXT"
+            ))])
+        return [documents[index] for index in new]

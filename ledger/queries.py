@@ -117,8 +117,9 @@ def status(view: View, matter_id: str | None, as_of: date, known_at: str | None 
     """The official picture as of a day: per category, the figure that describes the latest
     date; then what the figures imply together (derived) and where they disagree.
 
-    A handful of statements in one read transaction, whatever the number of categories:
-    each is a UNION ALL of index lookups, one or two per category (see ``status_sql``).
+    A few statements in one read transaction: index lookups, one or two per category (see
+    ``status_sql``); on PostgreSQL they go in one round trip as LATERAL joins over the
+    categories, prepared once per connection (planning cost more than running them).
     """
     matter = matter_document(view, matter_id)
     day = as_of.isoformat()
@@ -128,7 +129,7 @@ def status(view: View, matter_id: str | None, as_of: date, known_at: str | None 
         one_statement = view.placeholder_style == "pyformat"  # PostgreSQL: save round trips
         params = {**base, **{f"c{i}": c for i, c in enumerate(categories)}}
         if one_statement:
-            rows = query(_picture_sql(len(categories), known_at is not None), params)
+            rows = query(_picture_sql(known_at is not None), {**base, "cats": categories})
         else:  # SQLite plans the UNION ALL of lookups worse than the lookups one by one
             single = status_sql(known_at, "", ":c0")
             rows = [row for c in categories for row in query(single, {**base, "c0": c})]
@@ -145,7 +146,14 @@ def status(view: View, matter_id: str | None, as_of: date, known_at: str | None 
                 params.update({f"c{i}": c, f"e{i}": row["as_of_end"], f"s{i}": row["statement_id"]})
             indexes = tuple(i for i, _, _ in standing)
             if one_statement:
-                rows = query(_context_sql(indexes, tuple(cumulative), known_at is not None), params)
+                rows = query(_context_sql(known_at is not None), {
+                    **base,
+                    "previous_categories": [c for i, c, _ in standing if i in cumulative],
+                    "previous_before": [row["as_of_end"] for i, _, row in standing if i in cumulative],
+                    "standing_categories": [c for _, c, _ in standing],
+                    "standing_ends": [row["as_of_end"] for _, _, row in standing],
+                    "standing_statements": [row["statement_id"] for _, _, row in standing],
+                })
             else:
                 rows = []
                 for i in indexes:
@@ -176,25 +184,32 @@ def status(view: View, matter_id: str | None, as_of: date, known_at: str | None 
     }
 
 
-@functools.lru_cache(maxsize=256)
-def _picture_sql(count: int, with_known_at: bool) -> str:
-    """The standing figure of each of ``count`` categories (:c0, :c1, ...), one statement."""
+# PostgreSQL: one statement each for the picture and its context, whatever the number of
+# categories, as LATERAL joins over arrays of categories: one text, so one prepared plan.
+
+
+@functools.lru_cache(maxsize=4)
+def _picture_sql(with_known_at: bool) -> str:
+    """The standing figure of each category in :cats (PostgreSQL)."""
     known_at = ":known_at" if with_known_at else None
-    return "\nUNION ALL\n".join(
-        f"SELECT * FROM ({status_sql(known_at, '', f':c{i}')}) AS picture{i}" for i in range(count))
+    return (f"SELECT f.* FROM unnest(:cats::text[]) AS x(name) "
+            f"CROSS JOIN LATERAL ({status_sql(known_at, '', 'x.name')}) AS f")
 
 
-@functools.lru_cache(maxsize=1024)
-def _context_sql(standing: tuple[int, ...], cumulative: tuple[int, ...], with_known_at: bool) -> str:
+@functools.lru_cache(maxsize=4)
+def _context_sql(with_known_at: bool) -> str:
     """For each standing figure: the figure before it (cumulative categories) and the other
-    figures describing the same date (for conflicting sources)."""
+    figures describing the same date, for conflicting sources (PostgreSQL)."""
     known_at = ":known_at" if with_known_at else None
-    parts = [
-        f"SELECT 'previous' AS part, p{i}.* FROM ({status_sql(known_at, f'AND as_of_end < :e{i}', f':c{i}')}) "
-        f"AS p{i}" for i in cumulative
-    ]
-    parts += [f"SELECT 'same_date' AS part, {_same_date_sql(i, known_at)[7:]}" for i in standing]
-    return "\nUNION ALL\n".join(parts)
+    return (
+        "SELECT 'previous' AS part, p.* FROM unnest(:previous_categories::text[], :previous_before::text[]) "
+        f"AS x(name, before_end) CROSS JOIN LATERAL ({status_sql(known_at, 'AND as_of_end < x.before_end', 'x.name')}) "
+        "AS p\nUNION ALL\n"
+        f"SELECT 'same_date' AS part, {_FIGURE_COLUMNS} FROM unnest(:standing_categories::text[], "
+        ":standing_ends::text[], :standing_statements::text[]) AS y(name, day_end, standing_id) "
+        "JOIN {ledger_figures} ON matter_id = :matter AND category = y.name AND as_of_end = y.day_end "
+        f"AND stated_end <= :day AND {visible(known_at)} AND statement_id <> y.standing_id"
+    )
 
 
 def _same_date_sql(i: int, known_at: str | None) -> str:

@@ -6,7 +6,7 @@ so that a SQLite ledger never imports psycopg.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from eventsourcing.postgres import PostgresTrackingRecorder
 
@@ -16,6 +16,11 @@ from ledger.projections.views import _ViewMixin
 
 class PostgresView(_ViewMixin, PostgresTrackingRecorder):
     placeholder_style = "pyformat"
+    execute_options: ClassVar[dict[str, Any]] = {"prepare": True}
+    # One generic plan per prepared query, planned once: the lookups are index range scans
+    # whatever the day, and re-planning a status query each time cost more than running it.
+    reading_setup = ("SET LOCAL plan_cache_mode = force_generic_plan",)
+    commit_reads = True
 
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
         from psycopg.sql import SQL

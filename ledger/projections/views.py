@@ -48,6 +48,12 @@ class _ViewMixin:
 
     sql: ClassVar[type[ViewSQL]]
     placeholder_style: ClassVar[str]  # "named" (sqlite) or "pyformat" (psycopg)
+    # PostgreSQL: server-side prepared statements (planning a status query costs more than running it)
+    execute_options: ClassVar[dict[str, Any]] = {}
+    reading_setup: ClassVar[tuple[str, ...]] = ()  # run at the start of a read transaction
+    # End read transactions with COMMIT rather than ROLLBACK: psycopg forgets its prepared
+    # statements on a rollback. (Nothing is written either way.)
+    commit_reads: ClassVar[bool] = False
 
     def _table_names(self) -> dict[str, str]:
         return {name: self._qualified(name) for name in self.sql.tables}
@@ -113,17 +119,19 @@ class _ViewMixin:
                 c.execute(statement)
 
     def query(self, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        with self.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
-            c.execute(self._render(text), params or {})
+        with self.datastore.transaction(commit=self.commit_reads) as c:  # type: ignore[attr-defined]
+            c.execute(self._render(text), params or {}, **self.execute_options)
             return [dict(row) for row in c.fetchall()]
 
     @contextmanager
     def reading(self) -> Iterator[Callable[[str, dict[str, Any] | None], list[dict[str, Any]]]]:
         """Several queries in one read transaction (one connection, one snapshot)."""
-        with self.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
+        with self.datastore.transaction(commit=self.commit_reads) as c:  # type: ignore[attr-defined]
+            for statement in self.reading_setup:
+                c.execute(statement)
 
             def query(text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-                c.execute(self._render(text), params or {})
+                c.execute(self._render(text), params or {}, **self.execute_options)
                 return [dict(row) for row in c.fetchall()]
 
             yield query
