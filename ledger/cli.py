@@ -284,10 +284,16 @@ class _Progress:
             self._close_bar()
             click.echo("", err=True)
             self.stage = stage
+            self.stage_started = time.monotonic()
             self.bar = click.progressbar(length=total, label="Recording", file=sys.stderr,
-                                         show_pos=True, show_eta=True)
+                                         show_pos=True, show_eta=True, item_show_func=self._rate, width=24)
             self.bar.__enter__()
-        self.bar.update(done - self.bar.pos)
+        self.bar.update(done - self.bar.pos, current_item=done)
+
+    def _rate(self, done: int | None) -> str | None:
+        if not done:
+            return None
+        return f"{done / max(time.monotonic() - self.stage_started, 1e-6):,.0f} statements/s"
 
     def _close_bar(self) -> None:
         if self.bar is not None:

@@ -251,3 +251,14 @@ def test_sigkill_leaves_whole_batches_and_a_rerun_completes(db_url: str, tmp_pat
     assert recorded_events(db_url) == {d["id"]: 1 for d in docs}
     assert run(db_url, "verify").exit_code == 0
     assert run(db_url, "status", "--matter", MATTER_ID).exit_code == 0
+
+
+def test_progress_only_when_asked_or_on_a_terminal(db_url: str, tmp_path: Path) -> None:
+    assert run(db_url, "record", str(EXAMPLES / "matter.yaml")).exit_code == 0
+    path = write_jsonl(tmp_path / "some.jsonl", make_statements(30))
+    quiet = run(db_url, "record", str(path))  # CliRunner's stderr is not a terminal
+    assert "Checking" not in quiet.stderr and "Recording" not in quiet.stderr
+    shown = run(db_url, "record", str(write_jsonl(tmp_path / "more.jsonl", make_statements(30, "p"))),
+                "--progress", "--batch-size", "10")
+    assert shown.exit_code == 0
+    assert "Checking: 30 documents" in shown.stderr and "Recording" in shown.stderr
