@@ -843,7 +843,7 @@ def check(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_a
       ledger check --format json | jq '.[] | select(.open)'
     """
     from ledger import queries
-    from ledger.output import table, write_csv, write_json
+    from ledger.output import write_csv, write_json
 
     ledger = _open(ctx)
     found = queries.check(ledger.view, matter, as_of or dt.date.today(), known_at, stale_days)

@@ -145,7 +145,7 @@ def test_cumulative_figures_mostly_grow(matters: list[dict], statements: list[di
     steps = falls = 0
     for points in series.values():
         points.sort()
-        for (_, a), (_, b) in zip(points, points[1:]):
+        for (_, a), (_, b) in zip(points, points[1:], strict=False):
             steps += 1
             falls += b < a
     assert steps > 500

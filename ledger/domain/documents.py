@@ -10,7 +10,6 @@ import hashlib
 import json
 import re
 import unicodedata
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import (
