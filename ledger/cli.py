@@ -243,12 +243,12 @@ def record(ctx: click.Context, files: tuple[str, ...], by: str | None, batch_siz
         try:
             _catch_up(ledger, show_progress)
         except Exception as e:
-            e.ledger_recorded = (result.batches, len(result.recorded), True)  # type: ignore[attr-defined]
+            e.ledger_recorded = (result.batches, result.recorded_count, True)  # type: ignore[attr-defined]
             raise
     for warning in result.warnings[:50]:
         _err(f"warning: {warning} (recorded)")
-    if len(result.warnings) > 50:
-        _err(f"... and {len(result.warnings) - 50} more warning(s)")
+    if result.warnings_count > 50:
+        _err(f"... and {result.warnings_count - 50} more warning(s)")
     if fmt == "json":
         write_json(vars(result))
         return
@@ -257,9 +257,9 @@ def record(ctx: click.Context, files: tuple[str, ...], by: str | None, batch_siz
                          ("matter already recorded", result.matters_unchanged)):
         for item in items:
             click.echo(f"{label}: {item}")
-    click.echo(f"recorded {len(result.recorded)} statement(s)"
-               + (f"; {len(result.unchanged)} already recorded with the same content, skipped"
-                  if result.unchanged else ""))
+    click.echo(f"recorded {result.recorded_count} statement(s)"
+               + (f"; {result.unchanged_count} already recorded with the same content, skipped"
+                  if result.unchanged_count else ""))
 
 
 class _Progress:

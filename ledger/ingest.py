@@ -45,15 +45,30 @@ MAX_LISTED_PROBLEMS = 200
 Progress = Callable[[str, int, int | None], None]  # stage, done, total (None if unknown)
 
 
+MAX_LISTED_IDS = 1000  # ids kept in a result: memory must not grow with the size of a call
+
+
 @dataclass
 class RecordResult:
-    recorded: list[str] = field(default_factory=list)  # statement ids newly recorded
-    unchanged: list[str] = field(default_factory=list)  # already in the ledger, same content
+    recorded: list[str] = field(default_factory=list)  # statement ids newly recorded (the first 1,000)
+    unchanged: list[str] = field(default_factory=list)  # already in the ledger, same content (the first 1,000)
+    recorded_count: int = 0
+    unchanged_count: int = 0
     matters_declared: list[str] = field(default_factory=list)
     matters_revised: list[str] = field(default_factory=list)
     matters_unchanged: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)  # recorded anyway, e.g. parts exceeding a total
+    warnings: list[str] = field(default_factory=list)  # recorded anyway, e.g. parts exceeding a total (first 1,000)
+    warnings_count: int = 0
     batches: int = 0  # transactions committed
+
+    def add_recorded(self, ids: list[str]) -> None:
+        self.recorded_count += len(ids)
+        self.recorded += ids[:max(MAX_LISTED_IDS - len(self.recorded), 0)]
+
+    def add_unchanged(self, statement_id: str) -> None:
+        self.unchanged_count += 1
+        if len(self.unchanged) < MAX_LISTED_IDS:
+            self.unchanged.append(statement_id)
 
 
 def _digest(document: dict[str, Any]) -> str:
@@ -212,7 +227,7 @@ class Ingest:
 
     def _fail_batch_commit(self) -> None:
         problems = self._listed_problems()
-        committed = len(self.result.recorded)
+        committed = self.result.recorded_count
         problems.append(InputProblem(
             "(input)", "", None,
             f"--batch-commit: {self.result.batches} earlier batch(es) with {committed} new statement(s) stay "
@@ -338,7 +353,10 @@ class Ingest:
         own = check_statement({c: vars(f) for c, f in statement.normalised_figures().items()},
                               statement.relations or matter.get("relations", []))
         statement_id = statement.document()["id"] if statement.id is None else statement.id
-        self.result.warnings += [str(item.problem((), f"statement {statement_id!r}: {p}")) for p in own]
+        for problem in own:
+            self.result.warnings_count += 1
+            if len(self.result.warnings) < MAX_LISTED_IDS:
+                self.result.warnings.append(str(item.problem((), f"statement {statement_id!r}: {problem}")))
         return False
 
     def _split_recorded(self, documents: list[dict[str, Any]]) -> tuple[list[int], list[int]]:
@@ -351,7 +369,7 @@ class Ingest:
             if uuid not in existing:
                 new.append(index)
             elif self.ledger._get(Statement, uuid).document == document:
-                self.result.unchanged.append(document["id"])
+                self.result.add_unchanged(document["id"])
             else:
                 different.append(index)
         return new, different
@@ -395,7 +413,7 @@ class Ingest:
         except (InputError, IntegrityError):
             raise
         except Exception as e:
-            e.ledger_recorded = (self.result.batches, len(self.result.recorded), False)  # type: ignore[attr-defined]
+            e.ledger_recorded = (self.result.batches, self.result.recorded_count, False)  # type: ignore[attr-defined]
             raise
 
     def _append(self, documents: list[dict[str, Any]]) -> None:
@@ -411,7 +429,7 @@ class Ingest:
                 documents = self._after_race(documents)
                 continue
             self.pending_matters = []
-            self.result.recorded += [d["id"] for d in documents]
+            self.result.add_recorded([d["id"] for d in documents])
             self.result.batches += 1
             return
         raise IntegrityError("could not append a batch after 5 attempts: other writers keep recording the same "

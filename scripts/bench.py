@@ -90,7 +90,7 @@ def worker_ingest(url: str, folder: str, batch: int) -> dict[str, Any]:
         recorded = time.perf_counter()
         ledger.catch_up()
         projected = time.perf_counter()
-    return {"statements": len(result.recorded), "matters": len(result.matters_declared),
+    return {"statements": result.recorded_count, "matters": len(result.matters_declared),
             "record_s": recorded - started, "project_s": projected - recorded}
 
 
