@@ -184,13 +184,7 @@ class Ingest:
                 chunk = list(islice(stream, self.batch_size))
                 if not chunk:
                     break
-                documents = self._check_chunk(chunk)
-                if self.batch_commit:
-                    if self.problem_count:
-                        self._fail_batch_commit()
-                    self._write(documents)
-                else:
-                    self.spool.push(documents)
+                self._pass_on(self._check_chunk(chunk))
             self._check_deferred()
             if self.problem_count:
                 self._fail()
@@ -395,7 +389,11 @@ class Ingest:
         self._flush_deferred(batch)
 
     def _flush_deferred(self, batch: list[Located]) -> None:
-        documents = self._check_statements(batch, final=True)
+        self._pass_on(self._check_statements(batch, final=True))
+
+    def _pass_on(self, documents: list[dict[str, Any]]) -> None:
+        """Checked documents: written now with --batch-commit (unless the batch had a
+        problem), else spooled until the whole input has been checked."""
         if self.batch_commit:
             if self.problem_count:
                 self._fail_batch_commit()

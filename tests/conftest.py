@@ -7,10 +7,12 @@ except under CI=true, where a missing server is a failure.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -120,3 +122,19 @@ def statement(id: str, **overrides: object) -> dict:
     }
     doc.update(overrides)
     return doc
+
+
+def run_processes(target: Callable[..., None], arguments: list[tuple[Any, ...]], timeout: float = 240) -> list[int | None]:
+    """Run ``target`` in forked processes at once (each gets a shared barrier as its last
+    argument, to start together); return their exit codes, killing any still running."""
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(len(arguments))
+    workers = [context.Process(target=target, args=(*args, barrier)) for args in arguments]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout)
+    for worker in workers:
+        if worker.exitcode is None:
+            worker.kill()
+    return [worker.exitcode for worker in workers]

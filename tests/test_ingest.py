@@ -21,7 +21,7 @@ from ledger.application import Ledger
 from ledger.audit import verify_projection
 from ledger.chain import verify_chain
 from ledger.inputs import iter_inputs
-from tests.conftest import EXAMPLES, MATTER_ID, ROOT, event_count, run, statement
+from tests.conftest import EXAMPLES, MATTER_ID, ROOT, event_count, run, run_processes, statement
 
 CATEGORIES = ["recruited", "discharged", "remaining", "missing", "dead"]
 
@@ -201,18 +201,8 @@ def test_four_writers_record_every_statement_exactly_once(db_url: str) -> None:
     assert run(db_url, "record", str(EXAMPLES / "matter.yaml")).exit_code == 0
     # 4 x 500, each writer sharing 100 statements with the next one
     shares = [make_statements(500, start=400 * w) for w in range(4)]
-    context = multiprocessing.get_context("fork")
-    barrier = context.Barrier(4)
-    workers = [context.Process(target=_writer, args=(db_url, docs, f"writer{w}", barrier))
-               for w, docs in enumerate(shares)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(240)
-    for worker in workers:
-        if worker.exitcode is None:
-            worker.kill()
-    assert [w.exitcode for w in workers] == [0, 0, 0, 0]
+    exit_codes = run_processes(_writer, [(db_url, docs, f"writer{w}") for w, docs in enumerate(shares)])
+    assert exit_codes == [0, 0, 0, 0]
     expected = {d["id"] for docs in shares for d in docs}
     assert len(expected) == 4 * 500 - 3 * 100
     assert recorded_events(db_url) == {i: 1 for i in expected}

@@ -15,7 +15,7 @@ from ledger.application import Ledger
 from ledger.chain import verify_chain
 from ledger.domain.documents import Statement as StatementDocument
 from ledger.inputs import Located
-from tests.conftest import EXAMPLES, run, statement
+from tests.conftest import EXAMPLES, run, run_processes, statement
 
 
 class Raw:
@@ -157,17 +157,7 @@ def _record_many(url: str, prefix: str, count: int, barrier: multiprocessing.syn
 
 def test_concurrent_writers_leave_a_valid_chain(db_url: str) -> None:
     assert run(db_url, "record", str(EXAMPLES / "matter.yaml")).exit_code == 0
-    context = multiprocessing.get_context("fork")
-    barrier = context.Barrier(3)
-    workers = [context.Process(target=_record_many, args=(db_url, f"writer{n}", 40, barrier)) for n in range(3)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(120)
-    for worker in workers:
-        if worker.exitcode is None:
-            worker.kill()
-    assert [worker.exitcode for worker in workers] == [0, 0, 0]
+    assert run_processes(_record_many, [(db_url, f"writer{n}", 40) for n in range(3)], timeout=120) == [0, 0, 0]
     with Ledger(db_url) as ledger:
         report = verify_chain(ledger.app.recorder)
         assert report.problems == [] and report.events == 1 + 3 * 40
