@@ -47,7 +47,10 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except InputError as e:
             for problem in e.problems:
                 _err(f"error: {problem}")
-            _err(f"{len(e.problems)} problem(s) found; nothing was recorded.")
+            if getattr(e, "partial", False):  # --batch-commit stopped after committing earlier batches
+                _err(f"{len(e.problems) - 1} problem(s) found; the batches before the failed one stay recorded.")
+            else:
+                _err(f"{len(e.problems)} problem(s) found; nothing was recorded.")
             sys.exit(EXIT_INPUT)
         except NotFoundError as e:
             _err(f"error: {e.args[0]}")

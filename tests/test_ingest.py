@@ -141,6 +141,8 @@ def test_batch_commit_stops_at_the_bad_batch_and_a_rerun_completes(two_ledgers, 
     assert result.exit_code == 3
     assert f"{path}:26: stated_on" in result.stderr
     assert f"this batch (from {path}:21)" in result.stderr and "2 earlier batch(es) with 20" in result.stderr
+    assert "the batches before the failed one stay recorded" in result.stderr
+    assert "nothing was recorded" not in result.stderr
     assert sorted(recorded_events(resumed)) == [d["id"] for d in docs[:20]]  # whole batches only
 
     write_jsonl(path, docs)  # fixed
