@@ -316,14 +316,16 @@ stale_option = click.option(
 )
 
 
+def reconciliation_command(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of the commands that replay and reconcile a matter (status, check)."""
+    for decorate in reversed((matter_option, as_of_option, known_at_option, stale_option, format_option,
+                              click.pass_context, handle_errors)):
+        func = decorate(func)
+    return func
+
+
 @cli.command()
-@matter_option
-@as_of_option
-@known_at_option
-@stale_option
-@format_option
-@click.pass_context
-@handle_errors
+@reconciliation_command
 def status(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_at: str | None,
            stale_days: int | None, fmt: str) -> None:
     """The official picture as of a date: per category, the latest figure stated by then.
@@ -822,13 +824,7 @@ def verify(ctx: click.Context, fmt: str) -> None:
 
 
 @cli.command()
-@matter_option
-@as_of_option
-@known_at_option
-@stale_option
-@format_option
-@click.pass_context
-@handle_errors
+@reconciliation_command
 def check(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_at: str | None,
           stale_days: int | None, fmt: str) -> None:
     """List discrepancies over the whole timeline; exit code 1 when any is open.
