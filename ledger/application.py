@@ -209,12 +209,11 @@ class Ledger:
         matter = self._get(Matter, matter_uuid(document["matter"]))
         if matter is None:
             raise InputError([item.problem(("matter",), f"unknown matter {document['matter']!r}")])
-        unknown = [c for c in document.get("figures", {}) if c not in matter.categories]
-        if unknown:
-            raise InputError([item.problem(("figures", c), (
-                f"unknown category {c!r} for matter {document['matter']!r} "
-                f"(categories: {', '.join(matter.categories)})"
-            )) for c in unknown])
+        from ledger.ingest import statement_against_matter
+
+        problems = statement_against_matter(item, document_model, matter.document)
+        if problems:
+            raise InputError(problems)
         existing.correct(document=document, recorded_by=recorded_by or default_recorder(),
                          reason=_reason(reason))
         self.app.save(existing)

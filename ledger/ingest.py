@@ -75,6 +75,18 @@ def _digest(document: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(document, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
+def statement_against_matter(item: Located, statement: StatementDocument,
+                             matter: dict[str, Any]) -> list[InputProblem]:
+    """A statement's categories, in its figures and its relations, must be its matter's."""
+    problems = [item.problem(("figures", category), (
+        f"unknown category {category!r} for matter {statement.matter!r} "
+        f"(categories: {', '.join(matter['categories'])})"
+    )) for category in statement.figures if category not in matter["categories"]]
+    problems += [item.problem(path, message) for path, message
+                 in unknown_in_relations(statement.relations, matter["categories"], statement.matter)]
+    return problems
+
+
 class Spool:
     """Checked documents waiting to be appended, and the ids seen so far in this call.
 
@@ -333,16 +345,10 @@ class Ingest:
         return self._new_documents(candidates)
 
     def _statement_problems(self, item: Located, statement: StatementDocument, matter: dict[str, Any]) -> bool:
-        unknown = [c for c in statement.figures if c not in matter["categories"]]
-        for category in unknown:
-            self._problem(item.problem(("figures", category), (
-                f"unknown category {category!r} for matter {statement.matter!r} "
-                f"(categories: {', '.join(matter['categories'])})"
-            )))
-        relation_problems = unknown_in_relations(statement.relations, matter["categories"], statement.matter)
-        for path, message in relation_problems:
-            self._problem(item.problem(path, message))
-        if unknown or relation_problems:
+        problems = statement_against_matter(item, statement, matter)
+        for problem in problems:
+            self._problem(problem)
+        if problems:
             return True
         own = check_statement({c: vars(f) for c, f in statement.normalised_figures().items()},
                               statement.relations or matter.get("relations", []))

@@ -176,6 +176,9 @@ def test_bad_corrections_and_retractions_write_nothing(audited: dict, tmp_path: 
     bad = write_yaml(tmp_path, "bad.yaml", {**shown, "figures": {"wounded": 3}})
     result = run(url, "correct", "mea-2025-01-killed", str(bad), "--reason", "x")
     assert result.exit_code == 3 and "unknown category 'wounded'" in result.stderr
+    bad_relation = write_yaml(tmp_path, "bad-relation.yaml", {**shown, "relations": ["dead <= wounded"]})
+    result = run(url, "correct", "mea-2025-01-killed", str(bad_relation), "--reason", "x")
+    assert result.exit_code == 3 and "bad-relation.yaml" in result.stderr and "unknown category 'wounded'" in result.stderr
     invalid = write_yaml(tmp_path, "invalid.yaml", {**shown, "stated_on": "2025-02-30"})
     result = run(url, "correct", "mea-2025-01-killed", str(invalid), "--reason", "x")
     assert result.exit_code == 3 and "invalid.yaml:" in result.stderr and "28 days" in result.stderr
