@@ -102,11 +102,15 @@ class Ledger:
         topic = f"{recorder.__module__}:{recorder.__qualname__}"
         return {"APPLICATION_RECORDER_TOPIC": topic, f"{LedgerApp.name.upper()}_APPLICATION_RECORDER_TOPIC": topic}
 
-    def _construct_view(self, name: str) -> Any:
+    def view_env(self, name: str) -> dict[str, str]:
+        """Settings of the view called ``name`` (no DDL when the schema is complete)."""
         env = self.database.env_for(name)
         if not self._create_tables:
             env["CREATE_TABLE"] = env[f"{name.upper()}_CREATE_TABLE"] = "false"
-        factory = InfrastructureFactory.construct(Environment(name, env))
+        return env
+
+    def _construct_view(self, name: str) -> Any:
+        factory = InfrastructureFactory.construct(Environment(name, self.view_env(name)))
         if self.database.backend == "sqlite":
             view_class: type = SQLiteTimelineView
         else:

@@ -133,13 +133,8 @@ def _follow_with_runner(ledger: Ledger, stop: threading.Event,
                         report: Callable[[Lag], None] | None, report_every: float) -> None:
     from eventsourcing.projection import ProjectionRunner
 
-    env: dict[str, Any] = {}
-    env.update(ledger.database.env_for(LedgerApp.name))
-    env.update(ledger.database.env_for(TimelineProjection.name))
-    env.update(ledger.recorder_env())
-    if not ledger._create_tables:  # e.g. under the writer role: the tables exist, no DDL allowed
-        for name in ("", f"{LedgerApp.name.upper()}_", f"{TimelineProjection.name.upper()}_"):
-            env[f"{name}CREATE_TABLE"] = "false"
+    # the application's settings (as the ledger made them) and the view's, in one mapping
+    env: dict[str, Any] = {**ledger.app.env, **ledger.view_env(TimelineProjection.name)}
     with ledger.database.schema_lock():
         runner: ProjectionRunner[Any, Any] = ProjectionRunner(
             application_class=LedgerApp, projection_class=BatchingTimelineProjection,
