@@ -23,7 +23,7 @@ from ledger.domain.aggregates import Matter, Statement, matter_uuid, statement_u
 from ledger.errors import InputError, InputProblem
 from ledger.projections.timeline import SQLiteTimelineView, TimelineProjection, TimelineSQL
 from ledger.projections.views import StalePositionError
-from ledger.queries import NotFoundError
+from ledger.readmodel import NotFoundError
 from ledger.storage import Database, parse_url
 
 if TYPE_CHECKING:

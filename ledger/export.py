@@ -16,8 +16,7 @@ import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-from ledger.domain.dates import PartialDate
-from ledger.queries import _FIGURE_COLUMNS, View, matter_document, matters, status_figure, visible
+from ledger.readmodel import Snapshot, TimelineReadModel
 
 FORMATS = ("csv", "json", "jsonl")
 
@@ -65,93 +64,10 @@ PANDAS_READ_CSV: dict[str, Any] = {
 }
 
 
-_PREFIX = {"exact": "", "at_least": ">=", "at_most": "<=", "approx": "~"}
-
-
-def _dates(text: str) -> dict[str, Any]:
-    date = PartialDate.parse(text)
-    start, end = date.start(), date.end()
-    return {"text": str(date), "precision": date.precision,
-            "start": start.isoformat() if start else None, "end": end.isoformat() if end else None}
-
-
-def figure_rows(view: View, matter_id: str | None = None, as_of: dt.date | None = None,
+def figure_rows(view: Any, matter_id: str | None = None, as_of: dt.date | None = None,
                 known_at: str | None = None) -> list[dict[str, Any]]:
-    """Every figure the ledger holds (at ``known_at``) for a matter, or for every matter,
-    stated by ``as_of`` if given; oldest described date first, undated last.
-
-    Corrected statements appear in their corrected version; retracted ones are left out
-    (``ledger audit`` and ``ledger trace`` show both).
-    """
-    ids = [matter_document(view, matter_id)["id"]] if matter_id else [m["matter"] for m in matters(view)]
-    day = (as_of or dt.date.today()).isoformat()
-    rows: list[dict[str, Any]] = []
-    for mid in ids:
-        matter = matter_document(view, mid)
-        params = {"m": mid, "known_at": known_at, "day": day}
-        stated = "AND stated_end <= :day" if as_of else ""
-        figures = view.query(
-            f"SELECT {_FIGURE_COLUMNS} FROM {{ledger_figures}} "
-            f"WHERE matter_id = :m AND {visible(known_at)} {stated}", params)
-        versions = {
-            (r["statement_id"], r["position"]): r for r in view.query(
-                "SELECT statement_id, position, role, venue, attribution, document, recorded_by, event "
-                f"FROM {{ledger_statements}} WHERE matter_id = :m AND {visible(known_at)}", params)
-        }
-        standing = {}
-        for category in matter["categories"]:
-            row = status_figure(view, mid, category, dt.date.fromisoformat(day), known_at)
-            if row is not None:
-                standing[category] = (row["statement_id"], row["position"])
-        order = list(matter["categories"])
-        figures.sort(key=lambda f: (f["as_of_end"] is None, f["as_of_end"] or "", f["stated_end"] is None,
-                                    f["stated_end"] or "", f["position"], order.index(f["category"])
-                                    if f["category"] in order else len(order)))
-        for figure in figures:
-            version = versions[(figure["statement_id"], figure["position"])]
-            rows.append(_row(mid, figure, version, standing.get(figure["category"])))
-    return rows
-
-
-def _row(matter_id: str, figure: dict[str, Any], version: dict[str, Any],
-         standing: tuple[str, int] | None) -> dict[str, Any]:
-    document = json.loads(version["document"])
-    as_of, stated = _dates(figure["as_of"]), _dates(figure["stated_on"])
-    qualifier = figure["qualifier"]
-    if qualifier == "range":
-        text = f"{figure['low']}-{figure['high']}"
-    else:
-        text = _PREFIX[qualifier] + str(figure["value"])
-    return {
-        "matter": matter_id,
-        "category": figure["category"],
-        "value": figure["value"],
-        "qualifier": qualifier,
-        "low": figure["low"],
-        "high": figure["high"],
-        "figure_text": text,
-        "as_of": as_of["text"], "as_of_precision": as_of["precision"],
-        "as_of_start": as_of["start"], "as_of_end": as_of["end"],
-        "stated_on": stated["text"], "stated_precision": stated["precision"],
-        "stated_start": stated["start"], "stated_end": stated["end"],
-        "recorded_at": figure["recorded_at"],
-        "recorded_by": version["recorded_by"],
-        "stands": standing == (figure["statement_id"], figure["position"]),
-        "statement": figure["statement_id"],
-        "statement_status": version["event"],
-        "organization": figure["organization"],
-        "person": figure["person"],
-        "role": version["role"],
-        "venue": version["venue"],
-        "attribution": version["attribution"],
-        "quote_language": document.get("quote_language"),
-        "quote": document["quote"],
-        "citations": [
-            {"outlet": c["outlet"], "published_on": c.get("published_on"), "url": c.get("url")}
-            for c in document.get("citations", [])
-        ],
-        "notes": document.get("notes"),
-    }
+    """See :meth:`ledger.readmodel.TimelineReadModel.export_rows`."""
+    return TimelineReadModel(view).export_rows(matter_id, Snapshot(as_of, known_at))
 
 
 def citations_text(citations: Iterable[dict[str, Any]]) -> str:

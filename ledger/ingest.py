@@ -34,6 +34,7 @@ from ledger.domain.aggregates import Matter, Statement, matter_uuid, statement_u
 from ledger.domain.documents import Matter as MatterDocument
 from ledger.domain.documents import Statement as StatementDocument
 from ledger.domain.documents import unknown_in_relations
+from ledger.domain.relations import own_relations
 from ledger.inputs import InputError, InputProblem, Located, format_path
 from ledger.reconcile import check_statement
 
@@ -350,9 +351,10 @@ class Ingest:
             self._problem(problem)
         if problems:
             return True
-        own = check_statement({c: vars(f) for c, f in statement.normalised_figures().items()},
-                              statement.relations or matter.get("relations", []))
         statement_id = statement.document()["id"] if statement.id is None else statement.id
+        figures = {c: vars(f) for c, f in statement.normalised_figures().items()}
+        own = check_statement(figures, own_relations(statement_id, figures, statement.relations or [],
+                                                     matter.get("relations", [])))
         for problem in own:
             self.result.warnings_count += 1
             if len(self.result.warnings) < MAX_LISTED_IDS:

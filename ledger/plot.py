@@ -26,7 +26,7 @@ from typing import Any
 from ledger import queries
 from ledger.domain.dates import PartialDate
 from ledger.domain.intervals import Interval
-from ledger.queries import View
+View = Any  # a timeline view (see ledger.projections.views)
 
 WIDTH_INCHES = 12.0
 PANEL_HEIGHT_INCHES = 2.6

@@ -11,11 +11,12 @@ fetches the rows.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ledger.domain.intervals import Interval
-from ledger.domain.relations import Relation, parse_relation
+from ledger.domain.relations import Relation, effective_relations, parse_relation
 
 DEFAULT_STALE_DAYS = 90
 
@@ -76,25 +77,13 @@ def _statements(inputs: list[Input]) -> list[str]:
     return seen
 
 
-def effective_relations(matter: dict[str, Any], picture: dict[str, dict[str, Any] | None],
-                        statement_relations: dict[str, list[str]]) -> list[tuple[Relation, str]]:
-    """The matter's relations, each replaced by the statement's own relation for the same
-    total when the statement that supplies that total declares one."""
-    result = []
-    for text in matter.get("relations", []):
-        relation = parse_relation(text)
-        origin = "matter"
-        if len(relation.left) == 1 and relation.left[0][0] == 1:
-            total = relation.left[0][1]
-            row = picture.get(total)
-            if row is not None:
-                for own in statement_relations.get(row["statement_id"], []):
-                    candidate = parse_relation(own)
-                    if candidate.left == relation.left:
-                        relation, origin = candidate, f"statement {row['statement_id']}"
-                        break
-        result.append((relation, origin))
-    return result
+def picture_relations(matter: dict[str, Any], picture: dict[str, dict[str, Any] | None],
+                      statement_relations: dict[str, list[str]]) -> list[tuple[Relation, str]]:
+    """The relations that apply to a status picture (see :func:`effective_relations`): a
+    total's statement is the one whose figure stands for it."""
+    suppliers = {category: (row["statement_id"], statement_relations.get(row["statement_id"], []))
+                 for category, row in picture.items() if row is not None}
+    return effective_relations(matter.get("relations", []), suppliers)
 
 
 def reconcile(matter: dict[str, Any], picture: dict[str, dict[str, Any] | None],
@@ -110,7 +99,7 @@ def reconcile(matter: dict[str, Any], picture: dict[str, dict[str, Any] | None],
     values: dict[str, Input] = {c: input_from_row(c, row) for c, row in picture.items() if row is not None}
     derived: dict[str, dict[str, Any]] = {}
     discrepancies: list[dict[str, Any]] = []
-    pending = effective_relations(matter, picture, statement_relations)
+    pending = picture_relations(matter, picture, statement_relations)
 
     progress = True
     while pending and progress:  # derived figures may feed further relations
@@ -216,17 +205,16 @@ def _violation(relation: Relation, origin: str, values: dict[str, Input], inputs
             "statements": _statements(inputs), "relation": relation.text, "numbers": numbers}
 
 
-def check_statement(figures: dict[str, dict[str, Any]], relations: list[str]) -> list[str]:
-    """A statement's own consistency: the relations whose categories it all gives."""
+def check_statement(figures: dict[str, dict[str, Any]], relations: Sequence[Relation | str]) -> list[str]:
+    """A statement's own consistency: the relations whose categories it all gives (the
+    relations come from :func:`ledger.domain.relations.own_relations`)."""
     problems = []
     values = {c: Interval.of_figure(f["qualifier"], f["value"], f.get("low"), f.get("high"))
               for c, f in figures.items()}
-    for text in relations:
-        relation = parse_relation(text)
+    for relation in (parse_relation(r) if isinstance(r, str) else r for r in relations):
         if all(c in values for c in relation.categories) and not relation.holds(values):
             left = sum((values[n].scale(s) for s, n in relation.left), Interval.exact(0))
             right = sum((values[n].scale(s) for s, n in relation.right), Interval.exact(0))
             problems.append(f"its own figures break '{relation}': {relation.side_text('left')} = {left}, "
                             f"{relation.side_text('right')} = {right}")
     return problems
-

@@ -16,7 +16,9 @@ from typing import Any
 from ledger import __version__, queries
 from ledger.domain.dates import PartialDate
 from ledger.export import figure_rows
-from ledger.queries import View
+from ledger.readmodel import Snapshot, TimelineReadModel
+
+View = Any
 
 TEMPLATE = "report.html.j2"
 _FIGURE_PREFIX = {"exact": "", "at_least": ">=", "at_most": "<=", "approx": "~"}
@@ -26,13 +28,6 @@ def figure_text(raw: Any) -> str:
     from ledger.domain.figures import Figure
 
     return str(Figure.from_input(raw))
-
-
-def _statement_ids(view: View, matter_id: str, known_at: str | None) -> list[str]:
-    rows = view.query(
-        "SELECT DISTINCT statement_id FROM {ledger_statements} WHERE matter_id = :m "
-        + ("AND recorded_at <= :k" if known_at else ""), {"m": matter_id, "k": known_at})
-    return [r["statement_id"] for r in rows]
 
 
 def _changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
@@ -77,7 +72,7 @@ def report_data(view: View, matter_id: str | None, as_of: dt.date, known_at: str
     standing = {(f["statement"], c) for c, f in status["figures"].items() if f}
 
     statements = []
-    for statement_id in _statement_ids(view, matter["id"], known_at):
+    for statement_id in TimelineReadModel(view).statement_ids(matter["id"], Snapshot(as_of, known_at)):
         held = queries.statement(view, statement_id, known_at)
         document = held["statement"]
         stated = PartialDate.parse(document["stated_on"])

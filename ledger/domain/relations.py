@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -162,3 +163,40 @@ def _parse_sum(tokens: list[tuple[str, str, int]], side: str) -> tuple[tuple[tup
     if expect_term:
         raise RelationSyntaxError(f"the {side} side ends with an operator")
     return tuple(terms), constant
+
+
+def effective_relations(matter_relations: Sequence[str],
+                        suppliers: Mapping[str, tuple[str, Sequence[str]]]) -> list[tuple[Relation, str]]:
+    """The one rule for which relations apply (record-time warnings, ``status``, ``check``).
+
+    Each of the matter's relations applies, except that where the statement that supplies
+    its total (its left side: one category with a plus sign) declares its own relation for
+    that same total, the statement's relation is used instead. ``suppliers`` maps a total
+    category to the id and the relations of the statement that supplies it (for ``status``:
+    the statement of the standing figure; for one statement on its own: that statement, for
+    every category it gives). A statement's relation for a total the matter has no relation
+    for is not used. Returns each relation with its origin: ``"matter"`` or ``"statement ID"``.
+    """
+    result: list[tuple[Relation, str]] = []
+    for text in matter_relations:
+        relation = parse_relation(text)
+        origin = "matter"
+        if len(relation.left) == 1 and relation.left[0][0] == 1:
+            supplier = suppliers.get(relation.left[0][1])
+            if supplier is not None:
+                statement_id, own_relations = supplier
+                for own in own_relations:
+                    candidate = parse_relation(own)
+                    if candidate.left == relation.left:
+                        relation, origin = candidate, f"statement {statement_id}"
+                        break
+        result.append((relation, origin))
+    return result
+
+
+def own_relations(statement_id: str, categories: Iterable[str], statement_relations: Sequence[str],
+                  matter_relations: Sequence[str]) -> list[Relation]:
+    """The relations one statement's own figures are checked against (the same rule, the
+    statement supplying every category it gives)."""
+    suppliers = {category: (statement_id, statement_relations) for category in categories}
+    return [relation for relation, _ in effective_relations(matter_relations, suppliers)]

@@ -1,4 +1,4 @@
-"""The timeline projection: matters, statements and every asserted figure, indexed by date.
+"""The timeline projection: matters (every version), statements and every asserted figure, indexed by date.
 
 Status, history and sources are answered from these tables. A figure row is
 bitemporal: ``as_of_end``/``stated_end`` place it on the calendar (the last day of
@@ -37,9 +37,10 @@ _STATEMENT_COLUMNS = (
 
 class TimelineSQL(ViewSQL):
     tables = {
+        # One row per version of a matter: declared, revised (closed like statements).
         "ledger_matters": (
-            "matter_id TEXT PRIMARY KEY, title TEXT NOT NULL, document TEXT NOT NULL, "
-            "recorded_at TEXT NOT NULL, position BIGINT NOT NULL"
+            "matter_id TEXT NOT NULL, position BIGINT NOT NULL, title TEXT NOT NULL, document TEXT NOT NULL, "
+            "recorded_at TEXT NOT NULL, superseded_at TEXT, PRIMARY KEY (matter_id, position)"
         ),
         # One row per version of a statement: recorded, corrected, retracted.
         "ledger_statements": (
@@ -72,12 +73,13 @@ class TimelineSQL(ViewSQL):
     ]
     gatherable = frozenset({"insert_statement", "insert_figure"})
     statements = {
-        "upsert_matter": (
-            "INSERT INTO {ledger_matters} (matter_id, title, document, recorded_at, position) "
-            "VALUES (:matter_id, :title, :document, :recorded_at, :position) "
-            "ON CONFLICT (matter_id) DO UPDATE SET title = excluded.title, "
-            "document = excluded.document, recorded_at = excluded.recorded_at, "
-            "position = excluded.position"
+        "close_matter": (
+            "UPDATE {ledger_matters} SET superseded_at = :recorded_at "
+            "WHERE matter_id = :matter_id AND superseded_at IS NULL"
+        ),
+        "insert_matter": (
+            "INSERT INTO {ledger_matters} (matter_id, position, title, document, recorded_at) "
+            "VALUES (:matter_id, :position, :title, :document, :recorded_at)"
         ),
         "insert_statement": (
             f"INSERT INTO {{ledger_statements}} ({_STATEMENT_COLUMNS}) VALUES (:statement_id, "
@@ -185,13 +187,14 @@ class TimelineProjection(Projection[Any]):
     @changes.register
     def _(self, domain_event: Matter.Declared | Matter.Revised, position: int) -> list[Change]:
         document = domain_event.document
-        return [Change("upsert_matter", {
+        version = {
             "matter_id": document["id"],
             "title": document["title"],
             "document": json.dumps(document, ensure_ascii=False),
             "recorded_at": timestamp_text(domain_event.timestamp),
             "position": position,
-        })]
+        }
+        return [Change("close_matter", version), Change("insert_matter", version)]
 
     @changes.register
     def _(self, domain_event: Statement.Recorded, position: int) -> list[Change]:

@@ -1,0 +1,160 @@
+"""Auditors' questions of the timeline: why a figure stands (trace) and what became of
+everything a source asserted (audit). Mixed into :class:`~ledger.readmodel.TimelineReadModel`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledger.domain.figures import Figure
+from ledger.readmodel.snapshot import Snapshot
+from ledger.readmodel.sql import ALL_FIGURE_COLUMNS
+
+Row = dict[str, Any]
+
+
+def figure_text(row: Row) -> str:
+    """12, >=12, <=12, ~40, 35-50 (the domain's own text of a figure)."""
+    return str(Figure(row["value"], row["qualifier"], row.get("low"), row.get("high")))
+
+
+def source_of(row: Row) -> dict[str, Any]:
+    """``source`` in every result: organization, person, role (None when not known)."""
+    return {"organization": row["organization"], "person": row.get("person"), "role": row.get("role")}
+
+
+def source_label(row: Row) -> str:
+    return f"{row['organization']} ({row['person']})" if row.get("person") else row["organization"]
+
+
+def outcome(row: Row, winner: Row | None, snapshot: Snapshot) -> tuple[str, str]:
+    """What became of one figure row (recorded by ``known_at``) in the replay as of the day."""
+    day = snapshot.day
+    if snapshot.superseded(row["superseded_at"]):
+        if row["superseded_by"] == "retraction":
+            return "retracted", f"the statement was retracted at {row['superseded_at']}"
+        return "corrected", f"replaced by a corrected version recorded {row['superseded_at']}"
+    if row["stated_end"] is None:
+        return "undated", "the statement's date is unknown, so no dated replay uses it"
+    if row["stated_end"] > day:
+        return "not yet stated", f"stated {row['stated_on']}, after {day}"
+    if winner is None:
+        return "stands", "the only figure"
+    key = (row["as_of_end"], row["stated_end"], row["position"])
+    best = (winner["as_of_end"], winner["stated_end"], winner["position"])
+    if key == best and row["statement_id"] == winner["statement_id"]:
+        return "stands", "describes the latest date among the statements made by then"
+    if row["as_of_end"] != winner["as_of_end"]:
+        why = f"describes an earlier date ({row['as_of']}) than {winner['statement_id']} ({winner['as_of']})"
+    elif row["stated_end"] != winner["stated_end"]:
+        why = (f"describes the same date as {winner['statement_id']} but was stated earlier "
+               f"({row['stated_on']} against {winner['stated_on']})")
+    else:
+        why = f"same dates as {winner['statement_id']}, recorded earlier (position {row['position']})"
+    return "outranked", why
+
+
+class AuditQueries:
+    """trace and audit (uses ``matter``, ``standing_figure`` and ``versions`` of the read model)."""
+
+    view: Any
+
+    def trace(self, matter_id: str | None, category: str, snapshot: Snapshot) -> dict[str, Any]:
+        """Why the status shows this figure: its statement, trail, and every figure it outranked."""
+        matter = self._category(matter_id, category, snapshot)  # type: ignore[attr-defined]
+        winner = self.standing_figure(matter["id"], category, snapshot)  # type: ignore[attr-defined]
+        rows = self.view.query(
+            f"SELECT {ALL_FIGURE_COLUMNS} FROM {{ledger_figures}} f "
+            f"WHERE f.matter_id = :m AND f.category = :c AND {snapshot.recorded('f')} ORDER BY f.position",
+            {"m": matter["id"], "c": category, **snapshot.params()},
+        )
+        result: dict[str, Any] = {
+            "matter": matter["id"], "category": category, "as_of": snapshot.day, "known_at": snapshot.known_at,
+            "figure": None, "statement": None, "trail": [], "others": [],
+        }
+        for row in rows:
+            fate, why = outcome(row, winner, snapshot)
+            entry = {
+                "statement": row["statement_id"], "value": row["value"], "qualifier": row["qualifier"],
+                "low": row["low"], "high": row["high"], "text": figure_text(row),
+                "as_of": row["as_of"], "stated_on": row["stated_on"], "source": source_label(row),
+                "recorded_at": row["recorded_at"], "position": row["position"],
+                "outcome": fate, "why": why,
+            }
+            if fate == "stands":
+                result["figure"] = entry
+            else:
+                result["others"].append(entry)
+        if winner is not None:
+            versions = self.versions(winner["statement_id"], snapshot)  # type: ignore[attr-defined]
+            standing = next(v for v in versions if v["position"] == winner["position"])
+            document = standing["document"]
+            result["statement"] = {
+                "id": document["id"], "source": document["source"], "venue": document.get("venue"),
+                "stated_on": document["stated_on"], "as_of": document.get("as_of", document["stated_on"]),
+                "quote": document["quote"], "attribution": document.get("attribution"),
+                "citations": document.get("citations", []),
+                "recorded_at": standing["recorded_at"], "recorded_by": standing["recorded_by"],
+            }
+            result["trail"] = [_trail_entry(version) for version in versions]
+        return result
+
+    def audit(self, source: str, snapshot: Snapshot) -> dict[str, Any]:
+        """Every figure a source (organization or person, by substring) asserted, and its fate."""
+        statements = self.view.query(
+            "SELECT DISTINCT statement_id FROM {ledger_statements} "
+            "WHERE (LOWER(organization) LIKE :p ESCAPE '\\' OR LOWER(COALESCE(person, '')) LIKE :p ESCAPE '\\') "
+            f"AND {snapshot.recorded()}",
+            {"p": _like(source), **snapshot.params()},
+        )
+        winners: dict[tuple[str, str], Row | None] = {}
+        entries = []
+        for statement_id in sorted(s["statement_id"] for s in statements):
+            versions = self.versions(statement_id, snapshot)  # type: ignore[attr-defined]
+            current = versions[-1]
+            document = current["document"]
+            figures = []
+            rows = self.view.query(
+                f"SELECT {ALL_FIGURE_COLUMNS} FROM {{ledger_figures}} f WHERE f.statement_id = :s "
+                f"AND {snapshot.recorded('f')} ORDER BY f.position, f.category",
+                {"s": statement_id, **snapshot.params()},
+            )
+            for row in rows:
+                key = (row["matter_id"], row["category"])
+                if key not in winners:
+                    winners[key] = self.standing_figure(row["matter_id"], row["category"], snapshot)  # type: ignore[attr-defined]
+                fate, why = outcome(row, winners[key], snapshot)
+                if fate == "outranked":
+                    winner = winners[key]
+                    assert winner is not None
+                    why = (f"outranked by {winner['statement_id']} ({source_label(winner)}): "
+                           f"{figure_text(winner)} as of {winner['as_of']}; {why}")
+                figures.append({
+                    "category": row["category"], "value": row["value"], "qualifier": row["qualifier"],
+                    "low": row["low"], "high": row["high"], "text": figure_text(row),
+                    "as_of": row["as_of"], "stated_on": row["stated_on"], "recorded_at": row["recorded_at"],
+                    "position": row["position"], "outcome": fate, "why": why,
+                })
+            entries.append({
+                "statement": statement_id,
+                "matter": document["matter"],
+                "source": document["source"],
+                "stated_on": document["stated_on"],
+                "as_of": document.get("as_of", document["stated_on"]),
+                "venue": document.get("venue"),
+                "quote": document["quote"],
+                "attribution": document.get("attribution"),
+                "citations": document.get("citations", []),
+                "status": current["event"],
+                "trail": [_trail_entry(version) for version in versions],
+                "figures": figures,
+            })
+        return {"source": source, "as_of": snapshot.day, "known_at": snapshot.known_at, "statements": entries}
+
+
+def _trail_entry(version: Row) -> dict[str, Any]:
+    return {k: version[k] for k in ("position", "event", "recorded_at", "recorded_by", "reason")}
+
+
+def _like(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
