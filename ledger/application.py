@@ -20,10 +20,9 @@ from eventsourcing.persistence import InfrastructureFactory, IntegrityError, Ope
 
 from ledger.chain import SQLiteChainedRecorder, postgres_guards
 from ledger.domain.aggregates import Matter, Statement, matter_uuid, statement_uuid
-from ledger.errors import InputError, InputProblem
+from ledger.errors import InputError, InputProblem, NotFoundError, StateError, UsageProblem
 from ledger.projections.timeline import SQLiteTimelineView, TimelineProjection, TimelineSQL
 from ledger.projections.views import StalePositionError
-from ledger.readmodel import NotFoundError
 from ledger.storage import Database, parse_url
 
 if TYPE_CHECKING:
@@ -34,16 +33,12 @@ if TYPE_CHECKING:
 CATCH_UP_PAGE = 2000
 
 
-class StateError(Exception):
-    """An operation that the statement's history does not allow (e.g. retracting twice)."""
-
-
 def _reason(text: str) -> str:
     text = (text or "").strip()
     if not text:
-        raise StateError("a reason is required (--reason TEXT)")
+        raise UsageProblem("a reason is required (--reason TEXT)")
     if len(text) > 10_000:
-        raise StateError("the reason is longer than 10,000 characters")
+        raise UsageProblem("the reason is longer than 10,000 characters")
     return text
 
 

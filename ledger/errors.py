@@ -23,3 +23,24 @@ class InputError(Exception):
     def __init__(self, problems: list[InputProblem]):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class LedgerError(Exception):
+    """A failure the ledger explains to its user; the interfaces map each kind to an exit code."""
+
+
+class NotFoundError(LookupError, LedgerError):
+    """An unknown matter, category or statement."""
+
+
+class StateError(LedgerError):
+    """An operation the ledger's history does not allow (retracting a statement twice,
+    correcting a retracted one): the request is well formed, the ledger's state refuses it."""
+
+
+class UsageProblem(LedgerError):
+    """A request that is badly formed beyond what option parsing can see (a blank --reason)."""
+
+
+class OutputFileError(LedgerError):
+    """A result could not be written to the file asked for (--output)."""

@@ -161,7 +161,7 @@ def test_bad_corrections_and_retractions_write_nothing(audited: dict, tmp_path: 
     url = audited["url"]
     before = event_count(url)
     result = run(url, "retract", "mea-briefing-2025-11-08", "--reason", "again")
-    assert result.exit_code == 2 and "already retracted" in result.stderr
+    assert result.exit_code == 6 and "already retracted" in result.stderr  # a state error (exit 6)
     result = run(url, "retract", "nope", "--reason", "x")
     assert result.exit_code == 4 and "no statement 'nope'" in result.stderr
     result = run(url, "retract", "mea-2025-01-killed", "--reason", "  ")

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ledger.domain.figures import Figure
+from ledger.errors import NotFoundError
 from ledger.readmodel import postgres as pg
 from ledger.readmodel.audit import AuditQueries
 from ledger.readmodel.exports import ExportQueries
@@ -23,10 +24,6 @@ from ledger.reconcile import check_statement, reconcile
 
 Row = dict[str, Any]
 Progress = Callable[[int, int], None]
-
-
-class NotFoundError(LookupError):
-    """An unknown matter, category or statement."""
 
 
 def figure_result(row: Row) -> dict[str, Any]:

@@ -1,0 +1,21 @@
+"""The ``ledger`` command line, one module per group of commands.
+
+* :mod:`~ledger.cli.base`: the group, global options (``--db``, before or after the command)
+* :mod:`~ledger.cli.errors`: exit codes, decided in one place from typed errors
+* :mod:`~ledger.cli.options`: options shared by commands
+* :mod:`~ledger.cli.present`: how figures, sources, tables, JSON and CSV are printed
+* commands: :mod:`~ledger.cli.recording` (record, correct, retract), :mod:`~ledger.cli.queries`
+  (history, sources, show, matters), :mod:`~ledger.cli.reconciliation` (status, check),
+  :mod:`~ledger.cli.audit` (audit, trace, log, verify), :mod:`~ledger.cli.views` (export,
+  plot, report), :mod:`~ledger.cli.admin` (follow, lag, rebuild, db roles)
+"""
+
+from ledger.cli import admin, audit, queries, reconciliation, recording, views  # noqa: F401 - registers commands
+from ledger.cli.base import cli, main
+from ledger.cli.errors import (
+    EXIT_DATABASE, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL, EXIT_IO, EXIT_NOT_FOUND, EXIT_OK, EXIT_OUTPUT_FILE,
+    EXIT_STATE, EXIT_USAGE, handle_errors,
+)
+
+__all__ = ["EXIT_DATABASE", "EXIT_FINDINGS", "EXIT_INPUT", "EXIT_INTERNAL", "EXIT_IO", "EXIT_NOT_FOUND", "EXIT_OK",
+           "EXIT_OUTPUT_FILE", "EXIT_STATE", "EXIT_USAGE", "cli", "handle_errors", "main"]

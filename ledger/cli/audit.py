@@ -1,0 +1,213 @@
+"""Auditors' commands: audit, trace, log, verify (its logic is the integrity module's)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+import click
+
+from ledger.cli.base import cli
+from ledger.cli.base import open_ledger as _open
+from ledger.cli.errors import EXIT_FINDINGS, handle_errors
+from ledger.cli.options import as_of_option, format_option, known_at_option, matter_option
+from ledger.cli.present import clip as _clip
+from ledger.cli.present import Indented as _Indented
+from ledger.cli.present import source_text as _source_text
+
+
+@cli.command()
+@click.option("--source", "source", required=True, metavar="TEXT",
+              help="Part of an organization's or person's name (case-insensitive).")
+@as_of_option
+@known_at_option
+@format_option
+@click.pass_context
+@handle_errors
+def audit(ctx: click.Context, source: str, as_of: dt.date | None, known_at: str | None, fmt: str) -> None:
+    """Every figure a source asserted, with dates, quotes, citations and what became of it.
+
+    Each figure is marked: stands (it is in the status as of the date), outranked (by
+    which statement, and why), corrected, retracted, undated or not yet stated.
+
+    \b
+    Examples:
+      ledger audit --source "External Affairs"
+      ledger audit --source Jaiswal --as-of 2025-11-30 --format csv
+    """
+    from ledger import audit as auditing
+    from ledger.cli.present import table, write_csv, write_json
+
+    ledger = _open(ctx)
+    report = auditing.audit(ledger.view, source, as_of or dt.date.today(), known_at)
+    if fmt == "json":
+        write_json(report)
+        return
+    columns = ["statement", "stated_on", "category", "value", "as_of", "recorded_at", "outcome", "why"]
+    rows = [[e["statement"], e["stated_on"], f["category"], f["text"], f["as_of"], f["recorded_at"],
+             f["outcome"], f["why"]] for e in report["statements"] for f in e["figures"]]
+    rows += [[e["statement"], e["stated_on"], "-", "-", e["as_of"], e["trail"][0]["recorded_at"],
+              e["status"], "no figures"] for e in report["statements"] if not e["figures"]]
+    if fmt == "csv":
+        write_csv(columns + ["source", "quote", "citations"], [
+            r + [_source_text(e["source"]), e["quote"],
+                 " | ".join(", ".join(str(c[k]) for k in ("outlet", "published_on", "url") if c.get(k))
+                            for c in e["citations"])]
+            for e in report["statements"] for r in rows if r[0] == e["statement"]])
+        return
+    if not report["statements"]:
+        click.echo(f"No statement by a source matching {source!r}.")
+        return
+    click.echo(f"Figures asserted by sources matching {source!r}, as of {report['as_of']}"
+               + (f", known at {known_at}" if known_at else "") + "\n")
+    for entry in report["statements"]:
+        click.echo(f"{entry['statement']}  ({_source_text(entry['source'])}, stated {entry['stated_on']}"
+                   + (f", {entry['venue']}" if entry.get("venue") else "") + f"; {entry['status']})")
+        click.echo(f"  \"{_clip(entry['quote'], 200)}\"")
+        for citation in entry["citations"]:
+            click.echo("  cited by " + ", ".join(str(citation[k]) for k in ("outlet", "published_on", "url")
+                                                 if citation.get(k)))
+        for version in entry["trail"][1:]:
+            click.echo(f"  {version['event']} {version['recorded_at']} by {version['recorded_by']}: "
+                       f"{version['reason']}")
+        if entry["figures"]:
+            table(["category", "value", "as_of", "outcome", "why"],
+                  [[f["category"], f["text"], f["as_of"], f["outcome"], f["why"]] for f in entry["figures"]],
+                  out=_Indented())
+        else:
+            click.echo("  no figures")
+        click.echo()
+
+
+
+
+@cli.command()
+@click.argument("category")
+@matter_option
+@as_of_option
+@known_at_option
+@format_option
+@click.pass_context
+@handle_errors
+def trace(ctx: click.Context, category: str, matter: str | None, as_of: dt.date | None,
+          known_at: str | None, fmt: str) -> None:
+    """Why the status shows this figure for CATEGORY, and what it outranked.
+
+    Shows the statement behind the figure, its quote and citations, when and by whom
+    it was recorded, each correction, and every other figure for the category with
+    the reason it does not stand.
+
+    \b
+    Examples:
+      ledger trace remaining --as-of 2025-11-30
+      ledger trace dead --known-at 2026-01-01 --format json
+    """
+    from ledger import audit as auditing
+    from ledger.cli.present import table, write_csv, write_json
+
+    ledger = _open(ctx)
+    report = auditing.trace(ledger.view, matter, category, as_of or dt.date.today(), known_at)
+    columns = ["statement", "value", "as_of", "stated_on", "source", "recorded_at", "outcome", "why"]
+    entries = ([report["figure"]] if report["figure"] else []) + report["others"]
+    if fmt == "json":
+        write_json(report)
+        return
+    if fmt == "csv":
+        write_csv(columns, [[e[c] if c != "value" else e["text"] for c in columns] for e in entries])
+        return
+    click.echo(f"{category} in {report['matter']} as of {report['as_of']}"
+               + (f", known at {known_at}" if known_at else ""))
+    figure, statement = report["figure"], report["statement"]
+    if figure is None:
+        click.echo("no figure stands for this category at that date.")
+    else:
+        click.echo(f"stands: {figure['text']} ({figure['qualifier']}), as of {figure['as_of']}, "
+                   f"stated {figure['stated_on']} by {figure['source']}")
+        click.echo(f"statement: {statement['id']}" + (f", {statement['venue']}" if statement.get("venue") else ""))
+        click.echo(f"quote ({statement['attribution']}): \"{_clip(statement['quote'], 400)}\"")
+        for citation in statement["citations"]:
+            click.echo("cited by: " + ", ".join(str(citation[k]) for k in ("outlet", "published_on", "url")
+                                                if citation.get(k)))
+        click.echo("trail:")
+        for version in report["trail"]:
+            click.echo(f"  {version['event']:<10} {version['recorded_at']} by {version['recorded_by']} "
+                       f"(log position {version['position']})"
+                       + (f": {version['reason']}" if version["reason"] else ""))
+    if report["others"]:
+        click.echo("\nother figures for this category:")
+        table(["statement", "value", "as_of", "stated_on", "outcome", "why"],
+              [[e["statement"], e["text"], e["as_of"], e["stated_on"], e["outcome"], e["why"]]
+               for e in report["others"]])
+
+
+@cli.command(name="log")
+@click.option("--since", type=click.IntRange(min=0), default=0, show_default=True, metavar="POSITION",
+              help="Only events after this log position.")
+@click.option("--limit", type=click.IntRange(min=1), default=1000, show_default=True)
+@format_option
+@click.pass_context
+@handle_errors
+def log_command(ctx: click.Context, since: int, limit: int, fmt: str) -> None:
+    """The event log in global order: position, type, id, when, who, why, chain hash.
+
+    \b
+    Examples:
+      ledger log
+      ledger log --since 4 --format json
+    """
+    from ledger import audit as auditing
+    from ledger.cli.present import table, write_csv, write_json
+
+    ledger = _open(ctx, catch_up=False)
+    entries = auditing.log(ledger, since, limit)
+    if fmt == "json":
+        write_json(entries)
+        return
+    columns = ["position", "type", "id", "version", "recorded_at", "recorded_by", "reason", "hash"]
+    rows = [[e[c] for c in columns] for e in entries]
+    if fmt == "csv":
+        write_csv(columns, rows)
+        return
+    table(columns[:-1] + ["hash"], [r[:-1] + [(r[-1] or "-")[:16]] for r in rows])
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_context
+@handle_errors
+def verify(ctx: click.Context, fmt: str) -> None:
+    """Check the hash chain of the event log and rebuild the projections to compare them.
+
+    Reports the first broken link (an event altered, deleted or inserted outside the
+    ledger) and the first projection row that the events do not produce, each with its
+    log position. Exit code 1 when anything fails. Note the head hash printed: a later
+    verify that shows a different hash at that position means history was rewritten.
+
+    \b
+    Examples:
+      ledger verify
+      ledger --db postgresql://postgres@127.0.0.1:5432/ledger verify --format json
+    """
+    from ledger import audit as auditing
+    from ledger.chain import verify_chain
+    from ledger.cli.present import write_json
+
+    ledger = _open(ctx)
+    chain = verify_chain(ledger.app.recorder)
+    projection = auditing.verify_projection(ledger)
+    ok = not chain.problems and not projection
+    if fmt == "json":
+        write_json({
+            "ok": ok, "events": chain.events, "head_position": chain.head_position, "head_hash": chain.head_hash,
+            "chain_problems": [vars(p) for p in chain.problems or []], "projection_problems": projection,
+        })
+    else:
+        for problem in chain.problems or []:
+            click.echo(f"chain: position {problem.position}: {problem.message}")
+        for problem in projection:
+            click.echo(f"projection: position {problem['position']}: {problem['message']}")
+        click.echo(f"{chain.events} event(s) checked; head at position {chain.head_position}, "
+                   f"hash {chain.head_hash}")
+        click.echo("verify: OK" if ok else "verify: FAILED")
+    if not ok:
+        sys.exit(EXIT_FINDINGS)

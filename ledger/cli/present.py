@@ -1,0 +1,127 @@
+"""Presentation: how a figure, a source, a date and a result are printed, in one place.
+
+Tables for people, JSON and CSV for programs, driven by the read model's results. JSON
+keeps numbers as numbers; CSV spells booleans ``true``/``false`` and leaves nulls empty.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+import click
+
+FORMATS = ("table", "json", "csv")
+
+
+def err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+# --- figures, sources, texts ------------------------------------------------------------------
+
+
+def figure_text(figure: dict[str, Any]) -> str:
+    """A figure of a result in a table: its value, or low-high for a range (the qualifier
+    has its own column)."""
+    if figure["qualifier"] == "range":
+        return f"{figure['low']}-{figure['high']}"
+    return str(figure["value"])
+
+
+def raw_figure_text(raw: Any) -> str:
+    """A figure as written in a statement: 12, >=12, <=12, ~40, 35-50."""
+    from ledger.domain.figures import Figure
+
+    return str(Figure.from_input(raw))
+
+
+def source_text(source: dict[str, Any]) -> str:
+    """A source as people read it: ``Organization (Person)``."""
+    return f"{source['organization']} ({source['person']})" if source.get("person") else source["organization"]
+
+
+def citations_text(citations: Sequence[dict[str, Any]]) -> str:
+    return " | ".join(", ".join(str(c[k]) for k in ("outlet", "published_on", "url") if c.get(k))
+                      for c in citations)
+
+
+def clip(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def missing_text(report: dict[str, Any], category: str) -> str:
+    """Why a category of a status has no standing figure (see ``TimelineReadModel.status``)."""
+    derived = report["derived"].get(category)
+    if derived:
+        return f"{derived['text']} (derived)"
+    why = report.get("no_figure", {}).get(category)
+    return {"retracted": "no figure: its figures were retracted",
+            "not_derivable": "no figure: cannot be derived (a relation is violated)",
+            "derived_kind": "no figure: derived, not enough figures yet"}.get(why or "", "no figure yet")
+
+
+class Indented:
+    """A text stream that indents what is written to it by two spaces (tables in lists)."""
+
+    def write(self, text: str) -> None:
+        click.echo("  " + text, nl=False)
+
+
+# --- tables, JSON, CSV ------------------------------------------------------------------------
+
+
+def cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _clip_cell(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
+
+
+def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], out: Any = None,
+          max_width: int | None = None) -> None:
+    """An aligned plain-text table; the widest column is clipped to fit the terminal."""
+    out = out or sys.stdout
+    texts = [[cell(v).replace("\n", " ") for v in row] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in texts]) for i, c in enumerate(columns)]
+    limit = max_width or shutil.get_terminal_size((160, 24)).columns
+    while sum(widths) + 2 * (len(widths) - 1) > limit and max(widths) > 12:
+        widest = widths.index(max(widths))
+        widths[widest] -= 1
+    line = "  ".join(_clip_cell(c, w).ljust(w) for c, w in zip(columns, widths, strict=True))
+    out.write(line.rstrip() + "\n")
+    out.write("  ".join("-" * w for w in widths) + "\n")
+    for row in texts:
+        out.write("  ".join(_clip_cell(v, w).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() + "\n")
+
+
+def write_json(data: Any, out: TextIO | None = None) -> None:
+    out = out or sys.stdout
+    json.dump(data, out, indent=2, ensure_ascii=False)
+    out.write("\n")
+
+
+def csv_cell(value: Any) -> Any:
+    """One spelling everywhere: empty for null, true/false for booleans."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def write_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO | None = None) -> None:
+    writer = csv.writer(out or sys.stdout, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([csv_cell(v) for v in row])

@@ -1,0 +1,162 @@
+"""Analysts' questions: history, sources, show, matters."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from ledger.cli.base import cli
+from ledger.cli.base import open_ledger as _open
+from ledger.cli.errors import handle_errors
+from ledger.cli.options import DateParam, format_option, known_at_option, matter_option
+from ledger.cli.present import figure_text as _figure_text
+from ledger.cli.present import raw_figure_text
+from ledger.cli.present import source_text as _source_text
+
+
+@cli.command()
+@click.argument("category")
+@matter_option
+@click.option("--as-of", type=DateParam(), default=None, help="Only statements made by this date.")
+@known_at_option
+@format_option
+@click.pass_context
+@handle_errors
+def history(ctx: click.Context, category: str, matter: str | None, as_of: dt.date | None,
+            known_at: str | None, fmt: str) -> None:
+    """Every figure ever asserted for CATEGORY, oldest described date first.
+
+    \b
+    Examples:
+      ledger history remaining
+      ledger history dead --format csv
+    """
+    from ledger import queries
+    from ledger.cli.present import table, write_csv, write_json
+
+    ledger = _open(ctx)
+    report = queries.history(ledger.view, matter, category, as_of, known_at)
+    if fmt == "json":
+        write_json(report)
+        return
+    rows = report["figures"]
+    if fmt == "csv":
+        write_csv(["matter", "category", "value", "qualifier", "low", "high", "as_of", "stated_on",
+                   "statement", "organization", "person", "recorded_at"],
+                  [[report["matter"], category, f["value"], f["qualifier"], f.get("low"), f.get("high"),
+                    f["as_of"], f["stated_on"], f["statement"], f["source"]["organization"],
+                    f["source"]["person"], f["recorded_at"]] for f in rows])
+        return
+    click.echo(f"History of '{category}' in {report['matter']}: {len(rows)} figure(s)\n")
+    table(["as_of", "stated_on", "value", "qualifier", "source", "statement"],
+          [[f["as_of"], f["stated_on"], _figure_text(f), f["qualifier"], _source_text(f["source"]),
+            f["statement"]] for f in rows])
+
+
+@cli.command()
+@matter_option
+@known_at_option
+@format_option
+@click.pass_context
+@handle_errors
+def sources(ctx: click.Context, matter: str | None, known_at: str | None, fmt: str) -> None:
+    """Who asserted what: each source with its statements, figures and dates.
+
+    \b
+    Examples:
+      ledger sources
+      ledger sources --format json
+    """
+    from ledger import queries
+    from ledger.cli.present import table, write_csv, write_json
+
+    ledger = _open(ctx)
+    rows = queries.sources(ledger.view, matter, known_at)
+    if fmt == "json":
+        write_json(rows)
+        return
+    columns = ["organization", "person", "role", "statements", "figures", "undated", "retracted",
+               "first_stated_on", "last_stated_on"]
+    values = [[r[c] for c in columns] for r in rows]
+    if fmt == "csv":
+        write_csv(columns + ["statement_ids"],
+                  [v + [" ".join(r["statement_ids"])] for v, r in zip(values, rows, strict=True)])
+        return
+    table(["organization", "person", "role", "stmts", "figures", "undated", "retracted", "first", "last"],
+          values)
+
+
+@cli.command()
+@click.argument("statement_id")
+@known_at_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "yaml"]), default="table",
+              show_default=True)
+@click.pass_context
+@handle_errors
+def show(ctx: click.Context, statement_id: str, known_at: str | None, fmt: str) -> None:
+    """One statement in full: source, dates, figures, quote, citations, recording.
+
+    \b
+    Examples:
+      ledger show rajya-sabha-2025-07
+      ledger show rajya-sabha-2025-07 --format yaml > copy.yaml
+    """
+    import yaml
+
+    from ledger import queries
+    from ledger.cli.present import write_json
+
+    ledger = _open(ctx)
+    data = queries.statement(ledger.view, statement_id, known_at)
+    if fmt == "json":
+        write_json(data)
+        return
+    if fmt == "yaml":
+        click.echo(yaml.safe_dump(data["statement"], sort_keys=False, allow_unicode=True), nl=False)
+        return
+    s = data["statement"]
+    fields = [
+        ("statement", s["id"]), ("matter", s["matter"]), ("stated on", s["stated_on"]),
+        ("as of", s.get("as_of", s["stated_on"])), ("source", _source_text(s["source"])),
+        ("role", s["source"].get("role")), ("venue", s.get("venue")),
+        ("attribution", s.get("attribution")), ("language", s.get("quote_language")),
+    ]
+    for name, value in fields:
+        if value:
+            click.echo(f"{name + ':':<13}{value}")
+    figures = s.get("figures", {})
+    click.echo("figures:     " + (", ".join(f"{k} {raw_figure_text(v)}" for k, v in figures.items())
+                                  or "none"))
+    click.echo("quote:")
+    for line in s["quote"].splitlines() or [""]:
+        click.echo(f"  {line}")
+    for citation in s.get("citations", []):
+        parts = [citation["outlet"], citation.get("published_on"), citation.get("url")]
+        click.echo("cited by:    " + ", ".join(p for p in parts if p))
+    if s.get("notes"):
+        click.echo(f"notes:       {s['notes']}")
+    click.echo(f"status:      {data['status']}")
+    click.echo("trail:")
+    for version in data["trail"]:
+        line = f"{version['event']:<12} {version['recorded_at']} by {version['recorded_by']} " \
+               f"(log position {version['position']})"
+        click.echo(f"  {line}" + (f": {version['reason']}" if version["reason"] else ""))
+
+
+@cli.command()
+@format_option
+@click.pass_context
+@handle_errors
+def matters(ctx: click.Context, fmt: str) -> None:
+    """The matters in the ledger, with their categories."""
+    from ledger import queries
+    from ledger.cli.present import table, write_csv, write_json
+
+    ledger = _open(ctx)
+    rows = queries.matters(ledger.view)
+    if fmt == "json":
+        write_json(rows)
+        return
+    values = [[r["matter"], r["title"], r["statements"], " ".join(r["categories"])] for r in rows]
+    (write_csv if fmt == "csv" else table)(["matter", "title", "statements", "categories"], values)

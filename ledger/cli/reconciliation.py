@@ -1,0 +1,121 @@
+"""Replaying and reconciling a matter: status, check."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+import click
+
+from ledger.cli.base import cli
+from ledger.cli.base import open_ledger as _open
+from ledger.cli.errors import EXIT_FINDINGS
+from ledger.cli.options import reconciliation_command
+from ledger.cli.present import figure_text as _figure_text
+from ledger.cli.present import missing_text
+from ledger.cli.present import source_text as _source_text
+
+
+@cli.command()
+@reconciliation_command
+def status(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_at: str | None,
+           stale_days: int | None, fmt: str) -> None:
+    """The official picture as of a date: per category, the latest figure stated by then.
+
+    For each category the figure describing the latest date wins among statements made
+    by DATE (ties: the later statement). A date given as a month or year counts from
+    the end of that period. Statements with an unknown date are left out and counted.
+    Below the figures: figures derived from the matter's relations, and discrepancies.
+
+    \b
+    Examples:
+      ledger status --as-of 2025-08-15
+      ledger status --matter indians-in-russian-army --format json
+      ledger status --as-of 2025-11-30 --known-at 2026-01-01T00:00Z   # as the ledger stood then
+    """
+    from ledger import queries
+    from ledger.cli.present import table, write_csv, write_json
+
+    ledger = _open(ctx)
+    report = queries.status(ledger.view, matter, as_of or dt.date.today(), known_at, stale_days)
+    if fmt == "json":
+        write_json(report)
+        return
+    columns = ["category", "value", "qualifier", "as_of", "stated_on", "source", "statement"]
+    if fmt == "csv":
+        write_csv(
+            ["matter", "status_as_of", "category", "value", "qualifier", "low", "high",
+             "figure_as_of", "stated_on", "statement", "organization", "person", "recorded_at"],
+            [[report["matter"], report["as_of"], category]
+             + ([f["value"], f["qualifier"], f.get("low"), f.get("high"), f["as_of"], f["stated_on"],
+                 f["statement"], f["source"]["organization"], f["source"]["person"], f["recorded_at"]]
+                if f else [None] * 10)
+             for category, f in report["figures"].items()],
+        )
+        return
+    click.echo(f"{report['title']} ({report['matter']})")
+    click.echo(f"Official picture as of {report['as_of']}"
+               + (f", as known to the ledger at {known_at}" if known_at else ""))
+    click.echo()
+    table(columns, [
+        [category, _figure_text(f), f["qualifier"], f["as_of"], f["stated_on"],
+         _source_text(f["source"]), f["statement"]] if f else [category, missing_text(report, category),
+                                                                "", "", "", "", ""]
+        for category, f in report["figures"].items()
+    ])
+    if report["derived"]:
+        click.echo("\nDerived from relations:")
+        table(["category", "value", "relation", "from statements"],
+              [[c, d["text"], d["relation"] + ("" if d["under"] == "matter" else f" (under {d['under']})"),
+                " ".join(d["statements"])] for c, d in report["derived"].items()])
+    if report["discrepancies"]:
+        click.echo(f"\nDiscrepancies ({len(report['discrepancies'])}):")
+        for item in report["discrepancies"]:
+            click.echo(f"  [{item['kind']}] {item['message']}")
+    if report["undated_statements_excluded"]:
+        click.echo(f"\n{report['undated_statements_excluded']} statement(s) with an unknown date "
+                   "left out of this replay (see `ledger sources`).")
+
+
+
+
+@cli.command()
+@reconciliation_command
+def check(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_at: str | None,
+          stale_days: int | None, fmt: str) -> None:
+    """List discrepancies over the whole timeline; exit code 1 when any is open.
+
+    Replays every matter (or --matter) at each date a statement was made, up to DATE,
+    and reports each discrepancy with the date it first appeared and the date it was
+    resolved, if it was: relations that cannot hold, cumulative counts that fall,
+    sources that disagree on the same date, derived figures mixing stale inputs, and
+    statements whose own figures do not add up.
+
+    \b
+    Examples:
+      ledger check
+      ledger check --as-of 2025-08-15 --stale-days 365
+      ledger check --format json | jq '.[] | select(.open)'
+    """
+    from ledger import queries
+    from ledger.cli.present import write_csv, write_json
+
+    ledger = _open(ctx)
+    found = queries.check(ledger.view, matter, as_of or dt.date.today(), known_at, stale_days)
+    columns = ["matter", "kind", "first_seen", "resolved_on", "open", "message"]
+    if fmt == "json":
+        write_json(found)
+    elif fmt == "csv":
+        write_csv(columns + ["statements"], [[d[c] for c in columns] + [" ".join(d["statements"])] for d in found])
+    else:
+        for item in found:
+            state = "open" if item["open"] else f"resolved {item['resolved_on']}"
+            click.echo(f"{item['matter']}: {item['first_seen']}: [{item['kind']}] ({state}) {item['message']}")
+        still = sum(1 for d in found if d["open"])
+        until = (as_of or dt.date.today()).isoformat()
+        if not found:
+            click.echo(f"no discrepancies up to {until}")
+        else:
+            click.echo(f"{len(found)} discrepanc{'y' if len(found) == 1 else 'ies'} up to {until}, {still} open")
+    if any(d["open"] for d in found):
+        sys.exit(EXIT_FINDINGS)
