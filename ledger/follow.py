@@ -25,7 +25,7 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 
 from ledger.application import Ledger, LedgerApp
-from ledger.projections.timeline import PostgresTimelineView, TimelineProjection
+from ledger.projections.timeline import TimelineProjection
 from ledger.projections.views import StalePositionError
 
 
@@ -135,6 +135,8 @@ def _follow_with_runner(ledger: Ledger, stop: threading.Event,
 
     # the application's settings (as the ledger made them) and the view's, in one mapping
     env: dict[str, Any] = {**ledger.app.env, **ledger.view_env(TimelineProjection.name)}
+    from ledger.projections.postgres import PostgresTimelineView
+
     with ledger.database.schema_lock():
         runner: ProjectionRunner[Any, Any] = ProjectionRunner(
             application_class=LedgerApp, projection_class=BatchingTimelineProjection,

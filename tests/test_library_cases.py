@@ -22,7 +22,8 @@ from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.tests.persistence import ApplicationRecorderTestCase, TrackingRecorderTestCase
 
 from ledger.chain import PostgresChainedRecorder, SQLiteChainedRecorder, verify_chain
-from ledger.projections.timeline import PostgresTimelineView, SQLiteTimelineView
+from ledger.projections.postgres import PostgresTimelineView
+from ledger.projections.timeline import SQLiteTimelineView
 from tests.conftest import create_pg_database, drop_pg_database
 
 

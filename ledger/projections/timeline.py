@@ -229,12 +229,3 @@ class TimelineProjection(Projection[Any]):
         """The eventsourcing entry point (used by ``ProjectionRunner``): one event, one transaction."""
         current = self.view.max_tracking_id(tracking.application_name)
         self.view.apply(self.changes(domain_event, tracking.notification_id), tracking, current)
-
-
-def __getattr__(name: str) -> Any:
-    """``PostgresTimelineView`` lives in :mod:`ledger.projections.postgres` (psycopg only when needed)."""
-    if name == "PostgresTimelineView":
-        from ledger.projections.postgres import PostgresTimelineView
-
-        return PostgresTimelineView
-    raise AttributeError(name)

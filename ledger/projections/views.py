@@ -154,12 +154,3 @@ class SQLiteView(_ViewMixin, SQLiteTrackingRecorder):
 
     def construct_create_table_statements(self) -> list[str]:
         return super().construct_create_table_statements() + self._view_ddl()
-
-
-def __getattr__(name: str) -> Any:
-    """``PostgresView`` lives in :mod:`ledger.projections.postgres` (psycopg only when needed)."""
-    if name == "PostgresView":
-        from ledger.projections.postgres import PostgresView
-
-        return PostgresView
-    raise AttributeError(name)
