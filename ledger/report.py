@@ -17,6 +17,7 @@ from ledger import __version__, queries
 from ledger.domain.dates import PartialDate
 from ledger.export import figure_rows
 from ledger.readmodel import Snapshot, TimelineReadModel
+from ledger.present import no_figure_text
 
 View = Any
 
@@ -111,7 +112,8 @@ def report_data(view: View, matter_id: str | None, as_of: dt.date, known_at: str
             {"category": c, "kind": matter["categories"][c]["kind"],
              "description": matter["categories"][c].get("description"), "figure": f,
              "text": _status_text(f) if f else None,
-             "source": _source(f["source"]) if f else None}
+             "source": _source(f["source"]) if f else None,
+             "no_figure": no_figure_text(status["no_figure"].get(c)) if not f else None}
             for c, f in status["figures"].items()
         ],
         "check": found,

@@ -67,3 +67,22 @@ def test_effective_relations_replace_only_the_supplied_total() -> None:
     # a statement on its own supplies every category it gives
     assert [r.text for r in own_relations("s1", ["recruited", "missing"], own, matter)] == [own[0], matter[1]]
     assert [r.text for r in own_relations("s1", ["missing"], own, matter)] == matter
+
+
+def test_status_says_why_a_category_has_no_figure(db_url: str) -> None:
+    assert run(db_url, "record", str(EXAMPLES)).exit_code == 0
+    november = run_json(db_url, "status", "--as-of", "2025-11-30")
+    assert november["no_figure"] == {"unaccounted": "not_derivable"}  # the relation is violated
+    assert "unaccounted: no figure: cannot be derived, a relation is violated" in run(
+        db_url, "status", "--as-of", "2025-11-30").stdout
+    early = run_json(db_url, "status", "--as-of", "2025-02-15")
+    assert early["figures"]["dead"]["statement"] == "mea-2025-01-killed"
+    assert early["no_figure"]["missing"] == "never_stated"
+    assert run(db_url, "retract", "mea-2025-01-killed", "--reason", "test").exit_code == 0
+    after = run_json(db_url, "status", "--as-of", "2025-02-15")
+    assert after["figures"]["dead"] is None and after["no_figure"]["dead"] == "retracted"
+    table = run(db_url, "status", "--as-of", "2025-02-15").stdout
+    assert "dead: no figure: every figure stated by then was retracted" in table and "no figure yet" in table
+    rows = run(db_url, "status", "--as-of", "2025-02-15", "--format", "csv").stdout.splitlines()
+    dead = next(r for r in rows if ",dead," in r)
+    assert dead.endswith(",retracted")

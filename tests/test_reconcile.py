@@ -80,7 +80,7 @@ def test_check_over_the_seed_timeline(seeded_url: str) -> None:
     # a reader's threshold makes the July picture clean
     assert run(seeded_url, "check", "--as-of", "2025-08-15", "--stale-days", "365").exit_code == 0
     table = run(seeded_url, "check").stdout
-    assert "(open)" in table and "(resolved 2025-11-08)" in table
+    assert "(open)" in table and "(superseded 2025-11-08)" in table  # the violation took its place
 
 
 # --- each kind of discrepancy, on a fresh ledger -------------------------------------------

@@ -3,7 +3,8 @@
 * :mod:`~ledger.cli.base`: the group, global options (``--db``, before or after the command)
 * :mod:`~ledger.cli.errors`: exit codes, decided in one place from typed errors
 * :mod:`~ledger.cli.options`: options shared by commands
-* :mod:`~ledger.cli.present`: how figures, sources, tables, JSON and CSV are printed
+* :mod:`ledger.present` (outside the package, shared with report and plot): how figures,
+  sources, tables, JSON and CSV are printed
 * commands: :mod:`~ledger.cli.recording` (record, correct, retract), :mod:`~ledger.cli.queries`
   (history, sources, show, matters), :mod:`~ledger.cli.reconciliation` (status, check),
   :mod:`~ledger.cli.audit` (audit, trace, log, verify), :mod:`~ledger.cli.views` (export,

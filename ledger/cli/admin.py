@@ -12,7 +12,7 @@ from ledger.cli.base import cli
 from ledger.cli.base import open_ledger as _open
 from ledger.cli.errors import EXIT_DATABASE, handle_errors
 
-from ledger.cli.present import err as _err
+from ledger.present import err as _err
 
 
 @cli.command()
@@ -81,7 +81,7 @@ def lag(ctx: click.Context, fmt: str) -> None:
       ledger lag --format json
     """
     from ledger.follow import lag as measure
-    from ledger.cli.present import write_json
+    from ledger.present import write_json
 
     ledger = _open(ctx, catch_up=False)
     now = measure(ledger)

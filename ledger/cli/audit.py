@@ -11,9 +11,9 @@ from ledger.cli.base import cli
 from ledger.cli.base import open_ledger as _open
 from ledger.cli.errors import EXIT_FINDINGS, handle_errors
 from ledger.cli.options import as_of_option, format_option, known_at_option, matter_option
-from ledger.cli.present import clip as _clip
-from ledger.cli.present import Indented as _Indented
-from ledger.cli.present import source_text as _source_text
+from ledger.present import clip as _clip
+from ledger.present import Indented as _Indented
+from ledger.present import source_text as _source_text
 
 
 @cli.command()
@@ -36,7 +36,7 @@ def audit(ctx: click.Context, source: str, as_of: dt.date | None, known_at: str 
       ledger audit --source Jaiswal --as-of 2025-11-30 --format csv
     """
     from ledger import audit as auditing
-    from ledger.cli.present import table, write_csv, write_json
+    from ledger.present import table, write_csv, write_json
 
     ledger = _open(ctx)
     report = auditing.audit(ledger.view, source, as_of or dt.date.today(), known_at)
@@ -103,7 +103,7 @@ def trace(ctx: click.Context, category: str, matter: str | None, as_of: dt.date 
       ledger trace dead --known-at 2026-01-01 --format json
     """
     from ledger import audit as auditing
-    from ledger.cli.present import table, write_csv, write_json
+    from ledger.present import table, write_csv, write_json
 
     ledger = _open(ctx)
     report = auditing.trace(ledger.view, matter, category, as_of or dt.date.today(), known_at)
@@ -156,7 +156,7 @@ def log_command(ctx: click.Context, since: int, limit: int, fmt: str) -> None:
       ledger log --since 4 --format json
     """
     from ledger import audit as auditing
-    from ledger.cli.present import table, write_csv, write_json
+    from ledger.present import table, write_csv, write_json
 
     ledger = _open(ctx, catch_up=False)
     entries = auditing.log(ledger, since, limit)
@@ -190,7 +190,7 @@ def verify(ctx: click.Context, fmt: str) -> None:
     """
     from ledger import audit as auditing
     from ledger.chain import verify_chain
-    from ledger.cli.present import write_json
+    from ledger.present import write_json
 
     ledger = _open(ctx)
     chain = verify_chain(ledger.app.recorder)

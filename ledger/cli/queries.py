@@ -10,9 +10,9 @@ from ledger.cli.base import cli
 from ledger.cli.base import open_ledger as _open
 from ledger.cli.errors import handle_errors
 from ledger.cli.options import DateParam, format_option, known_at_option, matter_option
-from ledger.cli.present import figure_text as _figure_text
-from ledger.cli.present import raw_figure_text
-from ledger.cli.present import source_text as _source_text
+from ledger.present import figure_text as _figure_text
+from ledger.present import raw_figure_text
+from ledger.present import source_text as _source_text
 
 
 @cli.command()
@@ -33,7 +33,7 @@ def history(ctx: click.Context, category: str, matter: str | None, as_of: dt.dat
       ledger history dead --format csv
     """
     from ledger import queries
-    from ledger.cli.present import table, write_csv, write_json
+    from ledger.present import table, write_csv, write_json
 
     ledger = _open(ctx)
     report = queries.history(ledger.view, matter, category, as_of, known_at)
@@ -69,7 +69,7 @@ def sources(ctx: click.Context, matter: str | None, known_at: str | None, fmt: s
       ledger sources --format json
     """
     from ledger import queries
-    from ledger.cli.present import table, write_csv, write_json
+    from ledger.present import table, write_csv, write_json
 
     ledger = _open(ctx)
     rows = queries.sources(ledger.view, matter, known_at)
@@ -105,7 +105,7 @@ def show(ctx: click.Context, statement_id: str, known_at: str | None, fmt: str) 
     import yaml
 
     from ledger import queries
-    from ledger.cli.present import write_json
+    from ledger.present import write_json
 
     ledger = _open(ctx)
     data = queries.statement(ledger.view, statement_id, known_at)
@@ -151,7 +151,7 @@ def show(ctx: click.Context, statement_id: str, known_at: str | None, fmt: str) 
 def matters(ctx: click.Context, fmt: str) -> None:
     """The matters in the ledger, with their categories."""
     from ledger import queries
-    from ledger.cli.present import table, write_csv, write_json
+    from ledger.present import table, write_csv, write_json
 
     ledger = _open(ctx)
     rows = queries.matters(ledger.view)

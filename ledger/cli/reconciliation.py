@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from typing import Any
 
 import click
 
-from ledger.cli.base import cli
+from ledger.cli.base import cli, read_model
 from ledger.cli.base import open_ledger as _open
 from ledger.cli.errors import EXIT_FINDINGS
-from ledger.cli.options import reconciliation_command
-from ledger.cli.present import figure_text as _figure_text
-from ledger.cli.present import missing_text
-from ledger.cli.present import source_text as _source_text
+from ledger.cli.options import progress_option, reconciliation_command
+from ledger.present import figure_text as _figure_text
+from ledger.present import missing_text, no_figure_notes
+from ledger.present import source_text as _source_text
 
 
 @cli.command()
@@ -34,7 +35,7 @@ def status(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_
       ledger status --as-of 2025-11-30 --known-at 2026-01-01T00:00Z   # as the ledger stood then
     """
     from ledger import queries
-    from ledger.cli.present import table, write_csv, write_json
+    from ledger.present import table, write_csv, write_json
 
     ledger = _open(ctx)
     report = queries.status(ledger.view, matter, as_of or dt.date.today(), known_at, stale_days)
@@ -45,11 +46,14 @@ def status(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_
     if fmt == "csv":
         write_csv(
             ["matter", "status_as_of", "category", "value", "qualifier", "low", "high",
-             "figure_as_of", "stated_on", "statement", "organization", "person", "recorded_at"],
+             "figure_as_of", "stated_on", "statement", "organization", "person", "recorded_at",
+             "derived", "no_figure"],
             [[report["matter"], report["as_of"], category]
              + ([f["value"], f["qualifier"], f.get("low"), f.get("high"), f["as_of"], f["stated_on"],
                  f["statement"], f["source"]["organization"], f["source"]["person"], f["recorded_at"]]
                 if f else [None] * 10)
+             + [report["derived"][category]["text"] if category in report["derived"] else None,
+                report["no_figure"].get(category)]
              for category, f in report["figures"].items()],
         )
         return
@@ -63,6 +67,8 @@ def status(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_
                                                                 "", "", "", "", ""]
         for category, f in report["figures"].items()
     ])
+    for note in no_figure_notes(report):
+        click.echo(note)
     if report["derived"]:
         click.echo("\nDerived from relations:")
         table(["category", "value", "relation", "from statements"],
@@ -79,15 +85,42 @@ def status(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_
 
 
 
+CHECK_COLUMNS = ["matter", "kind", "first_seen", "resolved_on", "open", "message", "ended", "statements"]
+
+
+class MatterProgress:
+    """A bar on standard error while ``check`` replays many matters (on a terminal, or --progress)."""
+
+    def __init__(self, enabled: bool | None) -> None:
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self.bar: Any = None
+
+    def __enter__(self) -> MatterProgress | None:
+        return self if self.enabled else None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label="Checking matters", file=sys.stderr,
+                                         show_pos=True, show_eta=True)
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
 @cli.command()
 @reconciliation_command
+@progress_option
 def check(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_at: str | None,
-          stale_days: int | None, fmt: str) -> None:
+          stale_days: int | None, fmt: str, show_progress: bool | None) -> None:
     """List discrepancies over the whole timeline; exit code 1 when any is open.
 
     Replays every matter (or --matter) at each date a statement was made, up to DATE,
-    and reports each discrepancy with the date it first appeared and the date it was
-    resolved, if it was: relations that cannot hold, cumulative counts that fall,
+    and reports each discrepancy with the date it first appeared and the date it ended,
+    if it did: resolved, or superseded when another discrepancy about the same relation
+    (or category) took its place that day. It looks for relations that cannot hold, cumulative counts that fall,
     sources that disagree on the same date, derived figures mixing stale inputs, and
     statements whose own figures do not add up.
 
@@ -97,22 +130,30 @@ def check(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_a
       ledger check --as-of 2025-08-15 --stale-days 365
       ledger check --format json | jq '.[] | select(.open)'
     """
-    from ledger import queries
-    from ledger.cli.present import write_csv, write_json
+    from ledger.present import write_csv, write_json
+    from ledger.readmodel import Snapshot
 
-    ledger = _open(ctx)
-    found = queries.check(ledger.view, matter, as_of or dt.date.today(), known_at, stale_days)
-    columns = ["matter", "kind", "first_seen", "resolved_on", "open", "message"]
+    model = read_model(ctx)
+    until = (as_of or dt.date.today()).isoformat()
+    if not model.matters():
+        if fmt == "json":
+            write_json([])
+        elif fmt == "csv":
+            write_csv(CHECK_COLUMNS, [])
+        else:
+            click.echo(f"the ledger is empty: nothing to check up to {until} (record a matter file first)")
+        return
+    with MatterProgress(show_progress) as progress:
+        found = model.check(matter, Snapshot(as_of, known_at), stale_days, progress=progress)
     if fmt == "json":
         write_json(found)
     elif fmt == "csv":
-        write_csv(columns + ["statements"], [[d[c] for c in columns] + [" ".join(d["statements"])] for d in found])
+        write_csv(CHECK_COLUMNS, [[d[c] for c in CHECK_COLUMNS[:-1]] + [" ".join(d["statements"])] for d in found])
     else:
         for item in found:
-            state = "open" if item["open"] else f"resolved {item['resolved_on']}"
+            state = "open" if item["open"] else f"{item['ended'] or 'resolved'} {item['resolved_on']}"
             click.echo(f"{item['matter']}: {item['first_seen']}: [{item['kind']}] ({state}) {item['message']}")
         still = sum(1 for d in found if d["open"])
-        until = (as_of or dt.date.today()).isoformat()
         if not found:
             click.echo(f"no discrepancies up to {until}")
         else:

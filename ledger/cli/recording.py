@@ -13,7 +13,7 @@ from ledger.cli.base import cli
 from ledger.cli.base import open_ledger as _open
 from ledger.cli.errors import handle_errors
 from ledger.cli.options import by_option, reason_option
-from ledger.cli.present import err as _err
+from ledger.present import err as _err
 
 
 @cli.command()
@@ -50,7 +50,7 @@ def record(ctx: click.Context, files: tuple[str, ...], by: str | None, batch_siz
       ledger record big-folder/ --batch-commit
     """
     from ledger.inputs import iter_inputs
-    from ledger.cli.present import write_json
+    from ledger.present import write_json
 
     ledger = _open(ctx, catch_up=False)
     with _Progress(show_progress) as progress:

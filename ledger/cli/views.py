@@ -13,7 +13,7 @@ from ledger.cli.base import open_ledger as _open
 from ledger.cli.errors import handle_errors
 from ledger.errors import OutputFileError
 from ledger.cli.options import DateParam, as_of_option, known_at_option, matter_option
-from ledger.cli.present import err as _err
+from ledger.present import err as _err
 
 
 # --- analyst views: export, plot, report (issue 7) -------------------------------------------

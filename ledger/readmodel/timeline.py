@@ -130,7 +130,15 @@ class TimelineReadModel(AuditQueries, ExportQueries):
                 "SELECT COUNT(*) AS n FROM {ledger_statements} WHERE matter_id = :matter "
                 f"AND stated_end IS NULL AND retracted = 0 AND {snapshot.in_force()}", base)
             relations = self._statement_relations(query, picture, snapshot)
+            retracted = self._retracted_categories(query, [c for c, row in picture.items() if row is None],
+                                                   snapshot, base)
         reconciled = reconcile(matter, picture, relations, stale_days, previous, same_date)
+        no_figure = {}
+        for category in (c for c, row in picture.items() if row is None and c not in reconciled["derived"]):
+            violated = any(d["kind"] == "relation_violated" and category in d["categories"]
+                           for d in reconciled["discrepancies"])
+            no_figure[category] = ("not_derivable" if violated else "retracted" if category in retracted
+                                   else "never_stated")
         return {
             "matter": matter["id"],
             "title": matter["title"],
@@ -139,6 +147,7 @@ class TimelineReadModel(AuditQueries, ExportQueries):
             "figures": {c: figure_result(row) if row else None for c, row in picture.items()},
             "derived": reconciled["derived"],
             "discrepancies": reconciled["discrepancies"],
+            "no_figure": no_figure,
             "undated_statements_excluded": undated[0]["n"] if undated else 0,
         }
 
@@ -179,6 +188,21 @@ class TimelineReadModel(AuditQueries, ExportQueries):
             else:
                 same_date[row["category"]].append(row)
         return previous, same_date
+
+    @staticmethod
+    def _retracted_categories(query: Any, categories: list[str], snapshot: Snapshot,
+                              base: dict[str, Any]) -> set[str]:
+        """Of ``categories``, those whose figures stated by the day were all retracted by ``known_at``."""
+        if not categories:
+            return set()
+        params = {**base, **{f"r{i}": c for i, c in enumerate(categories)}}
+        closed = "" if snapshot.known_at is None else "AND superseded_at <= :known_at"
+        rows = query(
+            "SELECT DISTINCT category FROM {ledger_figures} WHERE matter_id = :matter "
+            f"AND category IN ({', '.join(':r' + str(i) for i in range(len(categories)))}) "
+            f"AND superseded_by = 'retraction' AND stated_end <= :day AND {snapshot.recorded()} {closed}",
+            params)
+        return {row["category"] for row in rows}
 
     @staticmethod
     def _statement_relations(query: Any, picture: dict[str, Row | None], snapshot: Snapshot) -> dict[str, list[str]]:
@@ -338,8 +362,16 @@ class TimelineReadModel(AuditQueries, ExportQueries):
                     found.append(active[key])
                 else:
                     active[key]["message"] = item["message"]
+            new = [k for k in seen if active[k]["first_seen"] == when]
             for key in [k for k in active if k not in seen]:
-                successor = any(k[0] == key[0] and k[1] == key[1] and k[3] == key[3] for k in seen)
                 active.pop(key).update(resolved_on=when, open=False,
-                                       ended="superseded" if successor else "resolved")
+                                       ended="superseded" if any(_succeeds(n, key) for n in new) else "resolved")
         return found
+
+
+def _succeeds(new: tuple[Any, ...], old: tuple[Any, ...]) -> bool:
+    """Whether a discrepancy that appeared took the place of one that ended the same day:
+    about the same relation, or (without one) about a category in common."""
+    if old[3] is not None:
+        return new[3] == old[3]
+    return bool(set(new[1]) & set(old[1]))

@@ -1,4 +1,5 @@
-"""Presentation: how a figure, a source, a date and a result are printed, in one place.
+"""Presentation: how a figure, a source, a date and a result are printed, in one place
+(the command line, the HTML report and the charts use it).
 
 Tables for people, JSON and CSV for programs, driven by the read model's results. JSON
 keeps numbers as numbers; CSV spells booleans ``true``/``false`` and leaves nulls empty.
@@ -55,15 +56,31 @@ def clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+# Why a category has no standing figure (``status``'s ``no_figure``): a short cell, a sentence.
+NO_FIGURE = {
+    "never_stated": ("no figure yet", "no figure yet: no statement made by then gives one"),
+    "retracted": ("retracted", "no figure: every figure stated by then was retracted"),
+    "not_derivable": ("not derivable", "no figure: cannot be derived, a relation is violated (see the discrepancies)"),
+}
+
+
+def no_figure_text(reason: str | None) -> str:
+    """Why a category has no standing figure, as a sentence."""
+    return NO_FIGURE.get(reason or "never_stated", NO_FIGURE["never_stated"])[1]
+
+
 def missing_text(report: dict[str, Any], category: str) -> str:
-    """Why a category of a status has no standing figure (see ``TimelineReadModel.status``)."""
+    """The status table's cell for a category without a standing figure."""
     derived = report["derived"].get(category)
     if derived:
         return f"{derived['text']} (derived)"
-    why = report.get("no_figure", {}).get(category)
-    return {"retracted": "no figure: its figures were retracted",
-            "not_derivable": "no figure: cannot be derived (a relation is violated)",
-            "derived_kind": "no figure: derived, not enough figures yet"}.get(why or "", "no figure yet")
+    return NO_FIGURE.get(report.get("no_figure", {}).get(category) or "never_stated", NO_FIGURE["never_stated"])[0]
+
+
+def no_figure_notes(report: dict[str, Any]) -> list[str]:
+    """Lines under a status table explaining the categories without a figure (other than never stated)."""
+    return [f"{category}: {no_figure_text(reason)}" for category, reason in report.get("no_figure", {}).items()
+            if reason != "never_stated"]
 
 
 class Indented:
