@@ -39,8 +39,8 @@ class Input:
         return [leaf for part in self.derived_from for leaf in part.leaves()]
 
     def describe(self) -> dict[str, Any]:
-        return {"category": self.category, "value": str(self.interval), "statement": self.statement,
-                "as_of": self.as_of}
+        return {"category": self.category, **self.interval.as_dict(), "text": str(self.interval),
+                "statement": self.statement, "as_of": self.as_of}
 
 
 def figure_interval(row: dict[str, Any]) -> Interval:

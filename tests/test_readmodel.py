@@ -86,3 +86,18 @@ def test_status_says_why_a_category_has_no_figure(db_url: str) -> None:
     rows = run(db_url, "status", "--as-of", "2025-02-15", "--format", "csv").stdout.splitlines()
     dead = next(r for r in rows if ",dead," in r)
     assert dead.endswith(",retracted")
+
+
+def test_numbers_are_numbers_and_source_has_one_shape(seeded_url: str) -> None:
+    report = run_json(seeded_url, "status", "--as-of", "2025-08-15")
+    inputs = report["derived"]["unaccounted"]["inputs"]
+    assert {i["category"]: i["value"] for i in inputs}["recruited"] == 127  # a number, not "127"
+    shape = {"organization", "person", "role"}
+    sources = [f["source"] for f in report["figures"].values() if f]
+    sources += [f["source"] for f in run_json(seeded_url, "history", "remaining")["figures"]]
+    trace = run_json(seeded_url, "trace", "remaining", "--as-of", "2025-11-30")
+    sources += [trace["figure"]["source"], trace["statement"]["source"]] + [o["source"] for o in trace["others"]]
+    sources += [e["source"] for e in run_json(seeded_url, "audit", "--source", "External")["statements"]]
+    assert sources and all(set(s) == shape for s in sources), sources
+    remaining = trace["figure"]["source"]
+    assert remaining["person"] == "Randhir Jaiswal" and remaining["role"]

@@ -113,7 +113,8 @@ def trace(ctx: click.Context, category: str, matter: str | None, as_of: dt.date 
         write_json(report)
         return
     if fmt == "csv":
-        write_csv(columns, [[e[c] if c != "value" else e["text"] for c in columns] for e in entries])
+        write_csv(columns, [[e["text"] if c == "value" else _source_text(e["source"]) if c == "source" else e[c]
+                             for c in columns] for e in entries])
         return
     click.echo(f"{category} in {report['matter']} as of {report['as_of']}"
                + (f", known at {known_at}" if known_at else ""))
@@ -122,7 +123,7 @@ def trace(ctx: click.Context, category: str, matter: str | None, as_of: dt.date 
         click.echo("no figure stands for this category at that date.")
     else:
         click.echo(f"stands: {figure['text']} ({figure['qualifier']}), as of {figure['as_of']}, "
-                   f"stated {figure['stated_on']} by {figure['source']}")
+                   f"stated {figure['stated_on']} by {_source_text(figure['source'])}")
         click.echo(f"statement: {statement['id']}" + (f", {statement['venue']}" if statement.get("venue") else ""))
         click.echo(f"quote ({statement['attribution']}): \"{_clip(statement['quote'], 400)}\"")
         for citation in statement["citations"]:

@@ -57,7 +57,7 @@ class TimelineSQL(ViewSQL):
             "statement_id TEXT NOT NULL, category TEXT NOT NULL, position BIGINT NOT NULL, "
             "matter_id TEXT NOT NULL, value BIGINT, qualifier TEXT NOT NULL, low BIGINT, high BIGINT, "
             "as_of TEXT NOT NULL, as_of_end TEXT, stated_on TEXT NOT NULL, stated_end TEXT, "
-            "organization TEXT NOT NULL, person TEXT, recorded_at TEXT NOT NULL, superseded_at TEXT, "
+            "organization TEXT NOT NULL, person TEXT, role TEXT, recorded_at TEXT NOT NULL, superseded_at TEXT, "
             "superseded_by TEXT, PRIMARY KEY (statement_id, category, position)"
         ),
     }
@@ -90,9 +90,9 @@ class TimelineSQL(ViewSQL):
         "insert_figure": (
             "INSERT INTO {ledger_figures} (statement_id, category, position, matter_id, value, "
             "qualifier, low, high, as_of, as_of_end, stated_on, stated_end, organization, person, "
-            "recorded_at) VALUES (:statement_id, :category, :position, :matter_id, "
+            "role, recorded_at) VALUES (:statement_id, :category, :position, :matter_id, "
             ":value, :qualifier, :low, :high, :as_of, :as_of_end, :stated_on, :stated_end, "
-            ":organization, :person, :recorded_at)"
+            ":organization, :person, :role, :recorded_at)"
         ),
         "close_statement": (
             "UPDATE {ledger_statements} SET superseded_at = :at, superseded_by = :by "
@@ -167,6 +167,7 @@ def statement_rows(document: dict[str, Any], position: int, recorded_at: str, re
         changes.append(Change("insert_figure", {
             **common,
             "category": category,
+            "role": source.get("role"),
             "value": figure.value,
             "qualifier": figure.qualifier,
             "low": figure.low,

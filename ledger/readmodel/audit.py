@@ -18,7 +18,8 @@ def figure_text(row: Row) -> str:
 
 
 def source_of(row: Row) -> dict[str, Any]:
-    """``source`` in every result: organization, person, role (None when not known)."""
+    """``source`` in every result, one shape: organization, person, role (null when not given).
+    ``row`` is a projection row or a statement's ``source``."""
     return {"organization": row["organization"], "person": row.get("person"), "role": row.get("role")}
 
 
@@ -76,7 +77,7 @@ class AuditQueries:
             entry = {
                 "statement": row["statement_id"], "value": row["value"], "qualifier": row["qualifier"],
                 "low": row["low"], "high": row["high"], "text": figure_text(row),
-                "as_of": row["as_of"], "stated_on": row["stated_on"], "source": source_label(row),
+                "as_of": row["as_of"], "stated_on": row["stated_on"], "source": source_of(row),
                 "recorded_at": row["recorded_at"], "position": row["position"],
                 "outcome": fate, "why": why,
             }
@@ -89,7 +90,7 @@ class AuditQueries:
             standing = next(v for v in versions if v["position"] == winner["position"])
             document = standing["document"]
             result["statement"] = {
-                "id": document["id"], "source": document["source"], "venue": document.get("venue"),
+                "id": document["id"], "source": source_of(document["source"]), "venue": document.get("venue"),
                 "stated_on": document["stated_on"], "as_of": document.get("as_of", document["stated_on"]),
                 "quote": document["quote"], "attribution": document.get("attribution"),
                 "citations": document.get("citations", []),
@@ -137,7 +138,7 @@ class AuditQueries:
             entries.append({
                 "statement": statement_id,
                 "matter": document["matter"],
-                "source": document["source"],
+                "source": source_of(document["source"]),
                 "stated_on": document["stated_on"],
                 "as_of": document.get("as_of", document["stated_on"]),
                 "venue": document.get("venue"),

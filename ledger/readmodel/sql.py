@@ -6,11 +6,11 @@ from ledger.readmodel.snapshot import Snapshot
 
 FIGURE_COLUMNS = (
     "statement_id, category, position, value, qualifier, low, high, as_of, as_of_end, "
-    "stated_on, stated_end, organization, person, recorded_at"
+    "stated_on, stated_end, organization, person, role, recorded_at"
 )
 ALL_FIGURE_COLUMNS = (
     "f.statement_id, f.category, f.position, f.matter_id, f.value, f.qualifier, f.low, f.high, "
-    "f.as_of, f.as_of_end, f.stated_on, f.stated_end, f.organization, f.person, f.recorded_at, "
+    "f.as_of, f.as_of_end, f.stated_on, f.stated_end, f.organization, f.person, f.role, f.recorded_at, "
     "f.superseded_at, f.superseded_by"
 )
 ORDER_LATEST = "ORDER BY as_of_end DESC, stated_end DESC, position DESC LIMIT 1"

@@ -16,7 +16,7 @@ from typing import Any
 from ledger.domain.figures import Figure
 from ledger.errors import NotFoundError
 from ledger.readmodel import postgres as pg
-from ledger.readmodel.audit import AuditQueries
+from ledger.readmodel.audit import AuditQueries, source_of
 from ledger.readmodel.exports import ExportQueries
 from ledger.readmodel.snapshot import Snapshot
 from ledger.readmodel.sql import FIGURE_COLUMNS, status_sql
@@ -35,7 +35,7 @@ def figure_result(row: Row) -> dict[str, Any]:
         "as_of": row["as_of"],
         "stated_on": row["stated_on"],
         "statement": row["statement_id"],
-        "source": {"organization": row["organization"], "person": row["person"]},
+        "source": source_of(row),
         "recorded_at": row["recorded_at"],
     })
     return figure
