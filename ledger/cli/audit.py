@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from ledger.cli.base import cli
+from ledger.cli.base import cli, read_model
 from ledger.cli.base import open_ledger as _open
 from ledger.cli.errors import EXIT_FINDINGS, handle_errors
 from ledger.cli.options import as_of_option, format_option, known_at_option, matter_option
@@ -35,11 +35,10 @@ def audit(ctx: click.Context, source: str, as_of: dt.date | None, known_at: str 
       ledger audit --source "External Affairs"
       ledger audit --source Jaiswal --as-of 2025-11-30 --format csv
     """
-    from ledger import audit as auditing
+    from ledger.readmodel import Snapshot
     from ledger.present import table, write_csv, write_json
 
-    ledger = _open(ctx)
-    report = auditing.audit(ledger.view, source, as_of or dt.date.today(), known_at)
+    report = read_model(ctx).audit(source, Snapshot(as_of or dt.date.today(), known_at))
     if fmt == "json":
         write_json(report)
         return
@@ -102,11 +101,10 @@ def trace(ctx: click.Context, category: str, matter: str | None, as_of: dt.date 
       ledger trace remaining --as-of 2025-11-30
       ledger trace dead --known-at 2026-01-01 --format json
     """
-    from ledger import audit as auditing
+    from ledger.readmodel import Snapshot
     from ledger.present import table, write_csv, write_json
 
-    ledger = _open(ctx)
-    report = auditing.trace(ledger.view, matter, category, as_of or dt.date.today(), known_at)
+    report = read_model(ctx).trace(matter, category, Snapshot(as_of or dt.date.today(), known_at))
     columns = ["statement", "value", "as_of", "stated_on", "source", "recorded_at", "outcome", "why"]
     entries = ([report["figure"]] if report["figure"] else []) + report["others"]
     if fmt == "json":

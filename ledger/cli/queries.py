@@ -6,8 +6,7 @@ import datetime as dt
 
 import click
 
-from ledger.cli.base import cli
-from ledger.cli.base import open_ledger as _open
+from ledger.cli.base import cli, read_model
 from ledger.cli.errors import handle_errors
 from ledger.cli.options import DateParam, format_option, known_at_option, matter_option
 from ledger.present import figure_text as _figure_text
@@ -32,11 +31,10 @@ def history(ctx: click.Context, category: str, matter: str | None, as_of: dt.dat
       ledger history remaining
       ledger history dead --format csv
     """
-    from ledger import queries
+    from ledger.readmodel import Snapshot
     from ledger.present import table, write_csv, write_json
 
-    ledger = _open(ctx)
-    report = queries.history(ledger.view, matter, category, as_of, known_at)
+    report = read_model(ctx).history(matter, category, Snapshot(as_of, known_at))
     if fmt == "json":
         write_json(report)
         return
@@ -68,11 +66,10 @@ def sources(ctx: click.Context, matter: str | None, known_at: str | None, fmt: s
       ledger sources
       ledger sources --format json
     """
-    from ledger import queries
+    from ledger.readmodel import Snapshot
     from ledger.present import table, write_csv, write_json
 
-    ledger = _open(ctx)
-    rows = queries.sources(ledger.view, matter, known_at)
+    rows = read_model(ctx).sources(matter, Snapshot(known_at=known_at))
     if fmt == "json":
         write_json(rows)
         return
@@ -104,11 +101,10 @@ def show(ctx: click.Context, statement_id: str, known_at: str | None, fmt: str) 
     """
     import yaml
 
-    from ledger import queries
+    from ledger.readmodel import Snapshot
     from ledger.present import write_json
 
-    ledger = _open(ctx)
-    data = queries.statement(ledger.view, statement_id, known_at)
+    data = read_model(ctx).show(statement_id, Snapshot(known_at=known_at))
     if fmt == "json":
         write_json(data)
         return
@@ -150,11 +146,9 @@ def show(ctx: click.Context, statement_id: str, known_at: str | None, fmt: str) 
 @handle_errors
 def matters(ctx: click.Context, fmt: str) -> None:
     """The matters in the ledger, with their categories."""
-    from ledger import queries
     from ledger.present import table, write_csv, write_json
 
-    ledger = _open(ctx)
-    rows = queries.matters(ledger.view)
+    rows = read_model(ctx).matters()
     if fmt == "json":
         write_json(rows)
         return

@@ -9,7 +9,6 @@ from typing import Any
 import click
 
 from ledger.cli.base import cli, read_model
-from ledger.cli.base import open_ledger as _open
 from ledger.cli.errors import EXIT_FINDINGS
 from ledger.cli.options import progress_option, reconciliation_command
 from ledger.present import figure_text as _figure_text
@@ -34,11 +33,10 @@ def status(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_
       ledger status --matter indians-in-russian-army --format json
       ledger status --as-of 2025-11-30 --known-at 2026-01-01T00:00Z   # as the ledger stood then
     """
-    from ledger import queries
+    from ledger.readmodel import Snapshot
     from ledger.present import table, write_csv, write_json
 
-    ledger = _open(ctx)
-    report = queries.status(ledger.view, matter, as_of or dt.date.today(), known_at, stale_days)
+    report = read_model(ctx).status(matter, Snapshot(as_of or dt.date.today(), known_at), stale_days)
     if fmt == "json":
         write_json(report)
         return

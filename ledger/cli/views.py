@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ledger.cli.base import cli
+from ledger.cli.base import cli, read_model
 from ledger.cli.base import open_ledger as _open
 from ledger.cli.errors import handle_errors
 from ledger.errors import OutputFileError
@@ -54,8 +54,9 @@ def export(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_
     """
     from ledger import export as exporting
 
-    ledger = _open(ctx)
-    rows = exporting.figure_rows(ledger.view, matter, as_of, known_at)
+    from ledger.readmodel import Snapshot
+
+    rows = read_model(ctx).export_rows(matter, Snapshot(as_of, known_at))
     stream = _output_stream(output)
     if stream is None:
         exporting.write(rows, fmt, sys.stdout)
