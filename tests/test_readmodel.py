@@ -101,3 +101,25 @@ def test_numbers_are_numbers_and_source_has_one_shape(seeded_url: str) -> None:
     assert sources and all(set(s) == shape for s in sources), sources
     remaining = trace["figure"]["source"]
     assert remaining["person"] == "Randhir Jaiswal" and remaining["role"]
+
+
+def test_every_json_result_has_its_declared_shape(seeded_url: str) -> None:
+    from pydantic import TypeAdapter
+
+    from ledger.readmodel import results as r
+
+    checks = [
+        (r.StatusResult, ["status", "--as-of", "2025-08-15"]),
+        (r.StatusResult, ["status", "--as-of", "2025-11-30"]),
+        (list[r.CheckItem], ["check"]),
+        (r.HistoryResult, ["history", "remaining"]),
+        (list[r.MatterSummary], ["matters"]),
+        (list[r.SourceSummary], ["sources"]),
+        (r.ShowResult, ["show", "rajya-sabha-2025-07"]),
+        (r.TraceResult, ["trace", "remaining", "--as-of", "2025-11-30"]),
+        (r.AuditResult, ["audit", "--source", "External"]),
+    ]
+    for model, args in checks:
+        result = run(seeded_url, *args, "--format", "json")
+        assert result.exit_code in (0, 1), result.stderr
+        TypeAdapter(model).validate_json(result.stdout)  # raises on any other shape

@@ -1,0 +1,224 @@
+"""The shapes of the read model's results: what ``--format json`` prints and what a web API
+returns. Frozen pydantic models that forbid unknown fields; ``tests/test_readmodel.py``
+validates every command's JSON against them, so a result cannot change shape unnoticed.
+
+Conventions: numbers are numbers (a count is an ``int``; an interval is ``value`` when
+exact, else ``low``/``high``, ``high`` null when unbounded, with its ``text``); ``source``
+is always :class:`Source`; dates are the text the source gave (``2025-07``), days are ISO.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Result(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Source(Result):
+    organization: str
+    person: str | None = None
+    role: str | None = None
+
+
+class Figure(Result):
+    """An asserted figure (status, history)."""
+
+    value: int | None
+    qualifier: Literal["exact", "at_least", "at_most", "approx", "range"]
+    low: int | None = None
+    high: int | None = None
+    as_of: str
+    stated_on: str
+    statement: str
+    source: Source
+    recorded_at: str
+
+
+class DerivedInput(Result):
+    category: str
+    value: int | None
+    low: int | None
+    high: int | None
+    text: str
+    statement: str | None  # None: itself derived
+    as_of: str
+
+
+class DerivedFigure(Result):
+    value: int | None
+    low: int | None
+    high: int | None
+    qualifier: Literal["derived"]
+    text: str
+    relation: str
+    under: str  # "matter" or "statement ID"
+    inputs: list[DerivedInput]
+    statements: list[str]
+
+
+class Discrepancy(Result):
+    kind: Literal["relation_violated", "cumulative_decrease", "conflicting_sources", "stale_inputs",
+                  "inconsistent_statement"]
+    message: str
+    categories: list[str]
+    statements: list[str]
+    relation: str | None = None
+    numbers: dict[str, str | int] | None = None
+    gap_days: int | None = None
+    threshold_days: int | None = None
+
+
+NoFigure = Literal["never_stated", "retracted", "not_derivable"]
+
+
+class StatusResult(Result):
+    matter: str
+    title: str
+    as_of: str
+    known_at: str | None
+    figures: dict[str, Figure | None]
+    derived: dict[str, DerivedFigure]
+    discrepancies: list[Discrepancy]
+    no_figure: dict[str, NoFigure]
+    undated_statements_excluded: int
+
+
+class CheckItem(Discrepancy):
+    matter: str
+    first_seen: str
+    resolved_on: str | None
+    open: bool
+    ended: Literal["resolved", "superseded"] | None
+
+
+class HistoryResult(Result):
+    matter: str
+    category: str
+    as_of: str | None
+    known_at: str | None
+    figures: list[Figure]
+
+
+class MatterSummary(Result):
+    matter: str
+    title: str
+    statements: int
+    categories: list[str]
+
+
+class SourceSummary(Result):
+    organization: str
+    person: str | None
+    role: str | None
+    statements: int
+    figures: int
+    undated: int
+    retracted: int
+    first_stated_on: str | None
+    last_stated_on: str | None
+    statement_ids: list[str]
+
+
+class TrailVersion(Result):
+    position: int
+    event: Literal["recorded", "corrected", "retracted"]
+    recorded_at: str
+    recorded_by: str
+    reason: str | None
+
+
+class ShownVersion(TrailVersion):
+    document: dict[str, Any]
+
+
+class ShowResult(Result):
+    statement: dict[str, Any]  # the statement document (see schemas/)
+    status: Literal["recorded", "corrected", "retracted"]
+    recorded_at: str
+    recorded_by: str
+    position: int
+    trail: list[ShownVersion]
+
+
+Outcome = Literal["stands", "outranked", "corrected", "retracted", "undated", "not yet stated"]
+
+
+class TracedFigure(Result):
+    statement: str
+    value: int | None
+    qualifier: str
+    low: int | None
+    high: int | None
+    text: str
+    as_of: str
+    stated_on: str
+    source: Source
+    recorded_at: str
+    position: int
+    outcome: Outcome
+    why: str
+
+
+class TracedStatement(Result):
+    id: str
+    source: Source
+    venue: str | None
+    stated_on: str
+    as_of: str
+    quote: str
+    attribution: str | None
+    citations: list[dict[str, Any]]
+    recorded_at: str
+    recorded_by: str
+
+
+class TraceResult(Result):
+    matter: str
+    category: str
+    as_of: str
+    known_at: str | None
+    figure: TracedFigure | None
+    statement: TracedStatement | None
+    trail: list[TrailVersion]
+    others: list[TracedFigure]
+
+
+class AuditedFigure(Result):
+    category: str
+    value: int | None
+    qualifier: str
+    low: int | None
+    high: int | None
+    text: str
+    as_of: str
+    stated_on: str
+    recorded_at: str
+    position: int
+    outcome: Outcome
+    why: str
+
+
+class AuditedStatement(Result):
+    statement: str
+    matter: str
+    source: Source
+    stated_on: str
+    as_of: str
+    venue: str | None
+    quote: str
+    attribution: str | None
+    citations: list[dict[str, Any]]
+    status: Literal["recorded", "corrected", "retracted"]
+    trail: list[TrailVersion]
+    figures: list[AuditedFigure]
+
+
+class AuditResult(Result):
+    source: str
+    as_of: str
+    known_at: str | None
+    statements: list[AuditedStatement]
