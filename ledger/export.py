@@ -41,7 +41,7 @@ COLUMNS: dict[str, str] = {
     "recorded_by": "who recorded it",
     "stands": "true when this figure is the one the status shows for its category as of the export date",
     "statement": "statement id",
-    "statement_status": "recorded, or corrected (this is the corrected version)",
+    "statement_status": "recorded, or corrected (this is the corrected version); derived (with --derived)",
     "organization": "source organization",
     "person": "source person (may be empty)",
     "role": "the person's role (may be empty)",
@@ -65,9 +65,9 @@ PANDAS_READ_CSV: dict[str, Any] = {
 
 
 def figure_rows(view: Any, matter_id: str | None = None, as_of: dt.date | None = None,
-                known_at: str | None = None) -> list[dict[str, Any]]:
+                known_at: str | None = None, derived: bool = False) -> list[dict[str, Any]]:
     """See :meth:`ledger.readmodel.TimelineReadModel.export_rows`."""
-    return TimelineReadModel(view).export_rows(matter_id, Snapshot(as_of, known_at))
+    return TimelineReadModel(view).export_rows(matter_id, Snapshot(as_of, known_at), derived)
 
 
 def citations_text(citations: Iterable[dict[str, Any]]) -> str:

@@ -164,3 +164,15 @@ def test_readme_documents_every_column_in_order() -> None:
     assert re.findall(r"^\| `([a-z_]+)` \|", section, flags=re.M) == list(COLUMNS)
     for name in ("value", "low", "high", "stands", *TEXT):  # the documented read_csv call is the tested one
         assert f'"{name}"' in section
+
+
+def test_derived_figures_can_be_exported(ledger_url: str) -> None:
+    rows = json.loads(run(ledger_url, "export", "--as-of", "2025-08-15", "--derived", "--format", "json").stdout)
+    derived = [r for r in rows if r["qualifier"] == "derived"]
+    status = run_json(ledger_url, "status", "--as-of", "2025-08-15")
+    assert [(r["category"], r["value"], r["figure_text"]) for r in derived] == [
+        (c, d["value"], d["text"]) for c, d in status["derived"].items()] != []
+    assert all(r["statement"] is None and r["stands"] and r["statement_status"] == "derived" for r in derived)
+    assert list(derived[0]) == list(COLUMNS)
+    plain = json.loads(run(ledger_url, "export", "--as-of", "2025-08-15", "--format", "json").stdout)
+    assert [r for r in rows if r["qualifier"] != "derived"] == plain

@@ -37,10 +37,12 @@ def _output_stream(output: str | None) -> Any:
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv",
               show_default=True, help="CSV for spreadsheets and pandas, a JSON array, or JSON Lines.")
 @click.option("--output", "-o", metavar="FILE", default=None, help="Write to FILE instead of stdout.")
+@click.option("--derived", is_flag=True,
+              help="Also a row per figure derived from the relations in the status as of the date.")
 @click.pass_context
 @handle_errors
 def export(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_at: str | None,
-           fmt: str, output: str | None) -> None:
+           fmt: str, output: str | None, derived: bool) -> None:
     """One row per asserted figure: value, every date, source, statement, quote, citations.
 
     Dates come as the text the source gave (2025-07) and as ISO start and end days
@@ -50,13 +52,14 @@ def export(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_
     Examples:
       ledger export --output figures.csv
       ledger export --matter indians-in-russian-army --as-of 2025-08-15 --format jsonl
+      ledger export --as-of 2025-08-15 --derived      # with the derived figures (qualifier: derived)
       python -c "import pandas as pd; print(pd.read_csv('figures.csv', parse_dates=['as_of_end']))"
     """
     from ledger import export as exporting
 
     from ledger.readmodel import Snapshot
 
-    rows = read_model(ctx).export_rows(matter, Snapshot(as_of, known_at))
+    rows = read_model(ctx).export_rows(matter, Snapshot(as_of, known_at), derived)
     stream = _output_stream(output)
     if stream is None:
         exporting.write(rows, fmt, sys.stdout)

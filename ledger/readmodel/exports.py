@@ -24,12 +24,14 @@ def _dates(text: str) -> dict[str, Any]:
 class ExportQueries:
     view: Any
 
-    def export_rows(self, matter_id: str | None, snapshot: Snapshot) -> list[dict[str, Any]]:
+    def export_rows(self, matter_id: str | None, snapshot: Snapshot, derived: bool = False) -> list[dict[str, Any]]:
         """Every figure the ledger holds (at ``known_at``) for a matter, or for every matter,
         stated by ``as_of`` if given; oldest described date first, undated last.
 
         Corrected statements appear in their corrected version; retracted ones are left out
-        (``ledger audit`` and ``ledger trace`` show both).
+        (``ledger audit`` and ``ledger trace`` show both). With ``derived``, each matter's
+        figures derived from its relations in the status as of the day follow its asserted
+        figures (``qualifier`` and ``statement_status`` ``derived``, no statement).
         """
         ids = ([self.matter(matter_id, snapshot)["id"]] if matter_id  # type: ignore[attr-defined]
                else [m["matter"] for m in self.matters(snapshot)])  # type: ignore[attr-defined]
@@ -58,6 +60,9 @@ class ExportQueries:
             for figure in figures:
                 version = versions[(figure["statement_id"], figure["position"])]
                 rows.append(_row(mid, figure, version, standing.get(figure["category"])))
+            if derived:
+                status = self.status(mid, snapshot)  # type: ignore[attr-defined]
+                rows += [_derived_row(mid, c, d, snapshot.day) for c, d in status["derived"].items()]
         return rows
 
 
@@ -93,4 +98,23 @@ def _row(matter_id: str, figure: Row, version: Row, standing: tuple[str, int] | 
             for c in document.get("citations", [])
         ],
         "notes": document.get("notes"),
+    }
+
+
+def _derived_row(matter_id: str, category: str, derived: dict[str, Any], day: str) -> dict[str, Any]:
+    """A figure derived from the relations in the status as of ``day`` (no statement behind it)."""
+    as_of_text = max(i["as_of"] for i in derived["inputs"])
+    as_of, stated = _dates(as_of_text), _dates(day)
+    return {
+        "matter": matter_id, "category": category, "value": derived["value"], "qualifier": "derived",
+        "low": derived["low"], "high": derived["high"], "figure_text": derived["text"],
+        "as_of": as_of["text"], "as_of_precision": as_of["precision"],
+        "as_of_start": as_of["start"], "as_of_end": as_of["end"],
+        "stated_on": stated["text"], "stated_precision": stated["precision"],
+        "stated_start": stated["start"], "stated_end": stated["end"],
+        "recorded_at": None, "recorded_by": None, "stands": True, "statement": None,
+        "statement_status": "derived", "organization": None, "person": None, "role": None, "venue": None,
+        "attribution": None, "quote_language": None, "quote": None, "citations": [],
+        "notes": (f"derived from '{derived['relation']}' (under {derived['under']}) and statements "
+                  + ", ".join(derived["statements"])),
     }
