@@ -232,10 +232,13 @@ class Ledger:
             raise NotFoundError(f"no statement {statement_id!r} in the ledger")
         return existing
 
-    def _get(self, cls: type[Any], aggregate_id: UUID) -> Any:
+    def find(self, cls: type[Any], aggregate_id: UUID) -> Any:
+        """The aggregate with this id as recorded (of class ``cls``), or None."""
         try:
             aggregate = self.app.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
         assert isinstance(aggregate, cls)
         return aggregate
+
+    _get = find  # the former private name

@@ -279,7 +279,7 @@ class Ingest:
             for path, message in relation_problems:
                 self._problem(item.problem(path, message))
             return
-        existing = self.ledger._get(Matter, matter_uuid(matter_id))
+        existing = self.ledger.find(Matter, matter_uuid(matter_id))
         if existing is None:
             self.pending_matters.append(Matter(document=document, recorded_by=self.by))
             self.result.matters_declared.append(matter_id)
@@ -300,7 +300,7 @@ class Ingest:
 
     def _matter(self, matter_id: str) -> dict[str, Any] | None:
         if matter_id not in self.matters:
-            stored = self.ledger._get(Matter, matter_uuid(matter_id))
+            stored = self.ledger.find(Matter, matter_uuid(matter_id))
             if stored is None:
                 return None
             self.matters[matter_id] = stored.document
@@ -370,7 +370,7 @@ class Ingest:
         for index, (document, uuid) in enumerate(zip(documents, uuids, strict=True)):
             if uuid not in existing:
                 new.append(index)
-            elif self.ledger._get(Statement, uuid).document == document:
+            elif self.ledger.find(Statement, uuid).document == document:
                 self.result.add_unchanged(document["id"])
             else:
                 different.append(index)

@@ -123,3 +123,19 @@ def test_every_json_result_has_its_declared_shape(seeded_url: str) -> None:
         result = run(seeded_url, *args, "--format", "json")
         assert result.exit_code in (0, 1), result.stderr
         TypeAdapter(model).validate_json(result.stdout)  # raises on any other shape
+
+
+def test_check_on_an_empty_ledger_says_so(db_url: str) -> None:
+    result = run(db_url, "check")
+    assert result.exit_code == 0 and "the ledger is empty" in result.stdout
+    assert run_json(db_url, "check") == []
+
+
+def test_check_says_superseded_when_another_discrepancy_took_the_place(seeded_url: str) -> None:
+    result = run(seeded_url, "check", "--format", "json")
+    assert result.exit_code == 1  # open discrepancies remain
+    found = json.loads(result.stdout)
+    ended = {(d["kind"], d["first_seen"]): (d["ended"], d["resolved_on"]) for d in found if not d["open"]}
+    # July's derived figure mixing stale inputs ends when the relation it came from is violated
+    assert ended[("stale_inputs", "2025-07-31")] == ("superseded", "2025-11-08")
+    assert all(d["ended"] is None for d in found if d["open"])
