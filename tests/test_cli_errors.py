@@ -49,3 +49,17 @@ def test_postgres_unreachable_from_a_fresh_process_is_a_database_failure() -> No
     assert result.returncode == EXIT_DATABASE == 5, result.stderr
     assert "database failure" in result.stderr and "internal error" not in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_count_of_problems_includes_those_not_listed(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'l.db'}"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("".join('{"id": "s%d", "matter": "m", "stated_on": "2025-02-30"}\n' % i for i in range(300)))
+    result = run(url, "record", str(bad))
+    assert result.exit_code == 3
+    lines = result.stderr.splitlines()
+    listed = [line for line in lines if line.startswith("error: ") and "more problem(s) not listed" not in line]
+    more = next(line for line in lines if "more problem(s) not listed" in line)
+    hidden = int(more.split("... and ")[1].split()[0])
+    assert lines[-1] == f"{len(listed) + hidden} problem(s) found; nothing was recorded."
+    assert len(listed) + hidden >= 300
