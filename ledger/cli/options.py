@@ -46,10 +46,6 @@ as_of_option = click.option(
     "--as-of", type=DateParam(), default=None,
     help="Replay statements made by this date (YYYY[-MM[-DD]]; default today).",
 )
-format_option = click.option(
-    "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
-    show_default=True, help="Output for people (table) or programs (json, csv).",
-)
 matter_option = click.option(
     "--matter", "-m", metavar="MATTER", help="Matter id; optional when the ledger holds one matter."
 )
@@ -77,6 +73,9 @@ def output_options(formats: tuple[str, ...] = ("table", "json", "csv"), default:
             "--format", "fmt", type=click.Choice(list(formats)), default=default or formats[0],
             show_default=True, help="Output for people (table) or programs (json, csv).")(func)
     return decorate
+
+
+format_option = output_options()  # --format table|json|csv, the common case
 
 
 def reconciliation_command(func: Callable[..., Any]) -> Callable[..., Any]:
