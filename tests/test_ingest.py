@@ -75,7 +75,7 @@ def assert_sound(url: str) -> None:
     with Ledger(url) as ledger:
         ledger.catch_up()
         assert verify_chain(ledger.app.recorder).problems == []
-        assert verify_projection(ledger) == []
+        assert verify_projection(ledger).problems == []
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
