@@ -182,8 +182,35 @@ class Ledger:
                 progress(notifications[-1].id, max(end or 0, notifications[-1].id))
 
     def reset_projection(self) -> None:
-        """Drop the projection's tables and tracking (one transaction); catch_up rebuilds them."""
+        """Drop the projection's tables and tracking (one transaction); catch_up rebuilds them.
+
+        On PostgreSQL the grants other roles hold on those tables (``ledger db roles``) are
+        read first and given again to the new tables.
+        """
+        grants = self._projection_grants() if self.database.backend == "postgres" else []
         self.view.reset(self.app.name)
+        if grants:
+            import psycopg
+
+            with psycopg.connect(**self.database.psycopg_conninfo()) as conn:
+                for statement in grants:
+                    conn.execute(statement.encode())
+
+    def _projection_grants(self) -> list[str]:
+        """GRANT statements that restore what roles other than the owner hold on the projection tables."""
+        import psycopg
+
+        tables = [*TimelineSQL.tables, f"{TimelineProjection.name}_tracking"]
+        with psycopg.connect(**self.database.psycopg_conninfo()) as conn:
+            rows = conn.execute(
+                "SELECT c.relname, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END, "
+                "a.privilege_type FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "CROSS JOIN LATERAL aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee "
+                "WHERE n.nspname = %s AND c.relname = ANY(%s) AND a.grantee <> c.relowner",
+                (self.database.schema, tables),
+            ).fetchall()
+        schema = '"' + self.database.schema.replace('"', '""') + '"'
+        return [f'GRANT {privilege} ON {schema}."{table}" TO {grantee}' for table, grantee, privilege in rows]
 
     # --- recording ---------------------------------------------------------------------
 

@@ -60,7 +60,7 @@ def test_roles_sql_is_printed_without_apply(roles_db: dict[str, str]) -> None:
                  "--auditor", roles_db["auditor"], "--writer-password", "s3cret")
     assert result.exit_code == 0, result.output
     writer = f'"{roles_db["writer"]}"'
-    assert f"GRANT SELECT, INSERT ON \"public\".\"ledger_events\", \"public\".\"ledger_events_chain\" TO {writer};" \
+    assert f"GRANT SELECT ON \"public\".\"ledger_events\", \"public\".\"ledger_events_chain\" TO {writer};" \
         in result.stdout
     assert f"ALTER ROLE {writer} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD 's3cret';" in result.stdout
     assert not role_exists(roles_db["writer"]) and not role_exists(roles_db["auditor"])
@@ -100,7 +100,11 @@ def test_writer_and_auditor_rights(roles_db: dict[str, str], tmp_path: Path) -> 
                 assert "permission denied" in refused(conn, sql)
             assert "must be owner" in refused(conn, f"ALTER TABLE {table} DISABLE TRIGGER USER")
             assert "must be owner" in refused(conn, f"DROP TABLE {table}")
-        allowed(conn, "INSERT INTO ledger_events_chain VALUES (1000, 'x')")  # appending is its job
+        # appending is its job, through the append function only: no event without its link
+        assert "permission denied" in refused(conn, "INSERT INTO ledger_events_chain VALUES (1000, 'x')")
+        assert "permission denied" in refused(
+            conn, "INSERT INTO ledger_events (originator_id, originator_version, topic, state) "
+                  "VALUES (gen_random_uuid(), 1, 't', '\\x7b7d')")
         allowed(conn, "SELECT ledger_events_lock()")  # the write lock, through the function only
         allowed(conn, "UPDATE ledger_figures SET value = value")  # the projection is derived data
         assert "permission denied" in refused(conn, "CREATE TABLE ledger_other (x int)")
