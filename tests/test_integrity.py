@@ -228,7 +228,6 @@ def test_mistyped_link_on_sqlite(tmp_path) -> None:
         attacked(url, lambda raw: raw("UPDATE {chain} SET notification_id = 'three' WHERE notification_id = 3"))
     raw = Raw(url)
     try:
-        raw("DROP TRIGGER stored_events_chain_no_update")
         raw("UPDATE {chain} SET hash = CAST(hash AS BLOB) WHERE notification_id = 3")
     finally:
         raw.close()
