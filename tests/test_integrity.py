@@ -351,3 +351,30 @@ def test_known_at_before_the_ledger_is_an_empty_picture(db_url: str, known_at: s
     assert set(data["figures"]) == set(everything["figures"])
     assert all(figure is None for figure in data["figures"].values()), data
     assert data["known_at"][:4] == known_at[:4]  # zero-padded: text order is time order
+
+
+def _record_skewed(url: str, prefix: str, skew_minutes: int, count: int, barrier: object) -> None:
+    import eventsourcing.domain as domain
+
+    from tests.test_verify import _record_many
+
+    real = domain.datetime_now_with_tzinfo
+    domain.datetime_now_with_tzinfo = lambda: real() + dt.timedelta(minutes=skew_minutes)  # this host's clock
+    _record_many(url, prefix, count, barrier)
+
+
+def test_concurrent_writers_with_skewed_clocks_record_in_commit_order(db_url: str) -> None:
+    from tests.conftest import run_processes
+
+    assert run(db_url, "record", str(EXAMPLES / "matter.yaml")).exit_code == 0
+    skews = [-90, 0, -5]
+    assert run_processes(_record_skewed, [(db_url, f"w{n}", skew, 20) for n, skew in enumerate(skews)],
+                         timeout=120) == [0, 0, 0]
+    entries = run_json(db_url, "log", "--limit", "1000")
+    assert len(entries) == 61
+    times = [e["recorded_at"] for e in entries]
+    assert times == sorted(times)  # recording times follow the log (commit) order
+    writers = [e["recorded_by"] for e in entries[1:]]
+    assert sum(1 for a, b in zip(writers, writers[1:], strict=False) if a != b) > 2  # they interleaved
+    result = run(db_url, "verify")
+    assert result.exit_code == 0 and "61 event(s) checked" in result.stdout, result.output
