@@ -134,7 +134,14 @@ class PostgresChainedRecorder(PostgresApplicationRecorder):
                 [e.originator_id for e in stored_events], [e.originator_version for e in stored_events],
                 [e.topic for e in stored_events], [bytes(e.state) for e in stored_events],
             ))
-            return [r["notification_id"] for r in curs.fetchall()]
+            return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+
+    def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
+                                       **_: Any) -> Sequence[int] | None:
+        """The ids ``<events>_append`` returned (still inside the appending transaction)."""
+        ids = [r["notification_id"] for r in curs.fetchall()]
+        assert len(ids) == len(stored_events)
+        return ids
 
     def existing_originators(self, ids: Sequence[UUID]) -> set[UUID]:
         """Which of ``ids`` have events already: one query for a whole batch."""
