@@ -43,7 +43,15 @@ def chain_hashes(previous: str, ids: Sequence[int], events: Sequence[StoredEvent
     return hashes
 
 
+_TIME_PREFIX = b'{"timestamp":{"_type_":"datetime_iso","_data_":"'
+
+
 def _stored_time(state: bytes) -> str | None:
+    """The recording time in a stored state (fast path: the mapper writes it first)."""
+    if state.startswith(_TIME_PREFIX):
+        end = state.find(b'"', len(_TIME_PREFIX))
+        if end > 0:
+            return state[len(_TIME_PREFIX):end].decode()
     try:
         value = json.loads(state)["timestamp"]
         return value["_data_"] if isinstance(value, dict) else None

@@ -23,7 +23,7 @@ from ledger.application import Ledger
 from ledger.chain import GENESIS, link_hash
 from ledger.integrity.errors import WritePathError
 from ledger.integrity.settings import check_write_path
-from tests.conftest import EXAMPLES, event_count, run, run_json, statement, write_yaml
+from tests.conftest import EXAMPLES, run, run_json, statement, write_yaml
 from tests.test_verify import Raw
 
 FIGURES = "ledger_figures"
