@@ -1,11 +1,13 @@
-"""Tamper evidence: a hash chain over the global event log.
+"""Tamper evidence: a hash chain over the global event log, written by the append path only.
 
-Each stored event gets a hash covering its type (topic), identity (originator id),
-version, state and the hash of the event before it in the log. The hashes live in a
-side table (``<events table>_chain``) keyed by notification id and are written by the
-application recorder in the same transaction as the events, after the write lock is
-held, so concurrent writers still leave one unbroken chain. ``verify_chain`` recomputes
-it and reports the first broken link.
+Each stored event gets a link hash covering the link before it, its position
+(notification id), type (topic), identity (originator id), version and state. The links
+live in a side table (``<events table>_chain``) keyed by position and are written in the
+transaction that appends the events, while the write lock is held, so concurrent writers
+still leave one unbroken chain (PostgreSQL: by the ``<events>_append`` function, see
+:mod:`ledger.chain_postgres`). The append path also keeps recording times in commit order
+(:func:`clamp_times`). Verification lives in :mod:`ledger.integrity.verify`; see
+docs/integrity.md.
 """
 
 from __future__ import annotations
