@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.utils import Environment
-from eventsourcing.persistence import InfrastructureFactory, IntegrityError, OperationalError, Tracking
+from eventsourcing.persistence import InfrastructureFactory, IntegrityError, Mapper, OperationalError, Tracking
+from eventsourcing.utils import Environment, EnvType
 
-from ledger.chain import SQLiteChainedRecorder, postgres_guards
+from ledger.chain import postgres_guards
 from ledger.domain.aggregates import Matter, Statement, matter_uuid, statement_uuid
 from ledger.errors import InputError, InputProblem, NotFoundError, StateError, UsageProblem
+from ledger.integrity.settings import application_settings, check_write_path
+from ledger.integrity.topics import LedgerMapper
 from ledger.projections.timeline import SQLiteTimelineView, TimelineProjection, TimelineSQL
 from ledger.projections.views import StalePositionError
 from ledger.storage import Database, parse_url
@@ -65,6 +67,14 @@ class LedgerApp(Application[UUID]):
 
     name = "Ledger"
 
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        """Only the given settings: nothing from ``os.environ`` (see :mod:`ledger.integrity.settings`)."""
+        return Environment(name, dict(env or {}))
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """The library's mapper restricted to the ledger's own event topics."""
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=LedgerMapper)
+
 
 def default_recorder() -> str:
     """Who records: ``--by``, else ``LEDGER_USER``, else the login name."""
@@ -76,26 +86,20 @@ class Ledger:
 
     def __init__(self, url: str | None = None):
         self.database: Database = parse_url(url)
-        env = self.database.env_for(LedgerApp.name)
-        env.update(self.recorder_env())
         self._create_tables = True
-        with self.database.schema_lock() as conn:
-            if conn is not None and postgres_schema_complete(conn, self.database.schema):
-                # Nothing to create: skip the DDL, which needs privileges the writer
-                # and auditor roles do not have (see ``ledger db roles``).
-                self._create_tables = False
-                env["CREATE_TABLE"] = env[f"{LedgerApp.name.upper()}_CREATE_TABLE"] = "false"
+        with self.database.schema_lock(postgres_schema_complete) as complete:
+            # Nothing to create when the schema is complete: skip the DDL, which needs
+            # privileges the writer and auditor roles do not have (see ``ledger db roles``).
+            self._create_tables = not complete
+            env = application_settings(self.database.settings, LedgerApp.name, self.database.backend,
+                                       self._create_tables)
             self.app = LedgerApp(env=env)
-            self.projection = TimelineProjection(view=self._construct_view(TimelineProjection.name))
-
-    def recorder_env(self) -> dict[str, str]:
-        """Settings that make eventsourcing use the ledger's hash-chaining recorder."""
-        if self.database.backend == "sqlite":
-            recorder: type = SQLiteChainedRecorder
-        else:
-            from ledger.chain_postgres import PostgresChainedRecorder as recorder
-        topic = f"{recorder.__module__}:{recorder.__qualname__}"
-        return {"APPLICATION_RECORDER_TOPIC": topic, f"{LedgerApp.name.upper()}_APPLICATION_RECORDER_TOPIC": topic}
+            try:
+                check_write_path(self.app, self.database.backend)
+                self.projection = TimelineProjection(view=self._construct_view(TimelineProjection.name))
+            except BaseException:
+                self.app.close()
+                raise
 
     def view_env(self, name: str) -> dict[str, str]:
         """Settings of the view called ``name`` (no DDL when the schema is complete)."""
@@ -133,8 +137,9 @@ class Ledger:
         """Bring the timeline projection up to the end of the event log."""
         return self.catch_up_view(self.view, progress)
 
-    def catch_up_view(self, view: Any, progress: Callable[[int, int], None] | None = None) -> int:
-        """Apply every event after the view's tracking position; returns events processed.
+    def catch_up_view(self, view: Any, progress: Callable[[int, int], None] | None = None,
+                      stop: int | None = None) -> int:
+        """Apply every event after the view's tracking position (up to ``stop``); returns events processed.
 
         Pages of events are applied in one transaction each, tracked by the position of
         their last event; a concurrent catch-up by another process is detected and the
@@ -145,8 +150,10 @@ class Ledger:
         end = None
         while True:
             start = view.max_tracking_id(self.app.name)
+            if stop is not None and (start or 0) >= stop:
+                return processed
             notifications = self.app.recorder.select_notifications(
-                start or 0, CATCH_UP_PAGE, inclusive_of_start=False
+                start or 0, CATCH_UP_PAGE, stop=stop, inclusive_of_start=False
             )
             if not notifications:
                 return processed
@@ -170,8 +177,35 @@ class Ledger:
                 progress(notifications[-1].id, max(end or 0, notifications[-1].id))
 
     def reset_projection(self) -> None:
-        """Drop the projection's tables and tracking (one transaction); catch_up rebuilds them."""
+        """Drop the projection's tables and tracking (one transaction); catch_up rebuilds them.
+
+        On PostgreSQL the grants other roles hold on those tables (``ledger db roles``) are
+        read first and given again to the new tables.
+        """
+        grants = self._projection_grants() if self.database.backend == "postgres" else []
         self.view.reset(self.app.name)
+        if grants:
+            import psycopg
+
+            with psycopg.connect(**self.database.psycopg_conninfo()) as conn:
+                for statement in grants:
+                    conn.execute(statement.encode())
+
+    def _projection_grants(self) -> list[str]:
+        """GRANT statements that restore what roles other than the owner hold on the projection tables."""
+        import psycopg
+
+        tables = [*TimelineSQL.tables, f"{TimelineProjection.name}_tracking"]
+        with psycopg.connect(**self.database.psycopg_conninfo()) as conn:
+            rows = conn.execute(
+                "SELECT c.relname, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END, "
+                "a.privilege_type FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "CROSS JOIN LATERAL aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee "
+                "WHERE n.nspname = %s AND c.relname = ANY(%s) AND a.grantee <> c.relowner",
+                (self.database.schema, tables),
+            ).fetchall()
+        schema = '"' + self.database.schema.replace('"', '""') + '"'
+        return [f'GRANT {privilege} ON {schema}."{table}" TO {grantee}' for table, grantee, privilege in rows]
 
     # --- recording ---------------------------------------------------------------------
 

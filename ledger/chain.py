@@ -1,19 +1,21 @@
-"""Tamper evidence: a hash chain over the global event log.
+"""Tamper evidence: a hash chain over the global event log, written by the append path only.
 
-Each stored event gets a hash covering its type (topic), identity (originator id),
-version, state and the hash of the event before it in the log. The hashes live in a
-side table (``<events table>_chain``) keyed by notification id and are written by the
-application recorder in the same transaction as the events, after the write lock is
-held, so concurrent writers still leave one unbroken chain. ``verify_chain`` recomputes
-it and reports the first broken link.
+Each stored event gets a link hash covering the link before it, its position
+(notification id), type (topic), identity (originator id), version and state. The links
+live in a side table (``<events table>_chain``) keyed by position and are written in the
+transaction that appends the events, while the write lock is held, so concurrent writers
+still leave one unbroken chain (PostgreSQL: by the ``<events>_append`` function, see
+:mod:`ledger.chain_postgres`). The append path also keeps recording times in commit order
+(:func:`clamp_times`). Verification lives in :mod:`ledger.integrity.verify`; see
+docs/integrity.md.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-from collections import deque
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+import json
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -23,30 +25,82 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 GENESIS = "0" * 64
 
 
-def link_hash(previous: str, event: StoredEvent) -> str:
+def link_hash(previous: str, position: int, event: StoredEvent) -> str:
+    """The link of the event at ``position``: covers the link before it, its position, topic,
+    aggregate, version and state (so moving, reordering, altering or removing is found)."""
     originator_id = event.originator_id.hex if isinstance(event.originator_id, UUID) else str(event.originator_id)
     digest = hashlib.sha256()
-    for part in (previous, event.topic, originator_id, str(event.originator_version)):
+    for part in (previous, str(position), event.topic, originator_id, str(event.originator_version)):
         digest.update(part.encode())
         digest.update(b"\x1f")
     digest.update(hashlib.sha256(bytes(event.state)).digest())
     return digest.hexdigest()
 
 
-def chain_hashes(previous: str, events: Sequence[StoredEvent]) -> list[str]:
+def chain_hashes(previous: str, ids: Sequence[int], events: Sequence[StoredEvent]) -> list[str]:
     hashes = []
-    for event in events:
-        previous = link_hash(previous, event)
+    for position, event in zip(ids, events, strict=True):
+        previous = link_hash(previous, position, event)
         hashes.append(previous)
     return hashes
 
 
-def sqlite_append_only_triggers(table: str) -> list[str]:
-    """Triggers that make ``table`` append-only: UPDATE and DELETE abort the statement."""
+_TIME_PREFIX = b'{"timestamp":{"_type_":"datetime_iso","_data_":"'
+
+
+def _stored_time(state: bytes) -> str | None:
+    """The recording time in a stored state (fast path: the mapper writes it first)."""
+    if state.startswith(_TIME_PREFIX):
+        end = state.find(b'"', len(_TIME_PREFIX))
+        if end > 0:
+            return state[len(_TIME_PREFIX):end].decode()
+    try:
+        value = json.loads(state)["timestamp"]
+        return value["_data_"] if isinstance(value, dict) else None
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def clamp_times(previous_state: bytes | None, events: Sequence[StoredEvent]) -> list[StoredEvent]:
+    """Recording times in commit order: an event stamped earlier than the one before it in the
+    log (a slow writer, a skewed client clock) takes that event's time instead.
+
+    Called by the append path while it holds the write lock, so "the one before" is final.
+    """
+    latest = _stored_time(previous_state) if previous_state is not None else None
+    latest_time = dt.datetime.fromisoformat(latest) if latest else None
+    clamped = []
+    for event in events:
+        text = _stored_time(bytes(event.state))
+        if text is None:  # not a ledger event (the library's own test cases): leave it as it is
+            clamped.append(event)
+            continue
+        moment = dt.datetime.fromisoformat(text)
+        if latest_time is not None and moment < latest_time:
+            state = json.loads(event.state)
+            state["timestamp"]["_data_"] = latest
+            event = StoredEvent(originator_id=event.originator_id, originator_version=event.originator_version,
+                                topic=event.topic, state=json.dumps(state, separators=(",", ":"),
+                                                                    ensure_ascii=False).encode())
+        else:
+            latest, latest_time = text, moment
+        clamped.append(event)
+    return clamped
+
+
+def sqlite_append_only_triggers(table: str, key: str) -> list[str]:
+    """Triggers that make ``table`` append-only: UPDATE and DELETE abort the statement, and so
+    does an INSERT whose ``key`` exists already (``INSERT OR REPLACE`` deletes the old row
+    without firing the DELETE trigger; this one fires first)."""
+    match = " AND ".join(f"{column} = NEW.{column}" for column in key.split(","))
     return [
         f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
         f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {op} refused'); END"
         for op in ("UPDATE", "DELETE")
+    ] + [
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_replace BEFORE INSERT ON {table} "
+        f"WHEN EXISTS (SELECT 1 FROM {table} WHERE {match}) "
+        f"BEGIN SELECT RAISE(ABORT, 'UNIQUE constraint failed: {table} is append-only: REPLACE refused'); END"
     ]
 
 
@@ -65,23 +119,33 @@ class SQLiteChainedRecorder(SQLiteApplicationRecorder):
         return super().construct_create_table_statements() + [
             f"CREATE TABLE IF NOT EXISTS {self.chain_table_name} "
             "(notification_id INTEGER PRIMARY KEY, hash TEXT NOT NULL)"
-        ] + sqlite_append_only_triggers(self.events_table_name) + sqlite_append_only_triggers(self.chain_table_name)
+        ] + sqlite_append_only_triggers(self.events_table_name, "originator_id,originator_version") \
+          + sqlite_append_only_triggers(self.chain_table_name, "notification_id")
 
     def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        # The inserts above took SQLite's write lock, so the last link read here is current.
+        """The append path: one call per batch, all in the caller's transaction.
+
+        1. take SQLite's write lock first (a write statement that changes nothing), so that
+           the log's last event and link read next are final;
+        2. clamp recording times to commit order (:func:`clamp_times`);
+        3. insert the events (the library's statement) and their links.
+        A faster path (``executemany`` of events and links) plugs in at step 3.
+        """
+        if not stored_events:
+            return super()._insert_events(c, stored_events, **kwargs)
+        c.execute(f"DELETE FROM {self.chain_table_name} WHERE 0")
+        c.execute(f"SELECT state FROM {self.events_table_name} ORDER BY rowid DESC LIMIT 1")
+        row = c.fetchone()
+        stored_events = clamp_times(row[0] if row else None, stored_events)
         ids = super()._insert_events(c, stored_events, **kwargs)
-        if stored_events and ids:
-            c.execute(
-                f"SELECT hash FROM {self.chain_table_name} WHERE notification_id < ? "
-                "ORDER BY notification_id DESC LIMIT 1",
-                (ids[0],),
-            )
-            row = c.fetchone()
-            hashes = chain_hashes(row[0] if row else GENESIS, stored_events)
-            c.executemany(
-                f"INSERT INTO {self.chain_table_name} (notification_id, hash) VALUES (?, ?)",
-                list(zip(ids, hashes, strict=True)),
-            )
+        assert ids is not None and len(ids) == len(stored_events)
+        c.execute(f"SELECT hash FROM {self.chain_table_name} ORDER BY notification_id DESC LIMIT 1")
+        row = c.fetchone()
+        hashes = chain_hashes(row[0] if row else GENESIS, ids, stored_events)
+        c.executemany(
+            f"INSERT INTO {self.chain_table_name} (notification_id, hash) VALUES (?, ?)",
+            list(zip(ids, hashes, strict=True)),
+        )
         return ids
 
     def existing_originators(self, ids: Sequence[UUID]) -> set[UUID]:
@@ -112,80 +176,4 @@ def postgres_guards(events_table_name: str) -> tuple[list[str], list[str]]:
     """Names of the triggers and functions :class:`PostgresChainedRecorder` creates."""
     chain = f"{events_table_name}_chain"
     triggers = [f"{t}_{suffix}" for t in (events_table_name, chain) for suffix in ("no_change", "no_truncate")]
-    return triggers, [f"{events_table_name}_append_only", f"{events_table_name}_lock"]
-
-
-def __getattr__(name: str) -> Any:
-    """``PostgresChainedRecorder`` lives in :mod:`ledger.chain_postgres`, imported only when
-    asked for, so that a SQLite ledger never loads psycopg (start-up time)."""
-    if name == "PostgresChainedRecorder":
-        from ledger.chain_postgres import PostgresChainedRecorder
-
-        return PostgresChainedRecorder
-    raise AttributeError(name)
-
-
-@dataclass(frozen=True)
-class ChainProblem:
-    position: int
-    message: str
-
-
-@dataclass
-class ChainReport:
-    events: int = 0
-    head_position: int = 0
-    head_hash: str = GENESIS
-    problems: list[ChainProblem] | None = None
-
-
-def _merged(recorder: Any, page: int) -> Iterator[tuple[int, Any, str | None]]:
-    """Events and links side by side by position: (position, notification or None, hash or None)."""
-    after_events = after_links = 0
-    events: deque[Any] = deque()
-    links: deque[tuple[int, str]] = deque()
-    done_events = done_links = False
-    while True:
-        if not events and not done_events:
-            events = deque(recorder.select_notifications(after_events, page, inclusive_of_start=False))
-            done_events = not events
-            if events:
-                after_events = events[-1].id
-        if not links and not done_links:
-            links = deque(recorder.select_chain(after_links, page))
-            done_links = not links
-            if links:
-                after_links = links[-1][0]
-        if not events and not links:
-            return
-        next_event = events[0].id if events else None
-        next_link = links[0][0] if links else None
-        position = min(p for p in (next_event, next_link) if p is not None)
-        event = events.popleft() if next_event == position else None
-        link = links.popleft()[1] if next_link == position else None
-        yield position, event, link
-
-
-def verify_chain(recorder: Any, page: int = 5000, max_problems: int = 20) -> ChainReport:
-    """Recompute the chain from the stored events; report broken links in log order."""
-    report = ChainReport(problems=[])
-    previous = GENESIS
-    for position, event, link in _merged(recorder, page):
-        if event is None:
-            report.problems.append(ChainProblem(position, "an event is missing from the log (deleted?)"))
-            previous = link or previous
-        elif link is None:
-            report.problems.append(ChainProblem(position, "an event has no hash: it was not written by the ledger"))
-            report.events += 1
-        else:
-            report.events += 1
-            expected = link_hash(previous, event)
-            if expected != link:
-                report.problems.append(ChainProblem(
-                    position, "the hash does not match the event and the link before it (event or hash altered)"
-                ))
-            previous = link
-            report.head_position, report.head_hash = position, link
-        if len(report.problems) >= max_problems:
-            break
-    return report
+    return triggers, [f"{events_table_name}_append_only", f"{events_table_name}_lock", f"{events_table_name}_append"]

@@ -9,26 +9,33 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.utils import retry
 
-from ledger.chain import GENESIS, chain_hashes
+from ledger.chain import GENESIS, clamp_times
+
+# The link hash of :func:`ledger.chain.link_hash`, computed by the database.
+_LINK_SQL = (
+    "encode(sha256(convert_to(prev, 'UTF8') || '\\x1f'::bytea || convert_to(nid::text, 'UTF8') || '\\x1f'::bytea "
+    "|| convert_to(topics[i], 'UTF8') || '\\x1f'::bytea || convert_to(replace(ids[i]::text, '-', ''), 'UTF8') "
+    "|| '\\x1f'::bytea || convert_to(versions[i]::text, 'UTF8') || '\\x1f'::bytea || sha256(states[i])), 'hex')"
+)
 
 
 class PostgresChainedRecorder(PostgresApplicationRecorder):
-    """PostgreSQL application recorder that also writes each event's chain hash.
+    """PostgreSQL application recorder whose only write path is ``<events>_append(...)``.
 
-    The events table is locked ``IN EXCLUSIVE MODE`` before inserting (as the library
-    does), so while the ids of this transaction are fetched no other writer can append:
-    the last link is the one before ours.
+    ``<events>_append(ids uuid[], versions int[], topics text[], states bytea[])`` is a
+    ``SECURITY DEFINER`` function owned by the tables' owner: it takes the table lock
+    (``EXCLUSIVE``: notification ids commit in order), inserts the batch of events, computes
+    each link hash in the database and inserts it, and returns the new notification ids.
+    The writer role has EXECUTE on it and SELECT on the tables, no INSERT: it cannot write
+    an event without its link, nor squat chain ids. ``<events>_lock()`` takes the same lock
+    (for the recorder to read the last event's time before the batch, to clamp times).
 
-    Both tables are append-only: a trigger function refuses UPDATE, DELETE (per row)
-    and TRUNCATE, whoever asks. PostgreSQL allows ``LOCK TABLE ... IN EXCLUSIVE MODE``
-    only to roles holding UPDATE, DELETE or TRUNCATE on the table, which the writer
-    role must not have; so the lock is taken by ``<events>_lock()``, a ``SECURITY
-    DEFINER`` function owned by the tables' owner that does nothing but take that
-    lock (locks last until the caller's transaction ends). The writer gets EXECUTE on
-    it, and INSERT and SELECT on the tables: nothing else.
+    Both tables are append-only: a trigger function refuses UPDATE, DELETE (per row) and
+    TRUNCATE, whoever asks.
     """
 
     def __init__(self, datastore: Any, *, events_table_name: str = "stored_events"):
@@ -42,7 +49,10 @@ class PostgresChainedRecorder(PostgresApplicationRecorder):
         table = SQL("{0}.{1}").format(schema, Identifier(self.chain_table_name))
         guard = SQL("{0}.{1}").format(schema, Identifier(f"{self.events_table_name}_append_only"))
         self.lock_function_name = f"{self.events_table_name}_lock"
+        self.append_function_name = f"{self.events_table_name}_append"
+        self.check_identifier_length(self.append_function_name)
         lock = SQL("{0}.{1}").format(schema, Identifier(self.lock_function_name))
+        append = SQL("{0}.{1}").format(schema, Identifier(self.append_function_name))
         self.sql_create_statements.append(
             SQL("CREATE TABLE IF NOT EXISTS {0} (notification_id bigint PRIMARY KEY, hash text NOT NULL)")
             .format(table)
@@ -69,12 +79,33 @@ class PostgresChainedRecorder(PostgresApplicationRecorder):
             "LOCK TABLE {1} IN EXCLUSIVE MODE; END $lock$"
         ).format(lock, events))
         self.sql_create_statements.append(SQL("REVOKE ALL ON FUNCTION {0}() FROM PUBLIC").format(lock))
-        # The library's LOCK TABLE statement, through the function (the same lock).
-        self.lock_table_statements = [self.lock_table_statements[0], SQL("SELECT {0}()").format(lock)]
-        self._select_last_link = SQL(
-            "SELECT hash FROM {0} WHERE notification_id < %s ORDER BY notification_id DESC LIMIT 1"
-        ).format(table)
-        self._insert_link = SQL("INSERT INTO {0} (notification_id, hash) VALUES (%s, %s)").format(table)
+        self.sql_create_statements.append(SQL(
+            "CREATE OR REPLACE FUNCTION {0}(ids uuid[], versions integer[], topics text[], states bytea[]) "
+            "RETURNS SETOF bigint LANGUAGE plpgsql SECURITY DEFINER "
+            "SET search_path = pg_catalog, pg_temp AS $append$ "
+            "DECLARE prev text; nid bigint; "
+            "BEGIN "
+            "LOCK TABLE {1} IN EXCLUSIVE MODE; "
+            "NOTIFY {3}; "
+            "SELECT hash INTO prev FROM {2} ORDER BY notification_id DESC LIMIT 1; "
+            "prev := coalesce(prev, {4}); "
+            "FOR i IN 1 .. coalesce(array_length(ids, 1), 0) LOOP "
+            "  INSERT INTO {1} (originator_id, originator_version, topic, state) "
+            "  VALUES (ids[i], versions[i], topics[i], states[i]) RETURNING notification_id INTO nid; "
+            "  prev := " + _LINK_SQL + "; "
+            "  INSERT INTO {2} (notification_id, hash) VALUES (nid, prev); "
+            "  RETURN NEXT nid; "
+            "END LOOP; "
+            "END $append$"
+        ).format(append, events, table, Identifier(self.channel_name), Literal(GENESIS)))
+        self.sql_create_statements.append(
+            SQL("REVOKE ALL ON FUNCTION {0}(uuid[], integer[], text[], bytea[]) FROM PUBLIC").format(append)
+        )
+        self._take_lock = SQL("SELECT {0}()").format(lock)
+        self._select_last_state = SQL(
+            "SELECT state FROM {0} ORDER BY notification_id DESC LIMIT 1"
+        ).format(events)
+        self._append = SQL("SELECT {0}(%s, %s, %s, %s) AS notification_id").format(append)
         self._select_existing = SQL(
             "SELECT DISTINCT originator_id FROM {0}.{1} WHERE originator_id = ANY(%s)"
         ).format(Identifier(self.datastore.schema), Identifier(events_table_name))
@@ -82,14 +113,34 @@ class PostgresChainedRecorder(PostgresApplicationRecorder):
             "SELECT notification_id, hash FROM {0} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
         ).format(table)
 
-    def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
-                                       **kwargs: Any) -> Sequence[int] | None:
-        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        if stored_events and ids:
-            curs.execute(self._select_last_link, (ids[0],))
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """The append path: one database call for the batch, through ``<events>_append``.
+
+        The lock is taken first so that the last event read here is final; recording times
+        are clamped to commit order; the function inserts events and links. A faster path
+        (binary COPY into a temporary staging table, moved into the log by a function taking
+        the same lock) replaces the ``_append`` call and keeps the rest.
+        """
+        with self.datastore.transaction(commit=True) as curs:
+            if not stored_events:
+                return []
+            curs.execute(self.lock_table_statements[0])  # SET LOCAL lock_timeout
+            curs.execute(self._take_lock)
+            curs.execute(self._select_last_state)
             row = curs.fetchone()
-            hashes = chain_hashes(row["hash"] if row else GENESIS, stored_events)
-            curs.executemany(self._insert_link, list(zip(ids, hashes, strict=True)))
+            stored_events = clamp_times(bytes(row["state"]) if row else None, stored_events)
+            curs.execute(self._append, (
+                [e.originator_id for e in stored_events], [e.originator_version for e in stored_events],
+                [e.topic for e in stored_events], [bytes(e.state) for e in stored_events],
+            ))
+            return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+
+    def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
+                                       **_: Any) -> Sequence[int] | None:
+        """The ids ``<events>_append`` returned (still inside the appending transaction)."""
+        ids = [r["notification_id"] for r in curs.fetchall()]
+        assert len(ids) == len(stored_events)
         return ids
 
     def existing_originators(self, ids: Sequence[UUID]) -> set[UUID]:

@@ -3,11 +3,13 @@
 The owner of the tables (the user that first ran a ledger command on the database)
 runs this SQL once. Afterwards the application works under the writer role:
 
-* the event log (``<app>_events`` and its ``_chain`` table): SELECT and INSERT only;
-  USAGE on the notification id sequence; EXECUTE on ``<app>_events_lock()``, the
-  ``SECURITY DEFINER`` function that takes the write lock (``LOCK TABLE ... IN
-  EXCLUSIVE MODE`` would otherwise need UPDATE, DELETE or TRUNCATE privilege). The
-  append-only triggers refuse UPDATE, DELETE and TRUNCATE to every role anyway;
+* the event log (``<app>_events`` and its ``_chain`` table): SELECT only. Events are
+  written through ``<app>_events_append(...)``, a ``SECURITY DEFINER`` function owned by
+  the tables' owner that takes the write lock, inserts the events and computes and
+  inserts their links: the writer cannot insert an event without its link, nor squat
+  chain ids. EXECUTE on it and on ``<app>_events_lock()`` (the same lock, taken before
+  the batch to read the last event). The append-only triggers refuse UPDATE, DELETE and
+  TRUNCATE to every role anyway;
 * the projection tables and their tracking table: read and write, since they are
   derived and rebuilt from the log;
 * no CREATE on the schema, no ownership: it cannot drop tables or switch triggers off.
@@ -74,9 +76,11 @@ def roles_sql(database: Database, names: RoleNames, writer_password: str | None 
         f"GRANT CONNECT ON DATABASE {ident(database.settings['POSTGRES_DBNAME'])} TO {writer}, {auditor}",
         f"GRANT USAGE ON SCHEMA {schema} TO {writer}, {auditor}",
         f"REVOKE ALL ON {log_tables}, {view_tables} FROM {writer}, {auditor}",
-        f"GRANT SELECT, INSERT ON {log_tables} TO {writer}",
-        f"GRANT USAGE ON SEQUENCE {schema}.{ident(events + '_notification_id_seq')} TO {writer}",
+        f"REVOKE ALL ON SEQUENCE {schema}.{ident(events + '_notification_id_seq')} FROM {writer}, {auditor}",
+        f"GRANT SELECT ON {log_tables} TO {writer}",
         f"GRANT EXECUTE ON FUNCTION {schema}.{ident(events + '_lock')}() TO {writer}",
+        f"GRANT EXECUTE ON FUNCTION {schema}.{ident(events + '_append')}(uuid[], integer[], text[], bytea[]) "
+        f"TO {writer}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON {view_tables} TO {writer}",
         f"GRANT SELECT ON {log_tables}, {view_tables} TO {auditor}",
     ]

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +20,10 @@ SCHEMA_LOCK_KEY = 0x4C454447  # "LEDG": advisory lock key for creating tables
 
 class DatabaseURLError(ValueError):
     pass
+
+
+class SchemaLockTimeout(RuntimeError):
+    """Creating the tables waited too long for the schema lock (another session holds it)."""
 
 
 @dataclass(frozen=True)
@@ -53,26 +57,40 @@ class Database:
         return self.settings.get("POSTGRES_SCHEMA", "public")
 
     @contextmanager
-    def schema_lock(self) -> Iterator[Any]:
+    def schema_lock(self, complete: Callable[[Any, str], bool] | None = None) -> Iterator[bool]:
         """Serialise table creation between processes starting at the same time.
 
         eventsourcing creates its tables with ``CREATE ... IF NOT EXISTS`` when an
         application starts; on PostgreSQL two processes doing that at once can fail
-        with "tuple concurrently updated". A session advisory lock held on a side
-        connection while the ledger starts makes them take turns. SQLite needs none.
+        with "tuple concurrently updated". When ``complete(conn, schema)`` says the schema
+        exists already (the normal case), no lock is taken at all, so no other role holding
+        the advisory key can hold the ledger up; otherwise a session advisory lock is held on
+        a side connection while the ledger starts, waited for at most
+        ``LEDGER_SCHEMA_LOCK_TIMEOUT`` seconds (default 30; :class:`SchemaLockTimeout`).
 
-        Yields the side connection (PostgreSQL, autocommit) or None (SQLite), so that
-        the caller can look at what already exists while holding the lock.
+        Yields whether the schema is complete (always False on SQLite, which needs no lock).
         """
         if self.backend != "postgres":
-            yield None
+            yield False
             return
         import psycopg
 
         with psycopg.connect(autocommit=True, **self.psycopg_conninfo()) as conn:
-            conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
+            if complete is not None and complete(conn, self.schema):
+                yield True
+                return
+            timeout = float(os.environ.get("LEDGER_SCHEMA_LOCK_TIMEOUT", "30"))
+            conn.execute(f"SET lock_timeout = {int(timeout * 1000)}")
             try:
-                yield conn
+                conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
+            except psycopg.errors.LockNotAvailable:
+                raise SchemaLockTimeout(
+                    f"another session has held the ledger's schema lock (advisory key {SCHEMA_LOCK_KEY}) for "
+                    f"{timeout:g}s while the tables are not all created; if no ledger is starting, find it with "
+                    "SELECT pid, usename FROM pg_locks JOIN pg_stat_activity USING (pid) WHERE locktype = 'advisory'"
+                ) from None
+            try:
+                yield complete(conn, self.schema) if complete is not None else False
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
 

@@ -19,7 +19,7 @@ import pytest
 
 from ledger.application import Ledger
 from ledger.audit import verify_projection
-from ledger.chain import verify_chain
+from ledger.integrity.verify import verify_chain
 from ledger.inputs import iter_inputs
 from tests.conftest import EXAMPLES, MATTER_ID, ROOT, event_count, run, run_processes, statement
 
@@ -75,7 +75,7 @@ def assert_sound(url: str) -> None:
     with Ledger(url) as ledger:
         ledger.catch_up()
         assert verify_chain(ledger.app.recorder).problems == []
-        assert verify_projection(ledger) == []
+        assert verify_projection(ledger).problems == []
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

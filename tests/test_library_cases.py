@@ -21,7 +21,9 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.tests.persistence import ApplicationRecorderTestCase, TrackingRecorderTestCase
 
-from ledger.chain import PostgresChainedRecorder, SQLiteChainedRecorder, verify_chain
+from ledger.chain import SQLiteChainedRecorder
+from ledger.chain_postgres import PostgresChainedRecorder
+from ledger.integrity.verify import verify_chain
 from ledger.projections.postgres import PostgresTimelineView
 from ledger.projections.timeline import SQLiteTimelineView
 from tests.conftest import create_pg_database, drop_pg_database

@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from ledger.chain import PostgresChainedRecorder
+from ledger.chain_postgres import PostgresChainedRecorder
 from tests.conftest import EXAMPLES, create_pg_database, drop_pg_database, event_count, run
 from tests.pgproxy import Proxy
 

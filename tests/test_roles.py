@@ -60,7 +60,7 @@ def test_roles_sql_is_printed_without_apply(roles_db: dict[str, str]) -> None:
                  "--auditor", roles_db["auditor"], "--writer-password", "s3cret")
     assert result.exit_code == 0, result.output
     writer = f'"{roles_db["writer"]}"'
-    assert f"GRANT SELECT, INSERT ON \"public\".\"ledger_events\", \"public\".\"ledger_events_chain\" TO {writer};" \
+    assert f"GRANT SELECT ON \"public\".\"ledger_events\", \"public\".\"ledger_events_chain\" TO {writer};" \
         in result.stdout
     assert f"ALTER ROLE {writer} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD 's3cret';" in result.stdout
     assert not role_exists(roles_db["writer"]) and not role_exists(roles_db["auditor"])
@@ -100,7 +100,11 @@ def test_writer_and_auditor_rights(roles_db: dict[str, str], tmp_path: Path) -> 
                 assert "permission denied" in refused(conn, sql)
             assert "must be owner" in refused(conn, f"ALTER TABLE {table} DISABLE TRIGGER USER")
             assert "must be owner" in refused(conn, f"DROP TABLE {table}")
-        allowed(conn, "INSERT INTO ledger_events_chain VALUES (1000, 'x')")  # appending is its job
+        # appending is its job, through the append function only: no event without its link
+        assert "permission denied" in refused(conn, "INSERT INTO ledger_events_chain VALUES (1000, 'x')")
+        assert "permission denied" in refused(
+            conn, "INSERT INTO ledger_events (originator_id, originator_version, topic, state) "
+                  "VALUES (gen_random_uuid(), 1, 't', '\\x7b7d')")
         allowed(conn, "SELECT ledger_events_lock()")  # the write lock, through the function only
         allowed(conn, "UPDATE ledger_figures SET value = value")  # the projection is derived data
         assert "permission denied" in refused(conn, "CREATE TABLE ledger_other (x int)")
@@ -127,3 +131,68 @@ def test_writer_and_auditor_rights(roles_db: dict[str, str], tmp_path: Path) -> 
         assert "database failure" in result.stderr and "permission denied" in result.stderr
         assert "Traceback" not in result.output
     assert event_count(roles_db["owner_url"]) == 6
+
+
+def _apply_roles(info: dict[str, str]) -> None:
+    result = run(info["owner_url"], "db", "roles", "--apply", "--writer", info["writer"], "--auditor", info["auditor"])
+    assert result.exit_code == 0, result.output
+
+
+def test_writer_rights_attacks_are_refused_or_found(roles_db: dict[str, str]) -> None:
+    """With only the writer's rights: chain ids cannot be squatted, events cannot be written
+    without their links, the advisory key and a forged projection row do not go unnoticed."""
+    assert run(roles_db["owner_url"], "record", str(EXAMPLES)).exit_code == 0
+    _apply_roles(roles_db)
+    with connect(roles_db, "writer") as conn:
+        for position in (6, 7, 2**63 - 1):  # squatting future (or huge) chain ids and positions
+            assert "permission denied" in refused(conn, f"INSERT INTO ledger_events_chain VALUES ({position}, 'x')")
+            assert "permission denied" in refused(
+                conn, "INSERT INTO ledger_events (notification_id, originator_id, originator_version, topic, state) "
+                      f"VALUES ({position}, gen_random_uuid(), 1, 'this:s', '\\x7b7d')")
+        assert "permission denied" in refused(conn, "SELECT setval('ledger_events_notification_id_seq', 1000)")
+    # every later record still works
+    assert run(roles_db["writer_url"], "retract", "mea-2025-01-killed", "--reason", "drill").exit_code == 0
+    # a projection row forged with the writer's own rights, at a position no window would look at
+    with connect(roles_db, "writer") as conn:
+        conn.execute("INSERT INTO ledger_figures SELECT statement_id, category, -1, matter_id, 999, qualifier, low, "
+                     "high, as_of, as_of_end, stated_on, stated_end, organization, person, role, recorded_at, "
+                     "superseded_at, superseded_by FROM ledger_figures WHERE position = 4 AND category = 'recruited'")
+        conn.commit()
+    result = run(roles_db["auditor_url"], "verify")
+    assert result.exit_code == 1 and "projection: position -1: ledger_figures" in result.stdout, result.output
+
+
+def test_auditor_holding_the_advisory_key_cannot_freeze_the_ledger(roles_db: dict[str, str],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from ledger.storage import SCHEMA_LOCK_KEY
+
+    assert run(roles_db["owner_url"], "record", str(EXAMPLES)).exit_code == 0
+    _apply_roles(roles_db)
+    with connect(roles_db, "auditor") as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
+        result = run(roles_db["writer_url"], "retract", "mea-2025-01-killed", "--reason", "drill")
+        assert result.exit_code == 0, result.output
+        assert run(roles_db["auditor_url"], "verify").exit_code == 0
+    # on a database whose tables are not created yet, the wait is bounded and explained
+    empty = create_pg_database()
+    try:
+        with psycopg.connect(host="127.0.0.1", user="postgres", dbname=empty) as other:
+            other.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
+            monkeypatch.setenv("LEDGER_SCHEMA_LOCK_TIMEOUT", "1")
+            result = run(f"postgresql://postgres@127.0.0.1:5432/{empty}", "status")
+            assert result.exit_code == 5, result.output
+            assert "held the ledger's schema lock" in result.stderr and "Traceback" not in result.output
+    finally:
+        drop_pg_database(empty)
+
+
+def test_rebuild_keeps_the_roles_grants(roles_db: dict[str, str]) -> None:
+    assert run(roles_db["owner_url"], "record", str(EXAMPLES)).exit_code == 0
+    _apply_roles(roles_db)
+    assert run(roles_db["owner_url"], "rebuild").exit_code == 0
+    assert run(roles_db["writer_url"], "retract", "mea-2025-01-killed", "--reason", "drill").exit_code == 0
+    assert run(roles_db["auditor_url"], "status", "--as-of", "2025-11-30").exit_code == 0
+    with connect(roles_db, "auditor") as conn:
+        assert allowed(conn, "SELECT COUNT(*) FROM ledger_figures")[0][0] > 0
+        assert "permission denied" in refused(conn, "DELETE FROM ledger_figures")
+    assert run(roles_db["auditor_url"], "verify").exit_code == 0

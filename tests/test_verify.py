@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from ledger.application import Ledger
-from ledger.chain import verify_chain
+from ledger.integrity.verify import verify_chain
 from ledger.domain.documents import Statement as StatementDocument
 from ledger.inputs import Located
 from tests.conftest import EXAMPLES, run, run_processes, statement

@@ -177,36 +177,52 @@ def log_command(ctx: click.Context, since: int, limit: int, fmt: str) -> None:
 def verify(ctx: click.Context, fmt: str) -> None:
     """Check the hash chain of the event log and rebuild the projections to compare them.
 
-    Reports the first broken link (an event altered, deleted or inserted outside the
-    ledger) and the first projection row that the events do not produce, each with its
-    log position. Exit code 1 when anything fails. Note the head hash printed: a later
-    verify that shows a different hash at that position means history was rewritten.
+    Reports, each with its log position: broken links (an event altered, moved, deleted
+    or inserted outside the ledger), rows that are mistyped, undecodable or of a foreign
+    type, recording times going backwards, aggregate versions with gaps, and the first
+    projection row (any position) that the events do not produce. The projection is
+    compared up to its own tracking position; a lag is reported, not counted as
+    tampering. Exit code 1 when anything fails. Note the head (position and hash): a
+    later verify showing a different hash at that position means history was rewritten.
+    See docs/integrity.md.
 
     \b
     Examples:
       ledger verify
       ledger --db postgresql://postgres@127.0.0.1:5432/ledger verify --format json
     """
-    from ledger import audit as auditing
-    from ledger.chain import verify_chain
+    from ledger.cli.base import catch_up
+    from ledger.integrity.errors import LogDamagedError
+    from ledger.integrity.verify import verify_chain, verify_projection
     from ledger.present import write_json
 
-    ledger = _open(ctx)
-    chain = verify_chain(ledger.app.recorder)
-    projection = auditing.verify_projection(ledger)
-    ok = not chain.problems and not projection
+    ledger = _open(ctx, catch_up=False)
+    try:
+        if ctx.obj.get("catch_up", True):
+            catch_up(ledger)
+    except LogDamagedError:
+        pass  # the chain check below names the damaged position; the projection is compared as it stands
+    chain = verify_chain(ledger.app.recorder, ledger.app.mapper)
+    projection = verify_projection(ledger)
+    ok = not chain.problems and not projection.problems
     if fmt == "json":
         write_json({
             "ok": ok, "events": chain.events, "head_position": chain.head_position, "head_hash": chain.head_hash,
-            "chain_problems": [vars(p) for p in chain.problems or []], "projection_problems": projection,
+            "chain_problems": [vars(p) for p in chain.problems],
+            "projection_problems": projection.problems,
+            "projection_position": projection.tracked, "projection_lag": projection.lag,
         })
     else:
-        for problem in chain.problems or []:
-            click.echo(f"chain: position {problem.position}: {problem.message}")
-        for problem in projection:
-            click.echo(f"projection: position {problem['position']}: {problem['message']}")
+        for problem in chain.problems:
+            where = f"position {problem.position}" if problem.position is not None else "position unknown"
+            click.echo(f"chain: {where}: {problem.message}")
+        for found in projection.problems:
+            click.echo(f"projection: position {found['position']}: {found['message']}")
         click.echo(f"{chain.events} event(s) checked; head at position {chain.head_position}, "
                    f"hash {chain.head_hash}")
+        if projection.lag:
+            click.echo(f"projection compared up to position {projection.tracked}; "
+                       f"{projection.lag} event(s) not yet projected (lag, not tampering)")
         click.echo("verify: OK" if ok else "verify: FAILED")
     if not ok:
         sys.exit(EXIT_FINDINGS)

@@ -54,11 +54,13 @@ def _database_error(error: BaseException) -> tuple[bool, bool]:
 def exit_code_for(error: BaseException) -> int:
     """The exit code of a failure (the one table above)."""
     from ledger.errors import InputError, NotFoundError, OutputFileError, StateError, UsageProblem
-    from ledger.storage import DatabaseURLError
+    from ledger.integrity.errors import LogDamagedError, WritePathError
+    from ledger.storage import DatabaseURLError, SchemaLockTimeout
 
     for kinds, code in (((InputError,), EXIT_INPUT), ((NotFoundError,), EXIT_NOT_FOUND),
                         ((DatabaseURLError, UsageProblem), EXIT_USAGE), ((StateError,), EXIT_STATE),
-                        ((OutputFileError,), EXIT_OUTPUT_FILE)):
+                        ((OutputFileError,), EXIT_OUTPUT_FILE),
+                        ((LogDamagedError, WritePathError, SchemaLockTimeout), EXIT_DATABASE)):
         if isinstance(error, kinds):
             return code
     if _database_error(error)[0]:
@@ -107,6 +109,11 @@ def _report(e: BaseException, code: int, command: str) -> None:
             _err(f"{len(listed) + more} problem(s) found; nothing was recorded.")
     elif code == EXIT_USAGE and type(e).__name__ == "DatabaseURLError":
         _err(f"error: bad database URL {e}")
+    elif code == EXIT_DATABASE and type(e).__name__ == "LogDamagedError":
+        _err(f"error: {e}")
+        _err("the event log has been changed outside the ledger; run `ledger verify` for the full account.")
+    elif code == EXIT_DATABASE and type(e).__name__ in ("WritePathError", "SchemaLockTimeout"):
+        _err(f"error: {e}")
     elif code == EXIT_DATABASE:
         _err(f"error: database failure: {_first_line(e)}")
         if _database_error(e)[1]:

@@ -25,7 +25,7 @@ from ledger.projections.views import Change, SQLiteView, ViewSQL
 
 def timestamp_text(moment: datetime) -> str:
     """UTC timestamps as fixed-width text, so that text order is time order on both backends."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return f"{moment.year:04d}" + moment.strftime("-%m-%dT%H:%M:%S.%fZ")  # %Y is not zero-padded before 1000
 
 
 _STATEMENT_COLUMNS = (

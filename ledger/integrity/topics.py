@@ -1,0 +1,59 @@
+"""Only the ledger's own event classes may be resolved from a stored topic.
+
+eventsourcing's mapper turns a stored topic (``module:Class``) into a class with
+``resolve_topic``, which imports the module: a forged row with topic ``this:s`` would
+make every reader import it. :class:`LedgerMapper` checks the topic (and a created
+event's ``originator_topic``) against an allow-list before anything is resolved, and
+turns any failure to decode a stored event into :class:`LogDamagedError`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.domain import DomainEvent
+from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.utils import get_topic
+
+from ledger.domain.aggregates import Matter, Statement
+from ledger.integrity.errors import LogDamagedError
+
+AGGREGATES = (Matter, Statement)
+
+
+def _event_classes(aggregate: type) -> list[type]:
+    return [value for value in vars(aggregate).values()
+            if isinstance(value, type) and issubclass(value, DomainEvent)]
+
+
+AGGREGATE_TOPICS: frozenset[str] = frozenset(get_topic(a) for a in AGGREGATES)
+EVENT_TOPICS: frozenset[str] = frozenset(get_topic(c) for a in AGGREGATES for c in _event_classes(a))
+
+
+def check_stored_event(stored: Any, topics: bool = True) -> None:
+    """Raise :class:`LogDamagedError` unless the row has the types (and a topic) the ledger writes."""
+    position = getattr(stored, "id", None)
+    if not isinstance(stored.topic, str) or topics and stored.topic not in EVENT_TOPICS:
+        raise LogDamagedError(position, f"topic {str(stored.topic)[:80]!r} is not one of the ledger's event types")
+    if not isinstance(stored.state, bytes | bytearray | memoryview):
+        raise LogDamagedError(position, f"state is stored as {type(stored.state).__name__}, not bytes")
+    if type(stored.originator_version) is not int:
+        raise LogDamagedError(position, f"version is stored as {type(stored.originator_version).__name__}")
+    if position is not None and type(position) is not int:
+        raise LogDamagedError(None, f"a position is stored as {type(position).__name__}: {position!r}")
+
+
+class LedgerMapper(Mapper):  # type: ignore[type-arg]
+    """The library's mapper, restricted to the ledger's own topics; damage is a typed error."""
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        check_stored_event(stored_event)
+        position = getattr(stored_event, "id", None)
+        try:
+            event = super().to_domain_event(stored_event)
+        except Exception as e:  # noqa: BLE001 - any failure to decode is damage, reported with its place
+            raise LogDamagedError(position, f"the state cannot be decoded ({type(e).__name__})") from None
+        originator_topic = getattr(event, "originator_topic", None)
+        if originator_topic is not None and originator_topic not in AGGREGATE_TOPICS:
+            raise LogDamagedError(position, f"aggregate topic {str(originator_topic)[:80]!r} is not the ledger's")
+        return event
