@@ -23,7 +23,9 @@ EXIT_INTERNAL = 70
 
 
 def _err(message: str) -> None:
-    click.echo(message, err=True)
+    from ledger.text import terminal_safe
+
+    click.echo(terminal_safe(message), err=True)
 
 
 def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -48,9 +50,9 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             for problem in e.problems:
                 _err(f"error: {problem}")
             if getattr(e, "partial", False):  # --batch-commit stopped after committing earlier batches
-                _err(f"{len(e.problems) - 1} problem(s) found; the batches before the failed one stay recorded.")
+                _err(f"{e.count} problem(s) found; the batches before the failed one stay recorded.")
             else:
-                _err(f"{len(e.problems)} problem(s) found; nothing was recorded.")
+                _err(f"{e.count} problem(s) found; nothing was recorded.")
             sys.exit(EXIT_INPUT)
         except NotFoundError as e:
             _err(f"error: {e.args[0]}")

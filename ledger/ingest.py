@@ -229,7 +229,7 @@ class Ingest:
         return problems
 
     def _fail(self) -> None:
-        raise InputError(self._listed_problems())
+        raise InputError(self._listed_problems(), count=self.problem_count)
 
     def _fail_batch_commit(self) -> None:
         problems = self._listed_problems()
@@ -240,7 +240,7 @@ class Ingest:
             f"recorded; this batch (from {self.first_place_of_batch}) and the rest were not. Fix the input and "
             f"run the same command again: statements already recorded are skipped",
         ))
-        error = InputError(problems)
+        error = InputError(problems, count=self.problem_count)
         error.partial = self.result.batches > 0  # type: ignore[attr-defined]
         raise error
 

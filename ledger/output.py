@@ -9,13 +9,16 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from ledger.text import terminal_safe
+
 FORMATS = ("table", "json", "csv")
 
 
 def cell(value: Any) -> str:
+    """A value as one line of a table cell, safe for a terminal (see :mod:`ledger.text`)."""
     if value is None:
         return "-"
-    return str(value)
+    return terminal_safe(str(value).replace("\n", " "), keep_layout=False)
 
 
 def _clip(text: str, width: int) -> str:

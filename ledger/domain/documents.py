@@ -35,6 +35,11 @@ from ledger.domain.relations import parse_relation
 MAX_COUNT = 2**53 - 1
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0, DEL and C1 (U+0085 is a YAML line break)
+# Explicit embeddings, overrides and isolates make text display other than it reads
+# ("Trojan Source"); the implicit marks U+200E, U+200F and U+061C are allowed.
+_BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Characters that show nothing: a text made only of them (and spaces) is blank.
+_INVISIBLE = frozenset("\u034f\u115f\u1160\u2800\u3164\uffa0")
 
 
 def _no_control_characters(text: str) -> str:
@@ -43,12 +48,26 @@ def _no_control_characters(text: str) -> str:
         raise ValueError(
             f"contains the control character U+{ord(found.group()):04X} at offset {found.start()}"
         )
+    found = _BIDI_CONTROL.search(text)
+    if found:
+        raise ValueError(
+            f"contains the bidirectional control U+{ord(found.group()):04X} "
+            f"({unicodedata.name(found.group())}) at offset {found.start()}: it makes text display "
+            "other than it reads; remove it"
+        )
     return unicodedata.normalize("NFC", text)
+
+
+def _visible(char: str) -> bool:
+    return not (char.isspace() or char in _INVISIBLE or unicodedata.category(char) in ("Cf", "Zs", "Mn"))
 
 
 def _not_blank(text: str) -> str:
     if not text.strip():
         raise ValueError("must not be empty")
+    if not any(_visible(c) for c in text):
+        shown = " ".join(f"U+{ord(c):04X}" for c in dict.fromkeys(text) if not c.isspace())
+        raise ValueError(f"has no visible character (only {shown[:60]})")
     return text
 
 
