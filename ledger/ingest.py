@@ -428,8 +428,7 @@ class Ingest:
             try:
                 self.ledger.app.save(*aggregates)
             except IntegrityError:
-                if self.pending_matters:
-                    raise  # a matter declared by another writer meanwhile: let the caller rerun
+                self._matters_after_race()
                 documents = self._after_race(documents)
                 continue
             self.pending_matters = []
@@ -438,6 +437,34 @@ class Ingest:
             return
         raise IntegrityError("could not append a batch after 5 attempts: other writers keep recording the same "
                              "statements")
+
+    def _matters_after_race(self) -> None:
+        """Another writer appended meanwhile: a matter it declared (or revised) exactly as
+        this call does is already recorded (a no-op, as recording it twice is); one that
+        differs is a conflict to rerun. Matters untouched by it are prepared again (a
+        failed save has consumed their pending events)."""
+        pending, self.pending_matters = self.pending_matters, []
+        for aggregate in pending:
+            matter_id = aggregate.document["id"]
+            stored = self.ledger._get(Matter, aggregate.id)
+            started_from = aggregate.version - 1  # the version this call read (0: not declared)
+            stored_version = stored.version if stored is not None else 0
+            if stored is not None and stored.document == aggregate.document:
+                for listed in (self.result.matters_declared, self.result.matters_revised):
+                    if matter_id in listed:
+                        listed.remove(matter_id)
+                self.result.matters_unchanged.append(matter_id)
+            elif stored_version != started_from:
+                raise InputError([InputProblem("(input)", "", None, (
+                    f"matter {matter_id!r} was {'declared' if started_from == 0 else 'revised'} by another "
+                    f"writer with different content while this call ran; {self.result.batches} batch(es) of "
+                    "this call are recorded; run the command again to compare with it"
+                ))])
+            elif stored is None:
+                self.pending_matters.append(Matter(document=aggregate.document, recorded_by=self.by))
+            else:
+                stored.revise(document=aggregate.document, recorded_by=self.by)
+                self.pending_matters.append(stored)
 
     def _after_race(self, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
         new, different = self._split_recorded(documents)

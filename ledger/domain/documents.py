@@ -84,7 +84,7 @@ Slug = Annotated[
     str,
     Field(
         pattern=r"^[a-z0-9][a-z0-9._-]*$",
-        max_length=120,
+        max_length=120,  # MAX_ID_LENGTH
         description="lower-case letters, digits, '.', '_' and '-'",
     ),
 ]
@@ -197,6 +197,18 @@ class Citation(_Strict):
     published_on: DateField | None = None
 
 
+MAX_ID_LENGTH = 120
+
+
+def derived_id(matter: str, stated_on: str, content_hash: str) -> str:
+    """``MATTER-STATED_ON-HASH10``, always a valid id: a matter id too long for the limit
+    is cut (a hash keeps it unique), so ``show --format yaml`` prints what ``record`` reads."""
+    suffix = f"-{stated_on}-{content_hash[:10]}"
+    if len(matter) + len(suffix) <= MAX_ID_LENGTH:
+        return matter + suffix
+    return matter[:MAX_ID_LENGTH - len(suffix)].rstrip("-._") + suffix
+
+
 class Statement(_Strict):
     """One official assertion: who said what, where, when, in which words."""
 
@@ -224,7 +236,7 @@ class Statement(_Strict):
         """The given id, or one derived from the content (stable across re-recording)."""
         if self.id:
             return self.id
-        return f"{self.matter}-{self.stated_on}-{self.content_hash()[:10]}"
+        return derived_id(self.matter, str(self.stated_on), self.content_hash())
 
     def content_hash(self) -> str:
         body = self.model_dump(mode="json", exclude={"id"}, exclude_none=True)
