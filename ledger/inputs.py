@@ -247,6 +247,13 @@ def _no_duplicate_json_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _json_int(text: str) -> int:
+    digits = text.lstrip("-")
+    if len(digits) > MAX_INTEGER_DIGITS:
+        raise ValueError(f"an integer of {len(digits)} digits is too large")
+    return int(text)
+
+
 def _line_at(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
@@ -289,7 +296,7 @@ def read_raw_documents(name: str, data: bytes) -> list[RawDocument]:
         return list(_jsonl_documents(name, text.splitlines()))
     if suffix in JSON_SUFFIXES:
         try:
-            value = json.loads(text, object_pairs_hook=_no_duplicate_json_keys)
+            value = json.loads(text, object_pairs_hook=_no_duplicate_json_keys, parse_int=_json_int)
         except json.JSONDecodeError as e:
             raise InputError([InputProblem(name, "", e.lineno, f"invalid JSON: {e.msg}")]) from None
         except ValueError as e:
@@ -319,7 +326,7 @@ def _jsonl_documents(name: str, lines: Iterable[str], first_line: int = 1) -> It
         if not line.strip():
             continue
         try:
-            value = json.loads(line, object_pairs_hook=_no_duplicate_json_keys)
+            value = json.loads(line, object_pairs_hook=_no_duplicate_json_keys, parse_int=_json_int)
         except json.JSONDecodeError as e:
             raise InputError([InputProblem(name, "", number, f"invalid JSON: {e.msg}")]) from None
         except (ValueError, RecursionError) as e:
@@ -342,7 +349,9 @@ def _problems_from(
         elif item["type"] == "extra_forbidden":
             message = "unknown field"
         elif "input" in item and item["type"] not in ("model_type", "dict_type"):
-            message += f" (got {_shown(item['input'])})"
+            shown = _shown(item["input"])
+            if shown not in message:  # a date's message already quotes it
+                message += f" (got {shown})"
         where = _line_of(node, loc) if node is not None else line
         problems.append(InputProblem(name, format_path(base + loc), where, message))
     return problems
