@@ -186,6 +186,7 @@ class Ingest:
         self.spool = Spool()
         self.checked = 0
         self.first_place_of_batch = ""
+        self.corrected: dict[str, dict[str, str]] = {}  # matter -> content digest -> corrected statement
 
     # --- the call ------------------------------------------------------------------------
 
@@ -374,9 +375,32 @@ class Ingest:
                 different.append(index)
         return new, different
 
+    def _corrected_to(self, document: dict[str, Any]) -> str | None:
+        """The statement that a correction gave exactly this content (id aside), if any: an
+        id-less file that was used to correct a statement is then already recorded. Read
+        from the view (corrections are few; one query per matter and call)."""
+        matter_id = document["matter"]
+        if matter_id not in self.corrected:
+            rows = self.ledger.view.query(
+                "SELECT statement_id, document FROM {ledger_statements} "
+                "WHERE matter_id = :matter AND event = 'corrected'", {"matter": matter_id})
+            self.corrected[matter_id] = {
+                _digest({k: v for k, v in json.loads(row["document"]).items() if k != "id"}): row["statement_id"]
+                for row in rows}
+        return self.corrected[matter_id].get(_digest({k: v for k, v in document.items() if k != "id"}))
+
     def _new_documents(self, candidates: list[tuple[Located, dict[str, Any]]]) -> list[dict[str, Any]]:
         """Drop statements already in the ledger with the same content; refuse different content."""
         new, different = self._split_recorded([document for _, document in candidates])
+        kept = []
+        for index in new:
+            item, document = candidates[index]
+            corrected = None if item.document.id else self._corrected_to(document)  # type: ignore[union-attr]
+            if corrected is None:
+                kept.append(index)
+            else:
+                self.result.add_unchanged(corrected)
+        new = kept
         for index in different:
             item, document = candidates[index]
             self._problem(item.problem(("id",) if item.document.id else (), (  # type: ignore[union-attr]

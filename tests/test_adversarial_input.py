@@ -261,3 +261,24 @@ def test_two_writers_declaring_the_same_matter_at_once(db_url: str, tmp_path: Pa
     assert event_count(db_url) == 3
     matters = run_json(db_url, "matters")
     assert sorted(m["matter"] for m in matters) == ["raced-0", "raced-1", "raced-2"]  # type: ignore[union-attr]
+
+
+def test_recording_a_corrected_id_less_file_again_is_a_no_op(db_url: str, tmp_path: Path) -> None:
+    assert run(db_url, "record", str(EXAMPLES / "matter.yaml")).exit_code == 0
+    document = statement("x", figures={"dead": 45})
+    del document["id"]
+    typo = write_yaml(tmp_path, "typo.yaml", document)
+    recorded = json.loads(run(db_url, "record", str(typo), "--format", "json").stdout)["recorded"]
+    fixed = write_yaml(tmp_path, "fixed.yaml", {**document, "figures": {"dead": 44}})
+    result = run(db_url, "correct", recorded[0], str(fixed), "--reason", "typo")
+    assert result.exit_code == 0, result.output
+    before = event_count(db_url)
+    for _ in range(2):
+        again = run(db_url, "record", str(fixed))
+        assert again.exit_code == 0, again.output
+        assert "recorded 0 statement(s); 1 already recorded with the same content" in again.stdout
+    assert event_count(db_url) == before
+    # the typo file, as a file with an id: its content was corrected, so it points to `correct`
+    stale = run(db_url, "record", str(typo))
+    assert stale.exit_code == 3 and "already recorded with different content" in stale.stderr
+    assert event_count(db_url) == before
