@@ -72,8 +72,11 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
 _INT_TAG, _FLOAT_TAG = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
 _CORE_RESOLVERS = [
     ("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")),
-    (_INT_TAG, re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789")),
-    (_FLOAT_TAG, re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    # decimal integers, and 017-like ones (refused when built: octal 15 in YAML 1.1, 17 in 1.2)
+    (_INT_TAG, re.compile(r"^[-+]?(?:0|[1-9][0-9]*|0[0-7]+)$"), list("-+0123456789")),
+    # every form here is also a number in YAML 1.1, so text that PyYAML's emitter writes
+    # unquoted (1e3, 1.0e3, +.5, 08) reads back as text
+    (_FLOAT_TAG, re.compile(r"^(?:[-+]?[0-9]+\.[0-9]*(?:[eE][-+][0-9]+)?|\.[0-9]+(?:[eE][-+][0-9]+)?"
                             r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"), list("-+.0123456789")),
     ("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]),
 ]

@@ -282,3 +282,21 @@ def test_recording_a_corrected_id_less_file_again_is_a_no_op(db_url: str, tmp_pa
     stale = run(db_url, "record", str(typo))
     assert stale.exit_code == 3 and "already recorded with different content" in stale.stderr
     assert event_count(db_url) == before
+
+
+def test_every_text_the_yaml_writer_leaves_unquoted_reads_back_as_text() -> None:
+    """`show --format yaml` writes with PyYAML (YAML 1.1 rules for quoting); the reader is
+    YAML 1.2 core: every scalar it reads as a number or boolean must be one in 1.1 too,
+    or a text field would come back as a number (1e3, +.5, 08 are text in both)."""
+    import itertools
+
+    import yaml
+
+    from ledger.inputs import _yaml_documents
+
+    alphabet = "0189.eE+-_:xoTrnu~ "
+    for size in (1, 2, 3):
+        for chars in itertools.product(alphabet, repeat=size):
+            text = "".join(chars)
+            dumped = yaml.safe_dump({"v": text})
+            assert next(_yaml_documents(dumped))[0]["v"] == text, dumped
