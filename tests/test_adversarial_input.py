@@ -77,10 +77,12 @@ CLASSES: dict[str, dict[str, list[str]]] = {
         "bidi-person.yaml": ["bidi-person.yaml:4: source.person: contains the bidirectional control U+2067"],
         "bidi-organization.yaml": ["bidi-organization.yaml:4: source.organization: contains the "
                                    "bidirectional control U+202D"],
+        "bidi-url.yaml": ["bidi-url.yaml:7: citations[0].url: contains the bidirectional control U+202E"],
     },
     "terminal escapes in messages": {
         "escape-field-name.yaml": ["escape-field-name.yaml:6: \\x1b]0;pwned\\x07\\x1b[2J: unknown field"],
         "escape-field-name.json": ["escape-field-name.json:2: \\x1b[31mred: unknown field"],
+        "escape-url.yaml": ["escape-url.yaml:7: citations[0].url: contains the control character U+001B"],
     },
 }
 FILES = {name: fragments for group in CLASSES.values() for name, fragments in group.items()}

@@ -192,7 +192,8 @@ class Source(_Strict):
 class Citation(_Strict):
     outlet: Text(300)
     url: Annotated[
-        str, Field(pattern=r"^https?://[^\s]+$", max_length=2000, description="http(s) address")
+        str, Field(pattern=r"^https?://[^\s]+$", max_length=2000, description="http(s) address"),
+        AfterValidator(_no_control_characters),
     ] | None = None
     published_on: DateField | None = None
 
