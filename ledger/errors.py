@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ledger.text import terminal_safe
+
 
 @dataclass(frozen=True)
 class InputProblem:
@@ -13,15 +15,22 @@ class InputProblem:
     message: str
 
     def __str__(self) -> str:
+        """``file:line: path: message``, safe to print (a file may name a field ESC[2J)."""
         where = self.file if self.line is None else f"{self.file}:{self.line}"
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        text = f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        return terminal_safe(text, keep_layout=False)
 
 
 class InputError(Exception):
-    """Bad input: one or more problems, nothing written."""
+    """Bad input: one or more problems, nothing written.
 
-    def __init__(self, problems: list[InputProblem]):
+    ``problems`` are the lines to print (possibly cut short, ending with a line such as
+    "... and 5 more problem(s) not listed"); ``count`` is how many problems were found.
+    """
+
+    def __init__(self, problems: list[InputProblem], count: int | None = None):
         self.problems = problems
+        self.count = len(problems) if count is None else count
         super().__init__("\n".join(str(p) for p in problems))
 
 

@@ -187,6 +187,7 @@ class Ingest:
         self.spool = Spool()
         self.checked = 0
         self.first_place_of_batch = ""
+        self.corrected: dict[str, dict[str, str]] = {}  # matter -> content digest -> corrected statement
 
     # --- the call ------------------------------------------------------------------------
 
@@ -230,7 +231,7 @@ class Ingest:
         return problems
 
     def _fail(self) -> None:
-        raise InputError(self._listed_problems())
+        raise InputError(self._listed_problems(), count=self.problem_count)
 
     def _fail_batch_commit(self) -> None:
         problems = self._listed_problems()
@@ -241,7 +242,7 @@ class Ingest:
             f"recorded; this batch (from {self.first_place_of_batch}) and the rest were not. Fix the input and "
             f"run the same command again: statements already recorded are skipped",
         ))
-        error = InputError(problems)
+        error = InputError(problems, count=self.problem_count)
         error.partial = self.result.batches > 0  # type: ignore[attr-defined]
         raise error
 
@@ -376,9 +377,32 @@ class Ingest:
                 different.append(index)
         return new, different
 
+    def _corrected_to(self, document: dict[str, Any]) -> str | None:
+        """The statement that a correction gave exactly this content (id aside), if any: an
+        id-less file that was used to correct a statement is then already recorded. Read
+        from the view (corrections are few; one query per matter and call)."""
+        matter_id = document["matter"]
+        if matter_id not in self.corrected:
+            rows = self.ledger.view.query(
+                "SELECT statement_id, document FROM {ledger_statements} "
+                "WHERE matter_id = :matter AND event = 'corrected'", {"matter": matter_id})
+            self.corrected[matter_id] = {
+                _digest({k: v for k, v in json.loads(row["document"]).items() if k != "id"}): row["statement_id"]
+                for row in rows}
+        return self.corrected[matter_id].get(_digest({k: v for k, v in document.items() if k != "id"}))
+
     def _new_documents(self, candidates: list[tuple[Located, dict[str, Any]]]) -> list[dict[str, Any]]:
         """Drop statements already in the ledger with the same content; refuse different content."""
         new, different = self._split_recorded([document for _, document in candidates])
+        kept = []
+        for index in new:
+            item, document = candidates[index]
+            corrected = None if item.document.id else self._corrected_to(document)  # type: ignore[union-attr]
+            if corrected is None:
+                kept.append(index)
+            else:
+                self.result.add_unchanged(corrected)
+        new = kept
         for index in different:
             item, document = candidates[index]
             self._problem(item.problem(("id",) if item.document.id else (), (  # type: ignore[union-attr]
@@ -430,8 +454,7 @@ class Ingest:
             try:
                 self.ledger.app.save(*aggregates)
             except IntegrityError:
-                if self.pending_matters:
-                    raise  # a matter declared by another writer meanwhile: let the caller rerun
+                self._matters_after_race()
                 documents = self._after_race(documents)
                 continue
             self.pending_matters = []
@@ -440,6 +463,34 @@ class Ingest:
             return
         raise IntegrityError("could not append a batch after 5 attempts: other writers keep recording the same "
                              "statements")
+
+    def _matters_after_race(self) -> None:
+        """Another writer appended meanwhile: a matter it declared (or revised) exactly as
+        this call does is already recorded (a no-op, as recording it twice is); one that
+        differs is a conflict to rerun. Matters untouched by it are prepared again (a
+        failed save has consumed their pending events)."""
+        pending, self.pending_matters = self.pending_matters, []
+        for aggregate in pending:
+            matter_id = aggregate.document["id"]
+            stored = self.ledger._get(Matter, aggregate.id)
+            started_from = aggregate.version - 1  # the version this call read (0: not declared)
+            stored_version = stored.version if stored is not None else 0
+            if stored is not None and stored.document == aggregate.document:
+                for listed in (self.result.matters_declared, self.result.matters_revised):
+                    if matter_id in listed:
+                        listed.remove(matter_id)
+                self.result.matters_unchanged.append(matter_id)
+            elif stored_version != started_from:
+                raise InputError([InputProblem("(input)", "", None, (
+                    f"matter {matter_id!r} was {'declared' if started_from == 0 else 'revised'} by another "
+                    f"writer with different content while this call ran; {self.result.batches} batch(es) of "
+                    "this call are recorded; run the command again to compare with it"
+                ))])
+            elif stored is None:
+                self.pending_matters.append(Matter(document=aggregate.document, recorded_by=self.by))
+            else:
+                stored.revise(document=aggregate.document, recorded_by=self.by)
+                self.pending_matters.append(stored)
 
     def _after_race(self, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
         new, different = self._split_recorded(documents)

@@ -8,6 +8,10 @@ line, in the manner of ``bean-check``. Nothing here touches the ledger.
 from __future__ import annotations
 
 import json
+import os
+import re
+import reprlib
+import stat
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -52,7 +56,7 @@ class Located:
         return InputProblem(self.file, format_path(self.base + subpath), line, message)
 
 
-# --- YAML loading: safe, no timestamps (dates stay text), no duplicate keys -------------
+# --- YAML loading: YAML 1.2 core scalars, plain tags only, aliases bounded, no duplicate keys ---
 
 
 # libyaml's parser when PyYAML has it: dozens of times faster on large files (a 50 MB
@@ -61,10 +65,61 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
     pass
 
 
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.copy().items()
-}
+# YAML 1.2 core schema for plain scalars: decimal integers and floats, true/false, null.
+# YAML 1.1 forms (0x1F, 0b11, 0o17, 1:30, yes/no/on/off, dates, the << merge key) stay
+# text, so a field expecting a number or a date refuses them; 017 (octal 15 in YAML 1.1,
+# 17 in 1.2) is refused outright as ambiguous.
+_INT_TAG, _FLOAT_TAG = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_CORE_RESOLVERS = [
+    ("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")),
+    # decimal integers, and 017-like ones (refused when built: octal 15 in YAML 1.1, 17 in 1.2)
+    (_INT_TAG, re.compile(r"^[-+]?(?:0|[1-9][0-9]*|0[0-7]+)$"), list("-+0123456789")),
+    # every form here is also a number in YAML 1.1, so text that PyYAML's emitter writes
+    # unquoted (1e3, 1.0e3, +.5, 08) reads back as text
+    (_FLOAT_TAG, re.compile(r"^(?:[-+]?[0-9]+\.[0-9]*(?:[eE][-+][0-9]+)?|\.[0-9]+(?:[eE][-+][0-9]+)?"
+                            r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"), list("-+.0123456789")),
+    ("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]),
+]
+_Loader.yaml_implicit_resolvers = {}
+for _tag, _regexp, _first in _CORE_RESOLVERS:
+    for _char in _first:
+        _Loader.yaml_implicit_resolvers.setdefault(_char, []).append((_tag, _regexp))
+    # an int like 12 also matches the float pattern: ints are tried first (added first)
+
+MAX_INTEGER_DIGITS = 30  # far beyond any count (2**53 has 16 digits); Python refuses > 4300
+MAX_ALIASES = 10_000  # alias nodes (*name) per document
+MAX_EXPANSION = 10_000_000  # characters and nodes a document may grow by through its aliases
+
+
+def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> int:
+    text = loader.construct_scalar(node)
+    digits = text.lstrip("+-")
+    if not digits.isascii() or not digits.isdigit():
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{text[:40]!r} is not a decimal integer", node.start_mark)
+    if len(digits) > 1 and digits[0] == "0" and len(digits) <= MAX_INTEGER_DIGITS:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{text!r} has a leading zero: YAML 1.1 reads it as octal "
+            f"({int(digits, 8) if set(digits) <= set('01234567') else 'invalid'}), YAML 1.2 as "
+            f"{int(digits)}; write {int(text)} (or quote it as text)", node.start_mark)
+    if len(digits) > MAX_INTEGER_DIGITS:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"an integer of {len(digits)} digits is too large", node.start_mark)
+    return int(text)
+
+
+def _construct_float(loader: _Loader, node: yaml.ScalarNode) -> float:
+    text = loader.construct_scalar(node)
+    if len(text) > 400:
+        raise yaml.constructor.ConstructorError(None, None, "a number of more than 400 characters",
+                                                node.start_mark)
+    if text.lower().lstrip("+-") in (".inf", ".nan"):
+        return yaml.SafeLoader.construct_yaml_float(loader, node)
+    try:
+        return float(text)
+    except ValueError:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{text[:40]!r} is not a decimal number", node.start_mark) from None
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -86,7 +141,72 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = Fal
     return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
 
 
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+# Only the tags of plain data: !!set, !!omap, !!pairs, !!binary, !!timestamp and every
+# application tag are refused ("could not determine a constructor"), so that one file
+# always reads as the same data, in the same order, in every process.
+_Loader.yaml_constructors = {
+    "tag:yaml.org,2002:null": yaml.SafeLoader.construct_yaml_null,
+    "tag:yaml.org,2002:bool": yaml.SafeLoader.construct_yaml_bool,
+    _INT_TAG: _construct_int,
+    _FLOAT_TAG: _construct_float,
+    "tag:yaml.org,2002:str": yaml.SafeLoader.construct_yaml_str,
+    "tag:yaml.org,2002:seq": yaml.SafeLoader.construct_yaml_seq,
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG: _construct_mapping,
+    None: yaml.SafeLoader.construct_undefined,
+}
+_Loader.yaml_multi_constructors = {}
+
+
+def _check_aliases(root: yaml.Node) -> None:
+    """Refuse a document whose aliases would grow it beyond bounds (billion laughs), or that
+    refer to themselves, before anything is built from it. A node reached twice is an
+    alias; each node's expanded size is computed once, iteratively (no recursion)."""
+    size: dict[int, int] = {}
+    visits: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    aliases = written = 0  # written: the size of the document without expanding aliases
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            open_nodes.discard(key)
+            size[key] = 1 + sum(size[id(c)] for c in _children(node))
+            if size[key] > written + MAX_EXPANSION:
+                _too_big(node)
+            continue
+        visits[key] = visits.get(key, 0) + 1
+        if visits[key] > 1:
+            if key in open_nodes:
+                raise yaml.constructor.ConstructorError(
+                    None, None, "an alias refers to the node that contains it", node.start_mark)
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"more than {MAX_ALIASES:,} aliases in one document", node.start_mark)
+            continue
+        if isinstance(node, yaml.ScalarNode):
+            size[key] = 1 + len(node.value)
+            written += size[key]
+            continue
+        written += 1
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node))
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _too_big(node: yaml.Node) -> None:
+    raise yaml.constructor.ConstructorError(
+        None, None, f"aliases expand this document beyond {MAX_EXPANSION:,} characters and nodes "
+        f"(a 'billion laughs'); write the values out", node.start_mark)
 
 
 def _yaml_documents(text: str) -> Iterator[tuple[Any, yaml.Node]]:
@@ -94,6 +214,7 @@ def _yaml_documents(text: str) -> Iterator[tuple[Any, yaml.Node]]:
     try:
         while loader.check_node():
             node = loader.get_node()
+            _check_aliases(node)
             yield loader.construct_document(node), node
     finally:
         loader.dispose()
@@ -127,6 +248,13 @@ def _no_duplicate_json_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise ValueError(f"duplicate key {key!r}")
         result[key] = value
     return result
+
+
+def _json_int(text: str) -> int:
+    digits = text.lstrip("-")
+    if len(digits) > MAX_INTEGER_DIGITS:
+        raise ValueError(f"an integer of {len(digits)} digits is too large")
+    return int(text)
 
 
 def _line_at(text: str, offset: int) -> int:
@@ -171,7 +299,7 @@ def read_raw_documents(name: str, data: bytes) -> list[RawDocument]:
         return list(_jsonl_documents(name, text.splitlines()))
     if suffix in JSON_SUFFIXES:
         try:
-            value = json.loads(text, object_pairs_hook=_no_duplicate_json_keys)
+            value = json.loads(text, object_pairs_hook=_no_duplicate_json_keys, parse_int=_json_int)
         except json.JSONDecodeError as e:
             raise InputError([InputProblem(name, "", e.lineno, f"invalid JSON: {e.msg}")]) from None
         except ValueError as e:
@@ -201,7 +329,7 @@ def _jsonl_documents(name: str, lines: Iterable[str], first_line: int = 1) -> It
         if not line.strip():
             continue
         try:
-            value = json.loads(line, object_pairs_hook=_no_duplicate_json_keys)
+            value = json.loads(line, object_pairs_hook=_no_duplicate_json_keys, parse_int=_json_int)
         except json.JSONDecodeError as e:
             raise InputError([InputProblem(name, "", number, f"invalid JSON: {e.msg}")]) from None
         except (ValueError, RecursionError) as e:
@@ -224,13 +352,23 @@ def _problems_from(
         elif item["type"] == "extra_forbidden":
             message = "unknown field"
         elif "input" in item and item["type"] not in ("model_type", "dict_type"):
-            shown = repr(item["input"])
-            if len(shown) > 60:
-                shown = shown[:57] + "..."
-            message += f" (got {shown})"
+            shown = _shown(item["input"])
+            if shown not in message:  # a date's message already quotes it
+                message += f" (got {shown})"
         where = _line_of(node, loc) if node is not None else line
         problems.append(InputProblem(name, format_path(base + loc), where, message))
     return problems
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlong = 2, 60, 60, 40
+_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = 4
+
+
+def _shown(value: Any) -> str:
+    """A short representation of a bad value, never built whole (a value may be huge)."""
+    shown = _SHORT.repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 def _validate(
@@ -322,18 +460,20 @@ def iter_inputs(paths: Iterable[str], stdin: BinaryIO | None = None) -> Iterator
             yield from _stream_jsonl(STDIN_NAME, stdin)
     for path in files:
         name = str(path)
-        if path.suffix.lower() not in SUFFIXES:
-            yield InputProblem(name, "", None, f"unknown file type {path.suffix!r}: use .yaml, .yml, .json or .jsonl")
+        problem = _unreadable(path)
+        if problem is not None:
+            yield InputProblem(name, "", None, problem)
             continue
         try:
             if path.suffix.lower() in JSONL_SUFFIXES:
                 with path.open("rb") as stream:
                     yield from _stream_jsonl(name, stream)
                 continue
-            if path.stat().st_size > MAX_FILE_BYTES:
-                yield InputProblem(name, "", None, f"larger than {MAX_FILE_BYTES} bytes")
+            with path.open("rb") as stream:
+                data = stream.read(MAX_FILE_BYTES + 1)
+            if len(data) > MAX_FILE_BYTES:
+                yield InputProblem(name, "", None, f"larger than {MAX_FILE_BYTES:,} bytes")
                 continue
-            data = path.read_bytes()
         except OSError as e:
             yield InputProblem(name, "", None, f"cannot read: {e.strerror or e}")
             continue
@@ -346,10 +486,41 @@ def iter_inputs(paths: Iterable[str], stdin: BinaryIO | None = None) -> Iterator
         yield from docs
 
 
-def _stream_jsonl(name: str, stream: BinaryIO) -> Iterator[Located | InputProblem]:
-    for number, raw in enumerate(stream, start=1):
+def _unreadable(path: Path) -> str | None:
+    """Why a named file cannot be an input, before opening it: missing, a device or a
+    socket (``/dev/zero`` would never end), an unknown type, too large. Regular files
+    and pipes (``<(zcat x.jsonl.gz)``) are read, always with a bound."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return "does not exist" if not os.path.islink(path) else "is a broken symbolic link"
+    except OSError as e:
+        return f"cannot read: {e.strerror or e}"
+    if not (stat.S_ISREG(info.st_mode) or stat.S_ISFIFO(info.st_mode)):
+        return "is not a regular file (a device, socket or the like); name a file or a folder"
+    if path.suffix.lower() not in SUFFIXES:
+        return f"unknown file type {path.suffix!r}: use .yaml, .yml, .json or .jsonl"
+    if stat.S_ISREG(info.st_mode) and info.st_size > MAX_FILE_BYTES and path.suffix.lower() not in JSONL_SUFFIXES:
+        return f"larger than {MAX_FILE_BYTES:,} bytes"
+    return None
+
+
+def _lines(stream: BinaryIO) -> Iterator[bytes]:
+    """Lines of at most ``MAX_FILE_BYTES`` (+1 to tell a longer one): never unbounded."""
+    while True:
+        raw = stream.readline(MAX_FILE_BYTES + 1)
+        if not raw:
+            return
+        yield raw
         if len(raw) > MAX_FILE_BYTES:
-            yield InputProblem(name, "", number, f"line longer than {MAX_FILE_BYTES} bytes")
+            return  # the rest is not read: the line may never end
+
+
+def _stream_jsonl(name: str, stream: BinaryIO) -> Iterator[Located | InputProblem]:
+    for number, raw in enumerate(_lines(stream), start=1):
+        if len(raw) > MAX_FILE_BYTES:
+            yield InputProblem(name, "", number, f"line longer than {MAX_FILE_BYTES:,} bytes; the rest "
+                               "of the file was not read")
             continue
         try:
             line = raw.decode("utf-8-sig" if number == 1 else "utf-8")

@@ -191,7 +191,9 @@ def _draw(data: dict[str, Any]) -> Any:
     first = min([p["start"] for panel in panels for p in panel["points"]]
                 + [s["day"] for panel in panels for s in panel["steps"] if s["low"] is not None] + [end])
     span = max((end - first).days, 30)
-    left, right = first - dt.timedelta(days=span * 0.04), end + dt.timedelta(days=span * 0.04)
+    pad = dt.timedelta(days=span * 0.04)  # clamped: --as-of 9999 must not overflow the calendar
+    left = first - pad if first - dt.date.min > pad else dt.date.min
+    right = end + pad if dt.date.max - end > pad else dt.date.max
     qualifiers_used: set[str] = set()
     kinds_used: set[bool] = set()
 

@@ -16,6 +16,8 @@ from typing import Any, TextIO
 
 import click
 
+from ledger.text import terminal_safe
+
 FORMATS = ("table", "json", "csv")
 
 
@@ -94,11 +96,12 @@ class Indented:
 
 
 def cell(value: Any) -> str:
+    """A value as one line of a table cell, safe for a terminal (see :mod:`ledger.text`)."""
     if value is None:
         return "-"
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return terminal_safe(str(value).replace("\n", " "), keep_layout=False)
 
 
 def _clip_cell(text: str, width: int) -> str:

@@ -132,7 +132,7 @@ def test_same_id_twice_in_one_batch(seeded_url: str, tmp_path: Path) -> None:
 def test_missing_file_and_empty_folder(seeded_url: str, tmp_path: Path) -> None:
     before = event_count(seeded_url)
     result = run(seeded_url, "record", str(tmp_path / "nope.yaml"))
-    assert result.exit_code == 3 and "nope.yaml: cannot read" in result.stderr
+    assert result.exit_code == 3 and "nope.yaml: does not exist" in result.stderr
     (tmp_path / "empty").mkdir()
     result = run(seeded_url, "record", str(tmp_path / "empty"))
     assert result.exit_code == 3 and "no statement files found" in result.stderr

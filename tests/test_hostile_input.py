@@ -45,8 +45,7 @@ EXPECTED = {
                                 "sql-in-identifiers.yaml:2: matter: String should match pattern",
                                 "sql-in-identifiers.yaml:3: stated_on:", "is not a date",
                                 "sql-in-identifiers.yaml:5: figures.dead; DROP TABLE ledger_figures"],
-    "billion-laughs.yaml": ["billion-laughs.yaml:12: quote: Input should be a valid string",
-                            "billion-laughs.yaml:1: a: unknown field"],
+    "billion-laughs.yaml": ["billion-laughs.yaml:7: invalid YAML: aliases expand this document beyond"],
     "not-a-mapping.yaml": ["not-a-mapping.yaml:1: expected a statement"],
     "broken.jsonl": ["broken.jsonl:2: invalid JSON"],
 }

@@ -32,7 +32,9 @@ EXIT_IO = 74
 
 
 def _err(message: str) -> None:
-    click.echo(message, err=True)
+    from ledger.text import terminal_safe
+
+    click.echo(terminal_safe(message), err=True)
 
 
 def _first_line(error: BaseException) -> str:
@@ -102,11 +104,9 @@ def _report(e: BaseException, code: int, command: str) -> None:
         for problem in problems:
             _err(f"error: {problem}")
         if getattr(e, "partial", False):  # --batch-commit stopped after committing earlier batches
-            _err(f"{len(problems) - 1} problem(s) found; the batches before the failed one stay recorded.")
+            _err(f"{e.count} problem(s) found; the batches before the failed one stay recorded.")  # type: ignore[attr-defined]
         else:
-            listed = [p for p in problems if not str(p.message).startswith(("... and ", "--batch-commit:"))]
-            more = sum(_more_count(p.message) for p in problems)
-            _err(f"{len(listed) + more} problem(s) found; nothing was recorded.")
+            _err(f"{e.count} problem(s) found; nothing was recorded.")  # type: ignore[attr-defined]
     elif code == EXIT_USAGE and type(e).__name__ == "DatabaseURLError":
         _err(f"error: bad database URL {e}")
     elif code == EXIT_DATABASE and type(e).__name__ == "LogDamagedError":
@@ -126,16 +126,6 @@ def _report(e: BaseException, code: int, command: str) -> None:
         _err(f"internal error: {type(e).__name__}: {e} (set LEDGER_DEBUG=1 for a traceback)")
     else:
         _err(f"error: {e.args[0] if e.args else e}")
-
-
-def _more_count(message: str) -> int:
-    """``... and N more problem(s) not listed`` counts N problems, not one."""
-    if not message.startswith("... and "):
-        return 0
-    try:
-        return int(message.split()[2])
-    except (IndexError, ValueError):
-        return 0
 
 
 def _record_failure_note(error: BaseException) -> str:

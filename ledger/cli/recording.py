@@ -44,10 +44,10 @@ def record(ctx: click.Context, files: tuple[str, ...], by: str | None, batch_siz
 
     \b
     Examples:
-      ledger record examples/matter.yaml examples/statements.yaml
+      ledger record examples/indians-in-russian-army/matter.yaml examples/indians-in-russian-army/statements.yaml
       ledger record examples/ --by "A. Analyst"
       zcat statements.jsonl.gz | ledger record - --batch-size 5000
-      ledger record big-folder/ --batch-commit
+      ledger record examples/ --batch-commit
     """
     from ledger.inputs import iter_inputs
     from ledger.present import write_json
@@ -143,8 +143,8 @@ def correct(ctx: click.Context, statement_id: str, file: str, reason: str, by: s
 
     \b
     Examples:
-      ledger show rajya-sabha-2025-07 --format yaml > fixed.yaml   # edit the mistyped figure
-      ledger correct rajya-sabha-2025-07 fixed.yaml --reason "98 was typed as 89"
+      ledger show rajya-sabha-2025-07 --format yaml | sed 's/remaining: 13/remaining: 14/' > fixed.yaml
+      ledger correct rajya-sabha-2025-07 fixed.yaml --reason "drill: pretend 14 was typed as 13"
     """
     from ledger.domain.documents import Statement as StatementDocument
     from ledger.inputs import InputError, InputProblem, load_files

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_PATTERN = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")  # ASCII digits only
 UNKNOWN = "unknown"
 
 
@@ -44,6 +44,10 @@ class PartialDate:
         if text.lower() == UNKNOWN:
             return cls(None)
         match = _PATTERN.match(text)
+        if not match and not text.isascii() and any(c.isdigit() for c in text):
+            raise ValueError(
+                f"{value!r} is not a date: write it with the digits 0-9 (YYYY, YYYY-MM or YYYY-MM-DD)"
+            )
         if not match:
             raise ValueError(
                 f"{value!r} is not a date: use YYYY, YYYY-MM, YYYY-MM-DD or 'unknown'"

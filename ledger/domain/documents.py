@@ -35,6 +35,11 @@ from ledger.domain.relations import parse_relation
 MAX_COUNT = 2**53 - 1
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0, DEL and C1 (U+0085 is a YAML line break)
+# Explicit embeddings, overrides and isolates make text display other than it reads
+# ("Trojan Source"); the implicit marks U+200E, U+200F and U+061C are allowed.
+_BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Characters that show nothing: a text made only of them (and spaces) is blank.
+_INVISIBLE = frozenset("\u034f\u115f\u1160\u2800\u3164\uffa0")
 
 
 def _no_control_characters(text: str) -> str:
@@ -43,12 +48,26 @@ def _no_control_characters(text: str) -> str:
         raise ValueError(
             f"contains the control character U+{ord(found.group()):04X} at offset {found.start()}"
         )
+    found = _BIDI_CONTROL.search(text)
+    if found:
+        raise ValueError(
+            f"contains the bidirectional control U+{ord(found.group()):04X} "
+            f"({unicodedata.name(found.group())}) at offset {found.start()}: it makes text display "
+            "other than it reads; remove it"
+        )
     return unicodedata.normalize("NFC", text)
+
+
+def _visible(char: str) -> bool:
+    return not (char.isspace() or char in _INVISIBLE or unicodedata.category(char) in ("Cf", "Zs", "Mn"))
 
 
 def _not_blank(text: str) -> str:
     if not text.strip():
         raise ValueError("must not be empty")
+    if not any(_visible(c) for c in text):
+        shown = " ".join(f"U+{ord(c):04X}" for c in dict.fromkeys(text) if not c.isspace())
+        raise ValueError(f"has no visible character (only {shown[:60]})")
     return text
 
 
@@ -65,7 +84,7 @@ Slug = Annotated[
     str,
     Field(
         pattern=r"^[a-z0-9][a-z0-9._-]*$",
-        max_length=120,
+        max_length=120,  # MAX_ID_LENGTH
         description="lower-case letters, digits, '.', '_' and '-'",
     ),
 ]
@@ -173,9 +192,22 @@ class Source(_Strict):
 class Citation(_Strict):
     outlet: Text(300)
     url: Annotated[
-        str, Field(pattern=r"^https?://[^\s]+$", max_length=2000, description="http(s) address")
+        str, Field(pattern=r"^https?://[^\s]+$", max_length=2000, description="http(s) address"),
+        AfterValidator(_no_control_characters),
     ] | None = None
     published_on: DateField | None = None
+
+
+MAX_ID_LENGTH = 120
+
+
+def derived_id(matter: str, stated_on: str, content_hash: str) -> str:
+    """``MATTER-STATED_ON-HASH10``, always a valid id: a matter id too long for the limit
+    is cut (a hash keeps it unique), so ``show --format yaml`` prints what ``record`` reads."""
+    suffix = f"-{stated_on}-{content_hash[:10]}"
+    if len(matter) + len(suffix) <= MAX_ID_LENGTH:
+        return matter + suffix
+    return matter[:MAX_ID_LENGTH - len(suffix)].rstrip("-._") + suffix
 
 
 class Statement(_Strict):
@@ -205,7 +237,7 @@ class Statement(_Strict):
         """The given id, or one derived from the content (stable across re-recording)."""
         if self.id:
             return self.id
-        return f"{self.matter}-{self.stated_on}-{self.content_hash()[:10]}"
+        return derived_id(self.matter, str(self.stated_on), self.content_hash())
 
     def content_hash(self) -> str:
         body = self.model_dump(mode="json", exclude={"id"}, exclude_none=True)

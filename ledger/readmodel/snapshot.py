@@ -68,8 +68,11 @@ def parse_timestamp(text: str) -> str:
             moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=dt.UTC)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ValueError(
             f"{text!r} is not a timestamp: use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]"
         ) from None
-    return timestamp_text(moment.astimezone(dt.UTC))
+    try:
+        return timestamp_text(moment.astimezone(dt.UTC))
+    except OverflowError:
+        raise ValueError(f"{text!r} is out of range (years 0001 to 9999, in UTC)") from None
