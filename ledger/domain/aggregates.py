@@ -93,7 +93,7 @@ class Statement(Aggregate):
         if link_type not in LINK_TYPES:
             raise LinkError(f"unknown link type {link_type!r} (one of {', '.join(LINK_TYPES)})")
         if target == self.statement_id:
-            raise LinkError(f"statement {target!r} cannot {link_type} itself")
+            raise LinkError(f"statement {target!r} cannot link to itself ({link_type})")
         if (link_type, target) in self.links:
             raise LinkError(f"{self.statement_id!r} already {link_type} {target!r}")
         self._linked(link_type=link_type, target=target, reason=reason, recorded_by=recorded_by)
