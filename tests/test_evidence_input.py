@@ -111,7 +111,7 @@ def test_restatement_example_records_with_spans(db_url: str) -> None:
     assert quote[slice(*entry["span"])].startswith("at least 44 Indian nationals")
     assert quote[slice(*entry["numbers"]["value"])] == "44"
     assert {c: e["status"] for c, e in july.spans.items()} == {
-        "recruited": "found", "discharged": "found", "remaining": "found", "missing": "given"}
+        "recruited": "found", "discharged": "found", "remaining": "found", "missing": "found"}
     missing = july.spans["missing"]["numbers"]["value"]
     assert july.document["quote"][missing[0]:missing[0] + 16] == "12 individuals h"
 

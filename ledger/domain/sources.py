@@ -6,7 +6,7 @@ same however the name is spaced or capitalised, and the same before and after a
 correction that changes anything else (role, type, figures, quote). The role stays with
 each statement: a person's role may change over time, they remain one source.
 
-Shape: a readable slug and a short hash, ``ministry-of-external-affairs-india--randhir-jaiswal-1f0c2a9e``
+Shape: a readable slug and a short hash, ``ministry-of-external-affairs-india--randhir-jaiswal-d4765938``
 (organization slug, ``--`` and the person's slug when there is a person; at most
 60 characters of slug; the hash is the first 8 hex digits of SHA-256 of the normalised
 pair, so two sources whose slugs coincide, e.g. names in other scripts, keep apart).
