@@ -14,8 +14,8 @@ from eventsourcing.persistence import StoredEvent
 
 from ledger.domain.aggregates import Statement
 from ledger.domain.links import (
-    LINK_MEANINGS, LINK_TYPES, LinkError, LinkRecord, disputed, link_shape_problems, misquotes,
-    not_independent, restatement_findings, unknown_targets, updates_cycles,
+    LINK_MEANINGS, LINK_TYPES, LinkError, LinkRecord, disputed, independent, link_history, link_shape_problems,
+    misquotes, not_independent, original_of, restatement_findings, unknown_targets, updates_cycles,
 )
 from ledger.domain.sources import SOURCE_TYPES, source_id, source_of
 from ledger.domain.spans import find_numbers, locate_figure, locate_figures, span_problems, span_warnings
@@ -297,3 +297,40 @@ def test_events_replay_through_an_application_and_old_events_without_spans() -> 
     old = StoredEvent(recorded.originator_id, recorded.originator_version, recorded.topic,
                       json.dumps(state).encode())
     assert app.mapper.to_domain_event(old).mutate(None).spans is None
+
+
+# --- restatements are not independent; the graph over record time --------------------------
+
+
+def test_restatements_collapse_to_their_original() -> None:
+    links = [LinkRecord("wire", "restates", "mea", known_from=1), LinkRecord("paper", "restates", "wire",
+                                                                            known_from=2)]
+    restated = not_independent(links, 5)
+    assert original_of("paper", restated) == "mea" and original_of("july", restated) == "july"
+    # three statements of 44, one source: the figure is confirmed once, not three times
+    assert independent(["mea", "wire", "paper", "july"], restated) == ["mea", "july"]
+    assert independent(["paper", "wire"], not_independent(links, 1)) == ["paper", "mea"]  # at 1: paper stood alone
+    assert original_of("a", {"a": "b", "b": "a"}) == "b"  # a loop ends
+
+
+def test_link_history_reproduces_the_graph_of_each_time() -> None:
+    events = [
+        ("mea", "recorded", {"id": "mea"}, 1),
+        ("wire", "recorded", {"id": "wire", "links": [{"type": "restates", "statement": "mea"},
+                                                      {"type": "cites", "statement": "july"}]}, 2),
+        ("russia", "recorded", {"id": "russia"}, 3),
+        ("russia", "linked", {"link_type": "denies", "target": "mea", "reason": "said so", "recorded_by": "al"}, 4),
+        ("wire", "corrected", {"id": "wire", "links": [{"type": "restates", "statement": "mea"}]}, 5),
+        ("russia", "unlinked", {"link_type": "denies", "target": "mea", "reason": "misread"}, 6),
+        ("wire", "retracted", None, 7),
+    ]
+    history = link_history(events)
+    assert sorted((r.source, r.type, r.target, r.known_from, r.known_until) for r in history) == [
+        ("russia", "denies", "mea", 4, 6),
+        ("wire", "cites", "july", 2, 5),
+        ("wire", "restates", "mea", 2, 7),
+    ]
+    denial = next(r for r in history if r.type == "denies")
+    assert (denial.reason, denial.recorded_by) == ("said so", "al")
+    assert [disputed(history, t) for t in (3, 4, 5, 6)] == [{}, {"mea": ["russia"]}, {"mea": ["russia"]}, {}]
+    assert not_independent(history, 6) == {"wire": "mea"} and not_independent(history, 7) == {}

@@ -217,3 +217,61 @@ def not_independent(links: Iterable[LinkRecord], known_at: Any = None) -> dict[s
     """Restatements at ``known_at``: restating statement -> the statement it restates.
     Conflict detection and ``check`` count a restated figure once, under the original."""
     return {link.source: link.target for link in links if link.type == RESTATES and link.known_at(known_at)}
+
+
+def original_of(statement: str, restatements: dict[str, str]) -> str:
+    """Follow ``restates`` links to the statement first giving the figures (A restates B
+    restates C: C). ``restatements`` as from :func:`not_independent`; a loop stops where
+    it closes."""
+    seen = {statement}
+    while statement in restatements and restatements[statement] not in seen:
+        statement = restatements[statement]
+        seen.add(statement)
+    return statement
+
+
+def independent(statements: Iterable[str], restatements: dict[str, str]) -> list[str]:
+    """The statements that count as independent sources of a figure: each restatement is
+    replaced by its original, and each original counted once (in first-seen order)."""
+    return list(dict.fromkeys(original_of(s, restatements) for s in statements))
+
+
+# --- the graph over record time, from a statement stream's events ------------------------------
+
+
+def link_history(events: Iterable[tuple[str, str, Any, Any]]) -> list[LinkRecord]:
+    """Every link with the interval of record time it stood in, from events in log order:
+    ``(statement_id, kind, payload, at)`` where ``kind`` is ``recorded`` / ``corrected``
+    (payload: the document), ``linked`` / ``unlinked`` (payload: a dict with ``link_type``,
+    ``target``, ``reason``, ``recorded_by``) or ``retracted`` (payload ignored: a retracted
+    statement's links end). ``at`` is the event's record time."""
+    open_links: dict[tuple[str, str, str], LinkRecord] = {}
+    closed: list[LinkRecord] = []
+
+    def close(key: tuple[str, str, str], at: Any) -> None:
+        closed.append(LinkRecord(**{**vars(open_links.pop(key)), "known_until": at}))
+
+    for statement, kind, payload, at in events:
+        mine = [key for key in open_links if key[0] == statement]
+        if kind in ("recorded", "corrected"):
+            wanted = {(statement, t, target) for t, target in links_of(payload)}
+            document_keys = [k for k in mine if open_links[k].reason is None]
+            for key in document_keys:
+                if key not in wanted:
+                    close(key, at)
+            for key in sorted(wanted):
+                if key not in open_links:
+                    open_links[key] = LinkRecord(*key, known_from=at)
+        elif kind == "linked":
+            key = (statement, payload["link_type"], payload["target"])
+            if key not in open_links:
+                open_links[key] = LinkRecord(*key, known_from=at, reason=payload.get("reason"),
+                                             recorded_by=payload.get("recorded_by"))
+        elif kind == "unlinked":
+            key = (statement, payload["link_type"], payload["target"])
+            if key in open_links:
+                close(key, at)
+        elif kind == "retracted":
+            for key in mine:
+                close(key, at)
+    return closed + list(open_links.values())
