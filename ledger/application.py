@@ -224,6 +224,37 @@ class Ledger:
                          reason=_reason(reason), spans=statement_events_spans(document))
         self.app.save(existing)
 
+    def link(self, statement_id: str, link_type: str, target: str, reason: str,
+             recorded_by: str | None = None) -> None:
+        """Record that ``statement_id`` (A) ``link_type`` ``target`` (B): a ``Linked`` event on
+        A (``ledger link A denies B --reason TEXT``). B must be in the ledger; an ``updates``
+        link may not close a cycle."""
+        from ledger.domain.links import LinkError, cycle_message
+
+        existing = self._get_statement(statement_id)
+        self._get_statement(target)  # NotFoundError if unknown
+        if link_type == "updates":
+            path = self._updates_path(target, statement_id)
+            if path:
+                raise StateError(cycle_message([statement_id, *path]))
+        try:
+            existing.link(link_type, target, reason=_reason(reason), recorded_by=recorded_by or default_recorder())
+        except LinkError as e:
+            raise StateError(str(e)) from None
+        self.app.save(existing)
+
+    def unlink(self, statement_id: str, link_type: str, target: str, reason: str,
+               recorded_by: str | None = None) -> None:
+        """Record that a standing link no longer holds: an ``Unlinked`` event on A."""
+        from ledger.domain.links import LinkError
+
+        existing = self._get_statement(statement_id)
+        try:
+            existing.unlink(link_type, target, reason=_reason(reason), recorded_by=recorded_by or default_recorder())
+        except LinkError as e:
+            raise StateError(str(e)) from None
+        self.app.save(existing)
+
     def _link_problems(self, item: Located, statement_id: str,
                        document: StatementDocument) -> list[InputProblem]:
         """A corrected document's links: targets in the ledger, no cycle of updates (found by

@@ -4,13 +4,13 @@ cycle. Each bad input names file, line and problem, exits 3 and writes nothing."
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from ledger.application import Ledger
-from ledger.domain.aggregates import Statement
-from ledger.domain.aggregates import statement_uuid
+from ledger.domain.aggregates import Statement, statement_uuid
 from tests.conftest import EXAMPLES, event_count, run
 
 RESTATEMENT = EXAMPLES.parent / "evidence" / "ani-restatement.yaml"
@@ -153,3 +153,44 @@ def test_corrections_keep_the_evidence_rules(db_url: str, tmp_path: Path) -> Non
         corrected = ledger._get(Statement, statement_uuid("upd-a"))
     assert corrected.spans == {"dead": {"status": "not_in_quote", "numbers": {}, "absent": ["value"]}}
     assert corrected.links == [("cites", "upd-b")]
+
+
+def test_link_and_unlink_through_the_ledger(db_url: str, tmp_path: Path) -> None:
+    """``Ledger.link``/``unlink`` (the use case under ``ledger link``/``unlink``): events on A's
+    stream, the rules checked before anything is written."""
+    from ledger.application import StateError
+    from ledger.queries import NotFoundError
+
+    assert run(db_url, "record", str(EXAMPLES), str(RESTATEMENT)).exit_code == 0
+    with Ledger(db_url) as ledger:
+        ledger.link("rajya-sabha-2025-07", "denies", "mea-2025-01-killed", reason="a test denial", recorded_by="al")
+        ledger.link("mea-briefing-2025-11-08", "updates", "rajya-sabha-2025-07", reason="newer count")
+        before = event_count(db_url)
+        bad = [
+            (("rajya-sabha-2025-07", "denies", "mea-2025-01-killed", "again"), StateError, "already denies"),
+            (("rajya-sabha-2025-07", "updates", "mea-briefing-2025-11-08", "r"), StateError,
+             "a cycle of updates links: 'rajya-sabha-2025-07' updates 'mea-briefing-2025-11-08' updates "
+             "'rajya-sabha-2025-07'"),
+            (("rajya-sabha-2025-07", "cites", "ghost", "r"), NotFoundError, "no statement 'ghost'"),
+            (("rajya-sabha-2025-07", "cites", "rajya-sabha-2025-07", "r"), StateError, "cannot link to itself"),
+            (("rajya-sabha-2025-07", "cites", "mea-2025-01-killed", "  "), StateError, "a reason is required"),
+        ]
+        for args, error, message in bad:
+            with pytest.raises(error, match=message.replace("(", r"\(")):
+                ledger.link(*args)
+        with pytest.raises(StateError, match="has no link 'cites mea-2025-01-killed'"):
+            ledger.unlink("rajya-sabha-2025-07", "cites", "mea-2025-01-killed", reason="r")
+        assert event_count(db_url) == before
+        ledger.unlink("ani-2025-11-08-lead", "restates", "mea-briefing-2025-11-08", reason="a test", recorded_by="bo")
+        july = ledger._get(Statement, statement_uuid("rajya-sabha-2025-07"))
+        ani = ledger._get(Statement, statement_uuid("ani-2025-11-08-lead"))
+    assert july.links == [("denies", "mea-2025-01-killed")] and ani.links == []
+    log = run(db_url, "log", "--format", "json")
+    entries = json.loads(log.stdout)
+    assert [(e["type"], e["id"], e["recorded_by"], e["reason"]) for e in entries[-3:]] == [
+        ("Statement.Linked", "rajya-sabha-2025-07", "al", "a test denial"),
+        ("Statement.Linked", "mea-briefing-2025-11-08", entries[-2]["recorded_by"], "newer count"),
+        ("Statement.Unlinked", "ani-2025-11-08-lead", "bo", "a test"),
+    ]
+    assert run(db_url, "status").exit_code == 0  # the projection passes over link events
+    assert run(db_url, "verify").exit_code == 0

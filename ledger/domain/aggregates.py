@@ -96,10 +96,11 @@ class Statement(Aggregate):
             raise LinkError(f"statement {target!r} cannot link to itself ({link_type})")
         if (link_type, target) in self.links:
             raise LinkError(f"{self.statement_id!r} already {link_type} {target!r}")
-        self._linked(link_type=link_type, target=target, reason=reason, recorded_by=recorded_by)
+        self._linked(statement_id=self.statement_id, link_type=link_type, target=target, reason=reason,
+                     recorded_by=recorded_by)
 
     @event("Linked")
-    def _linked(self, link_type: str, target: str, reason: str, recorded_by: str) -> None:
+    def _linked(self, statement_id: str, link_type: str, target: str, reason: str, recorded_by: str) -> None:
         if [link_type, target] in self.unlinked:
             self.unlinked.remove([link_type, target])
         else:
@@ -109,10 +110,12 @@ class Statement(Aggregate):
         """Remove a standing link (from the document or from ``link``); history keeps it."""
         if (link_type, target) not in self.links:
             raise LinkError(f"{self.statement_id!r} has no link '{link_type} {target}'")
-        self._unlinked(link_type=link_type, target=target, reason=reason, recorded_by=recorded_by)
+        self._unlinked(statement_id=self.statement_id, link_type=link_type, target=target, reason=reason,
+                       recorded_by=recorded_by)
 
     @event("Unlinked")
-    def _unlinked(self, link_type: str, target: str, reason: str, recorded_by: str) -> None:
+    def _unlinked(self, statement_id: str, link_type: str, target: str, reason: str,
+                  recorded_by: str) -> None:
         if [link_type, target] in self.linked:
             self.linked.remove([link_type, target])
         else:
