@@ -213,7 +213,8 @@ class Ledger:
         matter = self._get(Matter, matter_uuid(document["matter"]))
         if matter is None:
             raise InputError([item.problem(("matter",), f"unknown matter {document['matter']!r}")])
-        from ledger.ingest import statement_against_matter, statement_events_spans, statement_evidence_problems
+        from ledger.ingest import (statement_against_matter, statement_events_spans,
+                                   statement_evidence_problems)
 
         problems = statement_against_matter(item, document_model, matter.document)
         problems += statement_evidence_problems(item, document_model)
@@ -238,7 +239,8 @@ class Ledger:
             if path:
                 raise StateError(cycle_message([statement_id, *path]))
         try:
-            existing.link(link_type, target, reason=_reason(reason), recorded_by=recorded_by or default_recorder())
+            existing.link(link_type, target, reason=_reason(reason),
+                          recorded_by=recorded_by or default_recorder())
         except LinkError as e:
             raise StateError(str(e)) from None
         self.app.save(existing)
@@ -250,7 +252,8 @@ class Ledger:
 
         existing = self._get_statement(statement_id)
         try:
-            existing.unlink(link_type, target, reason=_reason(reason), recorded_by=recorded_by or default_recorder())
+            existing.unlink(link_type, target, reason=_reason(reason),
+                          recorded_by=recorded_by or default_recorder())
         except LinkError as e:
             raise StateError(str(e)) from None
         self.app.save(existing)

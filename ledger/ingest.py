@@ -398,7 +398,8 @@ class Ingest:
         rows = []
         for index, link in enumerate(statement.links):
             place = item.problem(("links", index, "statement"), "")
-            rows.append((statement.statement_id, link.type, link.statement, place.file, place.path, place.line))
+            rows.append((statement.statement_id, link.type, link.statement,
+                         place.file, place.path, place.line))
         if rows:
             self.spool.note_links(rows)
 
@@ -412,9 +413,9 @@ class Ingest:
         targets = sorted({row[2] for row in rows})
         in_call = set(self.spool.seen(targets))
         rest = [t for t in targets if t not in in_call]
-        in_ledger = {statement_uuid(t) for t in rest} & (
-            self.ledger.app.recorder.existing_originators([statement_uuid(t) for t in rest]) if rest else set())
-        known = in_call | {t for t in rest if statement_uuid(t) in in_ledger}
+        uuids = {statement_uuid(t): t for t in rest}
+        in_ledger = self.ledger.app.recorder.existing_originators(list(uuids)) if uuids else set()
+        known = in_call | {uuids[u] for u in in_ledger if u in uuids}
         for statement_id, link_type, target, file, path, line in rows:
             for _, message in unknown_targets([(link_type, target)], known):
                 self._problem(InputProblem(file, path, line, f"{statement_id!r} {link_type} {message}"))
@@ -489,8 +490,9 @@ class Ingest:
         for _attempt in range(5):
             if not documents and not self.pending_matters:
                 return
-            aggregates = [*self.pending_matters, *(Statement(document=d, recorded_by=self.by,
-                                                             spans=statement_events_spans(d)) for d in documents)]
+            statements = [Statement(document=d, recorded_by=self.by, spans=statement_events_spans(d))
+                          for d in documents]
+            aggregates = [*self.pending_matters, *statements]
             try:
                 self.ledger.app.save(*aggregates)
             except IntegrityError:

@@ -126,7 +126,8 @@ class FigureDetail(_Strict):
     high: Count | None = None
     span: Text(2000) | None = Field(  # evidence (issue 14): see ledger/domain/spans.py
         default=None,
-        description="the words of the quote that state this figure, copied exactly, e.g. '12 are reported missing'",
+        description="the words of the quote that state this figure, copied exactly, "
+        "e.g. '12 are reported missing'",
     )
 
     @model_validator(mode="after")

@@ -102,7 +102,10 @@ def _agent(graph: _Graph, source: dict[str, Any]) -> str:
 def _figure(graph: _Graph, statement: str, category: str, raw: Any, span: dict[str, Any] | None) -> str:
     iri = f"{statement}/figure/{category}"
     numbers = {"value": raw} if isinstance(raw, int) else {k: v for k, v in raw.items() if isinstance(v, int)}
-    qualifier = "exact" if isinstance(raw, int) else raw.get("qualifier") or ("exact" if "value" in raw else "range")
+    if isinstance(raw, int):
+        qualifier = "exact"
+    else:
+        qualifier = raw.get("qualifier") or ("exact" if "value" in raw else "range")
     graph.node(iri, "prov:Entity", "ledger:Figure", ledger__category=category, ledger__qualifier=qualifier,
                prov__wasDerivedFrom=_ref(statement), **{f"ledger__{k}": v for k, v in numbers.items()})
     if span:
@@ -129,7 +132,8 @@ def build_prov(statements: Iterable[dict[str, Any]],
         graph.node(
             iri, "prov:Entity", "ledger:Statement",
             ledger__statementId=sid, prov__value=document["quote"], ledger__matter=document.get("matter"),
-            ledger__statedOn=str(document["stated_on"]), ledger__asOf=str(document.get("as_of") or "") or None,
+            ledger__statedOn=str(document["stated_on"]),
+            ledger__asOf=str(document["as_of"]) if document.get("as_of") else None,
             ledger__attribution=document.get("attribution", "direct_quote"),
             ledger__role=document["source"].get("role"), ledger__venue=document.get("venue"),
             ledger__recordedAt=item.get("recorded_at"), ledger__recordedBy=item.get("recorded_by"),
@@ -141,9 +145,10 @@ def build_prov(statements: Iterable[dict[str, Any]],
             citation_iri = _citation_iri(citation)
             outlet = _outlet_iri(citation["outlet"])
             graph.node(outlet, "prov:Agent", "prov:Organization", rdfs__label=citation["outlet"])
+            published = citation.get("published_on")
             graph.node(citation_iri, "prov:Entity", "ledger:Citation", ledger__outlet=citation["outlet"],
                        rdfs__seeAlso=_ref(citation["url"]) if citation.get("url") else None,
-                       ledger__publishedOn=str(citation["published_on"]) if citation.get("published_on") else None,
+                       ledger__publishedOn=str(published) if published else None,
                        prov__wasAttributedTo=_ref(outlet))
             graph.add(iri, "prov:wasQuotedFrom" if quoted else "prov:wasDerivedFrom", _ref(citation_iri))
         spans = item.get("spans") or {}
