@@ -66,13 +66,18 @@ def _grouped(groups: list[str]) -> bool:
 
 
 def _one_script(digits: str) -> bool:
+    if digits.isascii():
+        return True
     return len({unicodedata.name(d, "").rsplit("DIGIT", 1)[0] for d in digits}) == 1
+
+
+_SPLIT = re.compile(f"[{_SEPARATORS}]")
 
 
 def _digit_numbers(text: str) -> list[NumberMention]:
     found = []
     for match in _DIGIT_RUN.finditer(text):
-        groups = re.split(f"[{_SEPARATORS}]", match.group())
+        groups = _SPLIT.split(match.group())
         if _grouped(groups) and _one_script("".join(groups)):
             found.append(NumberMention(match.start(), match.end(), int("".join(groups))))
             continue
@@ -92,6 +97,9 @@ _TENS = {w: 10 * i for i, w in enumerate("twenty thirty forty fifty sixty sevent
 _SCALES = {"thousand": 1000, "lakh": 100_000, "lakhs": 100_000, "million": 1_000_000,
            "crore": 10_000_000, "crores": 10_000_000}
 _WORD = re.compile(r"[A-Za-z]+")
+# Only number words (and "and") are tokens: two tokens belong to one number when nothing
+# but a joiner stands between them (checked in _word_numbers).
+_NUMBER_WORDS = frozenset([*_UNITS, *_TENS, *_SCALES, "hundred", "and"])
 
 
 def _kind(word: str) -> str | None:
@@ -137,7 +145,8 @@ def _value(words: list[str]) -> int:
 
 def _word_numbers(text: str) -> list[NumberMention]:
     found: list[NumberMention] = []
-    tokens = [(m.start(), m.end(), m.group().lower()) for m in _WORD.finditer(text)]
+    tokens = [(m.start(), m.end(), word) for m in _WORD.finditer(text)
+              if (word := m.group().lower()) in _NUMBER_WORDS]
     group: list[tuple[int, int, str]] = []
 
     def close() -> None:
@@ -190,11 +199,37 @@ def figure_span_text(raw: Any) -> str | None:
     return getattr(raw, "span", None)
 
 
-def locate_figure(raw: Any, quote: str) -> dict[str, Any]:
-    """Where one figure's numbers stand in ``quote`` (the stored shape: module docstring)."""
+class _Numbers:
+    """The numbers of one quote, digits first; words only looked for when needed (most
+    figures are written in digits, and the word pass costs more)."""
+
+    def __init__(self, quote: str):
+        self.quote = quote
+        self.digits = _digit_numbers(quote)
+        self._all: list[NumberMention] | None = None
+
+    @property
+    def all(self) -> list[NumberMention]:
+        if self._all is None:
+            self._all = sorted(self.digits + _word_numbers(self.quote), key=lambda n: (n.start, -n.end))
+        return self._all
+
+
+def locate_figure(raw: Any, quote: str, numbers: _Numbers | None = None) -> dict[str, Any]:
+    """Where one figure's numbers stand in ``quote`` (the stored shape: module docstring).
+
+    Digits are preferred: a bound is looked for among the numbers written in digits, and
+    among all (words too) only when the digits do not place every bound (in its span)."""
     quote = unicodedata.normalize("NFC", quote)
+    numbers = numbers or _Numbers(quote)
+    entry = _locate(raw, quote, numbers.digits)
+    if entry["status"] in WARNING_STATUSES:
+        entry = _locate(raw, quote, numbers.all)
+    return entry
+
+
+def _locate(raw: Any, quote: str, numbers: list[NumberMention]) -> dict[str, Any]:
     span = figure_span_text(raw)
-    numbers = find_numbers(quote)
     entry: dict[str, Any] = {}
     region = None
     if span:
@@ -227,8 +262,12 @@ def locate_figure(raw: Any, quote: str) -> dict[str, Any]:
 
 def locate_figures(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The ``spans`` of a statement document: each figure located in the quote."""
-    quote = document.get("quote", "")
-    return {category: locate_figure(raw, quote) for category, raw in document.get("figures", {}).items()}
+    figures = document.get("figures", {})
+    if not figures:
+        return {}
+    quote = unicodedata.normalize("NFC", document.get("quote", ""))
+    numbers = _Numbers(quote)
+    return {category: locate_figure(raw, quote, numbers) for category, raw in figures.items()}
 
 
 def span_problems(figures: dict[str, Any], quote: str) -> list[tuple[tuple[Any, ...], str]]:
