@@ -22,7 +22,9 @@ What a statement event stores for its figures (``spans`` on ``Statement.Recorded
 Numbers are found as digits (any Unicode decimal digits, so Devanagari ``४४``; with
 separators in Western ``127,000`` or Indian ``1,27,000`` grouping) and as English number
 words up to the thousands (``forty-four``, ``one hundred and twenty-seven``,
-``two thousand``; ``lakh``, ``crore`` and ``million`` are understood too).
+``two thousand``; ``lakh``, ``crore`` and ``million`` are understood too). A bound is
+placed at its first occurrence (inside the span, if one is given), numbers in digits
+first: words are looked at only when the digits do not place every bound.
 """
 
 from __future__ import annotations
