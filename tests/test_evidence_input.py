@@ -194,3 +194,19 @@ def test_link_and_unlink_through_the_ledger(db_url: str, tmp_path: Path) -> None
     ]
     assert run(db_url, "status").exit_code == 0  # the projection passes over link events
     assert run(db_url, "verify").exit_code == 0
+
+
+def test_statement_waiting_for_its_matter_keeps_its_lines(db_url: str, tmp_path: Path) -> None:
+    """A statement read before its matter (later in the call) is checked at the end: its
+    span and link problems still name their lines."""
+    statement = tmp_path / "a.yaml"
+    statement.write_text(GOOD.replace("indians-in-russian-army", "later-matter")
+                         .replace("{dead: 13}", "{dead: {value: 13, span: nowhere}}")
+                         + "links: [{type: cites, statement: ghost}]\n")
+    matter = tmp_path / "b.yaml"
+    matter.write_text("matter:\n  id: later-matter\n  title: T\n  categories:\n    dead: {kind: cumulative}\n")
+    result = run(db_url, "record", str(statement), str(matter))
+    assert result.exit_code == 3, result.output
+    assert "a.yaml:5: figures.dead.span: the span 'nowhere' does not occur" in result.stderr
+    assert "a.yaml:7: links[0].statement: 'evidence-good' cites unknown statement 'ghost'" in result.stderr
+    assert event_count(db_url) == 0
