@@ -242,14 +242,84 @@ class Ledger:
         matter = self._get(Matter, matter_uuid(document["matter"]))
         if matter is None:
             raise InputError([item.problem(("matter",), f"unknown matter {document['matter']!r}")])
-        from ledger.ingest import statement_against_matter
+        from ledger.ingest import (statement_against_matter, statement_events_spans,
+                                   statement_evidence_problems)
 
         problems = statement_against_matter(item, document_model, matter.document)
+        problems += statement_evidence_problems(item, document_model)
+        problems += self._link_problems(item, statement_id, document_model)
         if problems:
             raise InputError(problems)
         existing.correct(document=document, recorded_by=recorded_by or default_recorder(),
-                         reason=_reason(reason))
+                         reason=_reason(reason), spans=statement_events_spans(document))
         self.app.save(existing)
+
+    def link(self, statement_id: str, link_type: str, target: str, reason: str,
+             recorded_by: str | None = None) -> None:
+        """Record that ``statement_id`` (A) ``link_type`` ``target`` (B): a ``Linked`` event on
+        A (``ledger link A denies B --reason TEXT``). B must be in the ledger; an ``updates``
+        link may not close a cycle."""
+        from ledger.domain.links import LinkError, cycle_message
+
+        existing = self._get_statement(statement_id)
+        self._get_statement(target)  # NotFoundError if unknown
+        if link_type == "updates":
+            path = self._updates_path(target, statement_id)
+            if path:
+                raise StateError(cycle_message([statement_id, *path]))
+        try:
+            existing.link(link_type, target, reason=_reason(reason),
+                          recorded_by=recorded_by or default_recorder())
+        except LinkError as e:
+            raise StateError(str(e)) from None
+        self.app.save(existing)
+
+    def unlink(self, statement_id: str, link_type: str, target: str, reason: str,
+               recorded_by: str | None = None) -> None:
+        """Record that a standing link no longer holds: an ``Unlinked`` event on A."""
+        from ledger.domain.links import LinkError
+
+        existing = self._get_statement(statement_id)
+        try:
+            existing.unlink(link_type, target, reason=_reason(reason),
+                          recorded_by=recorded_by or default_recorder())
+        except LinkError as e:
+            raise StateError(str(e)) from None
+        self.app.save(existing)
+
+    def _link_problems(self, item: Located, statement_id: str,
+                       document: StatementDocument) -> list[InputProblem]:
+        """A corrected document's links: targets in the ledger, no cycle of updates (found by
+        following the targets' own updates links, statement by statement)."""
+        from ledger.domain.links import cycle_message, unknown_targets
+
+        links = [(link.type, link.statement) for link in document.links]
+        problems = [item.problem(path, message) for path, message in unknown_targets(
+            links, lambda target: self._get(Statement, statement_uuid(target)) is not None)]
+        for index, (link_type, target) in enumerate(links):
+            if link_type != "updates" or problems:
+                continue
+            path = self._updates_path(target, statement_id)
+            if path:
+                problems.append(item.problem(("links", index, "statement"),
+                                             cycle_message([statement_id, *path])))
+        return problems
+
+    def _updates_path(self, start: str, goal: str) -> list[str] | None:
+        """The chain of updates links from ``start`` to ``goal`` in the ledger, if any."""
+        seen: set[str] = set()
+        stack = [[start]]
+        while stack:
+            path = stack.pop()
+            if path[-1] == goal:
+                return path
+            if path[-1] in seen:
+                continue
+            seen.add(path[-1])
+            aggregate = self._get(Statement, statement_uuid(path[-1]))
+            if aggregate is not None:
+                stack += [path + [target] for link_type, target in aggregate.links if link_type == "updates"]
+        return None
 
     def retract(self, statement_id: str, reason: str, recorded_by: str | None = None) -> None:
         """Record that a statement no longer counts (recorded in error or withdrawn)."""

@@ -35,6 +35,8 @@ from ledger.domain.documents import Matter as MatterDocument
 from ledger.domain.documents import Statement as StatementDocument
 from ledger.domain.documents import unknown_in_relations
 from ledger.domain.relations import own_relations
+from ledger.domain.links import cycle_message, link_shape_problems, unknown_targets, updates_cycles
+from ledger.domain.spans import locate_figures, span_problems
 from ledger.inputs import InputError, InputProblem, Located, format_path
 from ledger.reconcile import check_statement
 
@@ -88,6 +90,21 @@ def statement_against_matter(item: Located, statement: StatementDocument,
     return problems
 
 
+def statement_evidence_problems(item: Located, statement: StatementDocument) -> list[InputProblem]:
+    """Evidence rules that need only the statement (issue 14): each given span occurs in
+    the quote; no link to itself, no link given twice. Link targets and ``updates`` cycles
+    need the rest of the call and the ledger: :meth:`Ingest._check_links`."""
+    problems = span_problems(statement.figures, statement.quote)
+    problems += link_shape_problems(statement.statement_id,
+                                    [(link.type, link.statement) for link in statement.links])
+    return [item.problem(path, message) for path, message in problems]
+
+
+def statement_events_spans(document: dict[str, Any]) -> dict[str, Any]:
+    """What a Recorded/Corrected event stores as ``spans`` (see ledger/domain/spans.py)."""
+    return locate_figures(document)
+
+
 class Spool:
     """Checked documents waiting to be appended, and the ids seen so far in this call.
 
@@ -101,6 +118,9 @@ class Spool:
         self.db.execute("PRAGMA synchronous=OFF")
         self.db.execute("CREATE TABLE seen (statement_id TEXT PRIMARY KEY, digest TEXT, place TEXT)")
         self.db.execute("CREATE TABLE queue (seq INTEGER PRIMARY KEY, document TEXT)")
+        # Links waiting for their targets to be known (the whole call, or the batch with --batch-commit).
+        self.db.execute("CREATE TABLE links (statement_id TEXT, type TEXT, target TEXT, file TEXT, path TEXT, "
+                        "line INT)")
         self.db.execute("CREATE TABLE deferred (seq INTEGER PRIMARY KEY, file TEXT, base TEXT, line INT, "
                         "document TEXT)")
         self.queued = 0
@@ -129,6 +149,8 @@ class Spool:
         statement: StatementDocument = item.document  # type: ignore[assignment]
         places = [(), ("id",), ("matter",)] + [("figures", c) for c in statement.figures]
         places += [("relations", i) for i in range(len(statement.relations))]
+        places += [("figures", c, "span") for c in statement.figures]
+        places += [p for i in range(len(statement.links)) for p in (("links", i), ("links", i, "statement"))]
         lines = [[list(place), item.problem(place, "").line] for place in places]
         self.db.execute("INSERT INTO deferred (file, base, line, document) VALUES (?, ?, ?, ?)",
                         (item.file, json.dumps(item.base), json.dumps(lines), item.document.model_dump_json()))
@@ -149,6 +171,14 @@ class Spool:
                 return
             after = rows[-1][0]
             yield [json.loads(row[1]) for row in rows]
+
+    def note_links(self, rows: list[tuple[str, str, str, str, str, int | None]]) -> None:
+        self.db.executemany("INSERT INTO links VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+    def take_links(self) -> list[tuple[str, str, str, str, str, int | None]]:
+        rows = self.db.execute("SELECT * FROM links").fetchall()
+        self.db.execute("DELETE FROM links")
+        return rows
 
     def close(self) -> None:
         self.db.close()
@@ -200,6 +230,7 @@ class Ingest:
                     break
                 self._pass_on(self._check_chunk(chunk))
             self._check_deferred()
+            self._check_links()
             if self.problem_count:
                 self._fail()
             if not self.batch_commit:
@@ -348,6 +379,8 @@ class Ingest:
 
     def _statement_problems(self, item: Located, statement: StatementDocument, matter: dict[str, Any]) -> bool:
         problems = statement_against_matter(item, statement, matter)
+        problems += statement_evidence_problems(item, statement)
+        self._note_links(item, statement)
         for problem in problems:
             self._problem(problem)
         if problems:
@@ -361,6 +394,38 @@ class Ingest:
             if len(self.result.warnings) < MAX_LISTED_IDS:
                 self.result.warnings.append(str(item.problem((), f"statement {statement_id!r}: {problem}")))
         return False
+
+    # --- links: their targets and updates cycles need the whole call ------------------------
+
+    def _note_links(self, item: Located, statement: StatementDocument) -> None:
+        rows = []
+        for index, link in enumerate(statement.links):
+            place = item.problem(("links", index, "statement"), "")
+            rows.append((statement.statement_id, link.type, link.statement,
+                         place.file, place.path, place.line))
+        if rows:
+            self.spool.note_links(rows)
+
+    def _check_links(self) -> None:
+        """Every link's target is in this call or in the ledger; ``updates`` links form no
+        cycle. (A statement already recorded can only point to statements recorded before
+        it, so a new cycle must run through this call's statements alone.)"""
+        rows = self.spool.take_links()
+        if not rows:
+            return
+        targets = sorted({row[2] for row in rows})
+        in_call = set(self.spool.seen(targets))
+        rest = [t for t in targets if t not in in_call]
+        uuids = {statement_uuid(t): t for t in rest}
+        in_ledger = self.ledger.app.recorder.existing_originators(list(uuids)) if uuids else set()
+        known = in_call | {uuids[u] for u in in_ledger if u in uuids}
+        for statement_id, link_type, target, file, path, line in rows:
+            for _, message in unknown_targets([(link_type, target)], known):
+                self._problem(InputProblem(file, path, line, f"{statement_id!r} {link_type} {message}"))
+        places = {(row[0], row[2]): row for row in rows if row[1] == "updates"}
+        for cycle in updates_cycles(places):
+            _, _, _, file, path, line = places[(cycle[0], cycle[1])]
+            self._problem(InputProblem(file, path, line, cycle_message(cycle)))
 
     def _split_recorded(self, documents: list[dict[str, Any]]) -> tuple[list[int], list[int]]:
         """Indexes of the documents not in the ledger yet, and of those recorded with other
@@ -427,6 +492,7 @@ class Ingest:
         """Checked documents: written now with --batch-commit (unless the batch had a
         problem), else spooled until the whole input has been checked."""
         if self.batch_commit:
+            self._check_links()
             if self.problem_count:
                 self._fail_batch_commit()
             self._write(documents)
@@ -450,7 +516,9 @@ class Ingest:
         for _attempt in range(5):
             if not documents and not self.pending_matters:
                 return
-            aggregates = [*self.pending_matters, *(Statement(document=d, recorded_by=self.by) for d in documents)]
+            statements = [Statement(document=d, recorded_by=self.by, spans=statement_events_spans(d))
+                          for d in documents]
+            aggregates = [*self.pending_matters, *statements]
             try:
                 self.ledger.app.save(*aggregates)
             except IntegrityError:

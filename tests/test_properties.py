@@ -37,6 +37,10 @@ def statement_schema() -> dict[str, Any]:
     properties["figures"]["maxProperties"] = 3
     properties["relations"]["maxItems"] = 0  # relation text is tested elsewhere; here it would only miss
     properties["citations"]["maxItems"] = 2
+    # Links must point to known statements and spans occur in the quote: random ones would
+    # only miss (tests/test_evidence_input.py covers them).
+    properties["links"]["maxItems"] = 0
+    del schema["$defs"]["FigureDetail"]["properties"]["span"]
     for name in ("quote", "notes", "venue"):
         properties[name] = _shorter(properties[name])
     del properties["id"]  # each example gets a fresh id

@@ -12,6 +12,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from ledger.domain.links import LINK_TYPES, LinkError, links_of
+
 _NAMESPACE = uuid5(NAMESPACE_URL, "https://claims-ledger.invalid/")
 
 
@@ -53,20 +55,71 @@ class Statement(Aggregate):
         return statement_uuid(document["id"])
 
     @event("Recorded")
-    def __init__(self, document: dict[str, Any], recorded_by: str) -> None:
+    def __init__(self, document: dict[str, Any], recorded_by: str,
+                 spans: dict[str, Any] | None = None) -> None:
+        """``spans``: where each figure's number stands in the quote, as found when recorded
+        (shape in ledger/domain/spans.py; ``None`` in events recorded before spans existed)."""
         self.document = document
         self.recorded_by = recorded_by
         self.retracted = False
+        self.spans = spans
+        self.linked: list[list[str]] = []  # [type, target] added by Linked events, still standing
+        self.unlinked: list[list[str]] = []  # [type, target] of the document removed by Unlinked
+
+    @property
+    def links(self) -> list[tuple[str, str]]:
+        """The links standing now: the document's (less those unlinked) and those linked since."""
+        removed = {tuple(pair) for pair in self.unlinked}
+        own = [pair for pair in links_of(self.document) if pair not in removed]
+        return own + [(t, s) for t, s in self.linked if (t, s) not in own]
 
     @property
     def statement_id(self) -> str:
         return self.document["id"]
 
     @event("Corrected")
-    def correct(self, document: dict[str, Any], recorded_by: str, reason: str) -> None:
-        """A recording error fixed: the corrected document replaces the recorded one."""
+    def correct(self, document: dict[str, Any], recorded_by: str, reason: str,
+                spans: dict[str, Any] | None = None) -> None:
+        """A recording error fixed: the corrected document replaces the recorded one (its
+        links replace the document's links; links added by ``link`` stay)."""
         self.document = document
         self.recorded_by = recorded_by
+        self.spans = spans
+        self.unlinked = []
+
+    def link(self, link_type: str, target: str, reason: str, recorded_by: str) -> None:
+        """Link this statement to ``target`` (``ledger link A TYPE B``). Whether the target
+        exists and whether an ``updates`` cycle would form is the application's check."""
+        if link_type not in LINK_TYPES:
+            raise LinkError(f"unknown link type {link_type!r} (one of {', '.join(LINK_TYPES)})")
+        if target == self.statement_id:
+            raise LinkError(f"statement {target!r} cannot link to itself ({link_type})")
+        if (link_type, target) in self.links:
+            raise LinkError(f"{self.statement_id!r} already {link_type} {target!r}")
+        self._linked(statement_id=self.statement_id, link_type=link_type, target=target, reason=reason,
+                     recorded_by=recorded_by)
+
+    @event("Linked")
+    def _linked(self, statement_id: str, link_type: str, target: str, reason: str, recorded_by: str) -> None:
+        if [link_type, target] in self.unlinked:
+            self.unlinked.remove([link_type, target])
+        else:
+            self.linked.append([link_type, target])
+
+    def unlink(self, link_type: str, target: str, reason: str, recorded_by: str) -> None:
+        """Remove a standing link (from the document or from ``link``); history keeps it."""
+        if (link_type, target) not in self.links:
+            raise LinkError(f"{self.statement_id!r} has no link '{link_type} {target}'")
+        self._unlinked(statement_id=self.statement_id, link_type=link_type, target=target, reason=reason,
+                       recorded_by=recorded_by)
+
+    @event("Unlinked")
+    def _unlinked(self, statement_id: str, link_type: str, target: str, reason: str,
+                  recorded_by: str) -> None:
+        if [link_type, target] in self.linked:
+            self.linked.remove([link_type, target])
+        else:
+            self.unlinked.append([link_type, target])
 
     @event("Retracted")
     def retract(self, statement_id: str, recorded_by: str, reason: str) -> None:

@@ -29,6 +29,8 @@ from pydantic import (
 
 from ledger.domain.figures import Figure  # noqa: F401 - part of this module's interface
 from ledger.domain.dates import PartialDate
+from ledger.domain.links import LINK_TYPES
+from ledger.domain.sources import SOURCE_TYPES, source_id
 from ledger.domain.relations import parse_relation
 
 # JSON numbers beyond 2**53 lose precision in most readers of our JSON output.
@@ -141,6 +143,11 @@ class FigureDetail(_Strict):
     qualifier: Qualifier | None = None
     low: Count | None = None
     high: Count | None = None
+    span: Text(2000) | None = Field(  # evidence (issue 14): see ledger/domain/spans.py
+        default=None,
+        description="the words of the quote that state this figure, copied exactly, "
+        "e.g. '12 are reported missing'",
+    )
 
     @model_validator(mode="after")
     def _value_or_range(self) -> FigureDetail:
@@ -180,13 +187,31 @@ FigureInput = Annotated[
 UNION_TAGS = frozenset({"count", "detail"})
 
 
+SourceType = Literal[SOURCE_TYPES]
+
+
 class Source(_Strict):
+    """Who speaks. Each distinct (organization, person) is one source with a stable id
+    (ledger/domain/sources.py); the role belongs to the statement."""
+
     organization: Text(300)
     person: Text(300) | None = None
     role: Text(300) | None = None
+    type: SourceType | None = None
+
+    @property
+    def source_id(self) -> str:
+        return source_id(self.organization, self.person)
 
     def label(self) -> str:
         return f"{self.organization} ({self.person})" if self.person else self.organization
+
+
+class Link(_Strict):
+    """A typed link from this statement to another (ledger/domain/links.py gives the meanings)."""
+
+    type: Literal[LINK_TYPES]
+    statement: Slug
 
 
 class Citation(_Strict):
@@ -231,6 +256,10 @@ class Statement(_Strict):
         default_factory=list, max_length=100,
         description="how this statement's own figures relate; takes precedence over the matter's",
     )
+    links: list[Link] = Field(
+        default_factory=list, max_length=100,
+        description="typed links to other statements: restates, updates, contradicts, denies, cites",
+    )
 
     @property
     def statement_id(self) -> str:
@@ -239,8 +268,14 @@ class Statement(_Strict):
             return self.id
         return derived_id(self.matter, str(self.stated_on), self.content_hash())
 
+    def _dump(self, exclude: set[str] | None = None) -> dict[str, Any]:
+        data = self.model_dump(mode="json", exclude=exclude, exclude_none=True)
+        if not data.get("links"):
+            data.pop("links", None)  # documents recorded before links existed stay identical
+        return data
+
     def content_hash(self) -> str:
-        body = self.model_dump(mode="json", exclude={"id"}, exclude_none=True)
+        body = self._dump(exclude={"id"})
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -253,7 +288,7 @@ class Statement(_Strict):
 
     def document(self) -> dict[str, Any]:
         """The canonical JSON document stored in the event (id always filled in)."""
-        data = self.model_dump(mode="json", exclude_none=True)
+        data = self._dump()
         data["id"] = self.statement_id
         return data
 
