@@ -16,8 +16,7 @@ from typing import Any
 
 from ledger.domain.intervals import Interval
 from ledger.domain.relations import Relation, parse_relation
-
-DEFAULT_STALE_DAYS = 90
+from ledger.domain.staleness import DEFAULT_STALE_DAYS, stale_threshold  # noqa: F401 - DEFAULT_STALE_DAYS re-exported
 
 
 @dataclass
@@ -106,7 +105,7 @@ def reconcile(matter: dict[str, Any], picture: dict[str, dict[str, Any] | None],
     ``previous``: for cumulative categories, the figure that stood before the standing one.
     ``same_date``: other figures describing the same date as the standing one.
     """
-    stale = stale_days if stale_days is not None else matter.get("stale_after_days", DEFAULT_STALE_DAYS)
+    stale = stale_threshold(matter, stale_days)
     values: dict[str, Input] = {c: input_from_row(c, row) for c, row in picture.items() if row is not None}
     derived: dict[str, dict[str, Any]] = {}
     discrepancies: list[dict[str, Any]] = []
@@ -219,8 +218,8 @@ def _violation(relation: Relation, origin: str, values: dict[str, Input], inputs
 def check_statement(figures: dict[str, dict[str, Any]], relations: list[str]) -> list[str]:
     """A statement's own consistency: the relations whose categories it all gives."""
     problems = []
-    values = {c: Interval.of_figure(f["qualifier"], f["value"], f.get("low"), f.get("high"))
-              for c, f in figures.items()}
+    values = {c: Interval.of_figure(f["qualifier"], f["value"], f.get("low"), f.get("high"), f.get("best"))
+              for c, f in figures.items() if f["qualifier"] != "change"}  # a change is no total
     for text in relations:
         relation = parse_relation(text)
         if all(c in values for c in relation.categories) and not relation.holds(values):
