@@ -366,3 +366,54 @@ def test_a_single_stale_figure_is_flagged() -> None:
     assert stale_figure("missing", "s", "2026", D("2026-12-31"), D("2025-09-29"), 90) is None  # forward
     assert stale_threshold({"stale_after_days": 30}) == 30
     assert stale_threshold({}) == 90 and stale_threshold({"stale_after_days": 30}, 7) == 7
+
+
+# --- ranks as events ----------------------------------------------------------------------
+
+
+def test_a_rank_is_an_event_on_the_statement() -> None:
+    from ledger.domain.aggregates import Statement as StatementAggregate
+    from ledger.domain.aggregates import rank_problem
+
+    statement = StatementAggregate(document={"id": "s"}, recorded_by="me")
+    assert statement.rank == "normal"
+    statement.set_rank("deprecated", "duplicate of the PTI report", "analyst")
+    [_, ranked] = statement.collect_events()
+    assert type(ranked).__name__ == "Ranked" and (ranked.rank, ranked.reason) == ("deprecated",
+                                                                                 "duplicate of the PTI report")
+    assert statement.rank == "deprecated"
+    assert rank_problem("deprecated", "again", statement.rank, False) == "the statement is already ranked deprecated"
+    assert rank_problem("best", "x", "normal", False) == "unknown rank 'best' (ranks: deprecated, normal, preferred)"
+    assert rank_problem("preferred", " ", "normal", False) == "a ranking needs a reason"
+    assert rank_problem("preferred", "x", "normal", True) == "a retracted statement takes no rank"
+    assert rank_problem("preferred", "x", "normal", False) is None
+
+
+# --- one timeline, all rules chained --------------------------------------------------------
+
+
+def test_replay_timeline_chains_policy_increments_and_staleness() -> None:
+    from ledger.domain.replay import replay_timeline
+
+    candidates = [
+        fig("mea-jan", 12, "2025-01-15", category="dead"),
+        fig("pti-jan", {"value": 10, "qualifier": "at_least"}, "2025-01-15", category="dead",
+            attribution="second_hand"),
+        fig("mea-mar", {"change": 2}, "2025-03-10", category="dead"),
+    ]
+    latest = replay_timeline("dead", candidates, D("2025-03-31"))
+    assert (latest.interval, latest.qualifier, latest.increments.text) == (Interval(14, 14), "exact", "12 + 2")
+    assert latest.statements == ["mea-jan", "mea-mar"] and latest.discrepancies == ()
+    conservative = replay_timeline("dead", candidates, D("2025-03-31"), policy="conservative")
+    assert conservative.standing.statement == "pti-jan"
+    assert conservative.numbers() == {"low": 12, "best": 12, "high": None}  # >=10 plus 2
+    estimate = replay_timeline("dead", candidates, D("2025-03-31"), policy="estimate")
+    assert estimate.numbers() == {"low": 12, "best": 14, "high": None}  # [10, inf) + 2, best 12 + 2
+    # five months later nothing newer: stale, counted from the latest piece (the March change)
+    later = replay_timeline("dead", candidates, D("2025-08-31"), stale_after_days=90)
+    [stale] = later.discrepancies
+    assert stale["kind"] == "stale_figure" and stale["statements"] == ["mea-mar"] and stale["age_days"] == 174
+    assert replay_timeline("dead", candidates, D("2024-12-31")).interval is None
+    only_changes = replay_timeline("dead", candidates[2:], D("2025-03-31"))
+    assert (only_changes.standing, only_changes.qualifier, only_changes.numbers()) == (
+        None, "at_least", {"low": 2, "best": 2, "high": None})
