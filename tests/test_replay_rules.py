@@ -417,3 +417,24 @@ def test_replay_timeline_chains_policy_increments_and_staleness() -> None:
     only_changes = replay_timeline("dead", candidates[2:], D("2025-03-31"))
     assert (only_changes.standing, only_changes.qualifier, only_changes.numbers()) == (
         None, "at_least", {"low": 2, "best": 2, "high": None})
+
+
+# --- series steps -------------------------------------------------------------------------
+
+
+def test_series_steps() -> None:
+    from ledger.domain.steps import steps
+
+    assert list(steps(D("2025-01-31"), D("2025-04-30"), "month")) == [
+        D("2025-01-31"), D("2025-02-28"), D("2025-03-31"), D("2025-04-30")]
+    assert list(steps(D("2024-02-29"), D("2028-03-01"), "year")) == [
+        D("2024-02-29"), D("2025-02-28"), D("2026-02-28"), D("2027-02-28"), D("2028-02-29")]
+    assert list(steps(D("2025-07-01"), D("2025-07-20"), "week")) == [D("2025-07-01"), D("2025-07-08"),
+                                                                       D("2025-07-15")]
+    assert list(steps(D("2025-07-01"), D("2025-07-01"), "day")) == [D("2025-07-01")]
+    with pytest.raises(ValueError, match="ends \\(2025-06-30\\) before it starts"):
+        list(steps(D("2025-07-01"), D("2025-06-30"), "day"))
+    with pytest.raises(ValueError, match="at most 100000 steps \\(109938 asked\\)"):
+        next(steps(D("1800-01-01"), D("2100-12-31"), "day"))
+    with pytest.raises(ValueError, match="unknown step 'hour'"):
+        list(steps(D("2025-07-01"), D("2025-07-02"), "hour"))
