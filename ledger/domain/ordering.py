@@ -37,9 +37,12 @@ What the read model must fetch for this to be exact (per timeline, at ``D`` and 
     and has ``as_of_end >= H - window_days``, where ``H`` is the greatest ``as_of_start``
     among the rows satisfying the same conditions.
 
-That is two index range scans: ``H`` from an index on (matter, category, as_of_start)
-(rows by ``as_of_start`` descending, first that passes the filters), then the window
-from an index on (matter, category, as_of_end) ``>= H - window_days``. The result is
+That is two index range scans: ``H`` from an index on (matter, category, as_of_start):
+the first row passing the filters scanning ``as_of_start <= D`` descending, and the
+greatest among the rare forward-looking rows (``as_of_start > D`` and ``stated_end <= D``,
+a partial index as today's ``ledger_figures_forward``), so that a replay at an early day
+does not walk every later row; then the window from an index on (matter, category,
+as_of_end) ``>= H - window_days``. The result is
 small (the figures about the head's period and the periods containing it). Nothing
 earlier can change the winner, the window, the ``ambiguous_order`` discrepancies or the
 policies of :mod:`ledger.domain.policies`. (The cumulative-decrease check still needs the
