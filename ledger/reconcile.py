@@ -42,7 +42,7 @@ class Input:
 
 
 def figure_interval(row: dict[str, Any]) -> Interval:
-    return Interval.of_figure(row["qualifier"], row["value"], row.get("low"), row.get("high"))
+    return Interval.of_figure(row["qualifier"], row["value"], row.get("low"), row.get("high"), row.get("best"))
 
 
 def input_from_row(category: str, row: dict[str, Any]) -> Input:
@@ -186,7 +186,8 @@ def _derive(relation: Relation, origin: str, unknown: str, values: dict[str, Inp
     values[unknown] = Input(unknown, count, None, max(i.as_of for i in inputs), max(i.as_of_end for i in inputs),
                             derived_from=inputs)
     return {
-        **count.as_dict(), "qualifier": "derived", "text": str(count),
+        **count.as_dict(), "best": None if count.best is None else int(count.best),
+        "qualifier": "derived", "text": str(count),
         "relation": relation.text, "under": origin,
         "inputs": [i.describe() for i in inputs], "statements": _statements(inputs),
     }

@@ -438,3 +438,24 @@ def test_series_steps() -> None:
         next(steps(D("1800-01-01"), D("2100-12-31"), "day"))
     with pytest.raises(ValueError, match="unknown step 'hour'"):
         list(steps(D("2025-07-01"), D("2025-07-02"), "hour"))
+
+
+def test_reconcile_gives_derived_figures_a_best() -> None:
+    from ledger.reconcile import reconcile
+
+    matter = {"id": "m", "categories": {c: {"kind": "cumulative"} for c in ("recruited", "discharged", "dead")}
+              | {"unaccounted": {"kind": "derived"}},
+              "relations": ["recruited = discharged + dead + unaccounted"]}
+
+    def row(statement: str, qualifier: str, value: int | None, low: int | None = None, high: int | None = None,
+            best: int | None = None) -> dict[str, Any]:
+        return {"statement_id": statement, "qualifier": qualifier, "value": value, "low": low, "high": high,
+                "best": best, "as_of": "2025-12-18", "as_of_end": "2025-12-18"}
+
+    picture = {"recruited": row("a", "range", None, 190, 230, 202), "discharged": row("b", "exact", 98),
+               "dead": row("c", "approx", 12), "unaccounted": None}
+    derived = reconcile(matter, picture, {})["derived"]["unaccounted"]
+    # low 190-98-14 = 78, high 230-98-10 = 122 (approx 12 is [10, 14]), best 202-98-12 = 92
+    assert (derived["low"], derived["best"], derived["high"]) == (78, 92, 122)
+    picture["recruited"] = row("a", "range", None, 190, 230)  # no best: none derived
+    assert reconcile(matter, picture, {})["derived"]["unaccounted"]["best"] is None
