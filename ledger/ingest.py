@@ -37,6 +37,7 @@ from ledger.domain.documents import unknown_in_relations
 from ledger.domain.relations import own_relations
 from ledger.domain.links import cycle_message, link_shape_problems, unknown_targets, updates_cycles
 from ledger.domain.spans import locate_figures, span_problems
+from ledger.domain.increments import change_problems
 from ledger.inputs import InputError, InputProblem, Located, format_path
 from ledger.reconcile import check_statement
 
@@ -87,6 +88,13 @@ def statement_against_matter(item: Located, statement: StatementDocument,
     )) for category in statement.figures if category not in matter["categories"]]
     problems += [item.problem(path, message) for path, message
                  in unknown_in_relations(statement.relations, matter["categories"], statement.matter)]
+    known = {c: f for c, f in statement.figures.items() if c in matter["categories"]}
+    problems += [item.problem(path, message) for path, message
+                 in change_problems(known, matter["categories"], statement.matter)]
+    if not INCREMENTS_REPLAYED:
+        problems += [item.problem(("figures", c, "change"), (
+            "increments ({change: N}) are not replayed yet by this version of the ledger: "
+            "state the new total instead")) for c, f in known.items() if getattr(f, "change", None) is not None]
     return problems
 
 
@@ -103,6 +111,9 @@ def statement_evidence_problems(item: Located, statement: StatementDocument) -> 
 def statement_events_spans(document: dict[str, Any]) -> dict[str, Any]:
     """What a Recorded/Corrected event stores as ``spans`` (see ledger/domain/spans.py)."""
     return locate_figures(document)
+# Until the read model replays increments (issue 11, second phase), refuse them rather than
+# store figures that status would read as totals.
+INCREMENTS_REPLAYED = False
 
 
 class Spool:
@@ -306,7 +317,7 @@ class Ingest:
                 self._problem(item.problem(("id",), f"matter {matter_id!r} is declared differently in {first.file}"))
             return
         self.matter_places[matter_id] = item
-        relation_problems = item.document.relation_problems()  # type: ignore[union-attr]
+        relation_problems = item.document.problems()  # type: ignore[union-attr]
         if relation_problems:
             for path, message in relation_problems:
                 self._problem(item.problem(path, message))

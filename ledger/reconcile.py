@@ -17,8 +17,7 @@ from typing import Any
 
 from ledger.domain.intervals import Interval
 from ledger.domain.relations import Relation, effective_relations, parse_relation
-
-DEFAULT_STALE_DAYS = 90
+from ledger.domain.staleness import DEFAULT_STALE_DAYS, stale_threshold  # noqa: F401 - DEFAULT_STALE_DAYS re-exported
 
 
 @dataclass
@@ -44,7 +43,7 @@ class Input:
 
 
 def figure_interval(row: dict[str, Any]) -> Interval:
-    return Interval.of_figure(row["qualifier"], row["value"], row.get("low"), row.get("high"))
+    return Interval.of_figure(row["qualifier"], row["value"], row.get("low"), row.get("high"), row.get("best"))
 
 
 def input_from_row(category: str, row: dict[str, Any]) -> Input:
@@ -95,7 +94,7 @@ def reconcile(matter: dict[str, Any], picture: dict[str, dict[str, Any] | None],
     ``previous``: for cumulative categories, the figure that stood before the standing one.
     ``same_date``: other figures describing the same date as the standing one.
     """
-    stale = stale_days if stale_days is not None else matter.get("stale_after_days", DEFAULT_STALE_DAYS)
+    stale = stale_threshold(matter, stale_days)
     values: dict[str, Input] = {c: input_from_row(c, row) for c, row in picture.items() if row is not None}
     derived: dict[str, dict[str, Any]] = {}
     discrepancies: list[dict[str, Any]] = []
@@ -176,7 +175,8 @@ def _derive(relation: Relation, origin: str, unknown: str, values: dict[str, Inp
     values[unknown] = Input(unknown, count, None, max(i.as_of for i in inputs), max(i.as_of_end for i in inputs),
                             derived_from=inputs)
     return {
-        **count.as_dict(), "qualifier": "derived", "text": str(count),
+        **count.as_dict(), "best": None if count.best is None else int(count.best),
+        "qualifier": "derived", "text": str(count),
         "relation": relation.text, "under": origin,
         "inputs": [i.describe() for i in inputs], "statements": _statements(inputs),
     }
@@ -209,8 +209,8 @@ def check_statement(figures: dict[str, dict[str, Any]], relations: Sequence[Rela
     """A statement's own consistency: the relations whose categories it all gives (the
     relations come from :func:`ledger.domain.relations.own_relations`)."""
     problems = []
-    values = {c: Interval.of_figure(f["qualifier"], f["value"], f.get("low"), f.get("high"))
-              for c, f in figures.items()}
+    values = {c: Interval.of_figure(f["qualifier"], f["value"], f.get("low"), f.get("high"), f.get("best"))
+              for c, f in figures.items() if f["qualifier"] != "change"}  # a change is no total
     for relation in (parse_relation(r) if isinstance(r, str) else r for r in relations):
         if all(c in values for c in relation.categories) and not relation.holds(values):
             left = sum((values[n].scale(s) for s, n in relation.left), Interval.exact(0))

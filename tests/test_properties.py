@@ -20,8 +20,12 @@ from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 from pydantic import ValidationError
 
+from ledger.domain.documents import MatterFile
 from ledger.domain.documents import Statement as StatementDocument
-from tests.conftest import MATTER_ID, ROOT, event_count, run
+from ledger.domain.increments import change_problems
+from ledger.ingest import INCREMENTS_REPLAYED
+from ledger.inputs import read_raw_documents
+from tests.conftest import EXAMPLES, MATTER_ID, ROOT, event_count, run
 
 SCHEMA = json.loads((ROOT / "schemas" / "statement.schema.json").read_text())
 CATEGORIES = ["recruited", "discharged", "remaining", "missing", "dead", "unaccounted"]
@@ -53,6 +57,17 @@ def _shorter(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 STATEMENTS = from_schema(statement_schema())
+_MATTER_PATH = EXAMPLES / "matter.yaml"
+SEED_CATEGORIES = MatterFile.model_validate(
+    read_raw_documents(str(_MATTER_PATH), _MATTER_PATH.read_bytes())[0][0]).matter.document()["categories"]
+
+
+def refused_by_the_ledger(document: dict[str, Any]) -> bool:
+    """Rules that need the matter, which the schema cannot state: changes (until replayed) and
+    negative changes of cumulative categories."""
+    figures = document.get("figures", {})
+    changes = [f for f in figures.values() if isinstance(f, dict) and "change" in f]
+    return bool(changes and not INCREMENTS_REPLAYED) or bool(change_problems(figures, SEED_CATEGORIES, MATTER_ID))
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 
 PROFILE = settings(max_examples=25, deadline=None,
@@ -73,6 +88,8 @@ def test_valid_documents_round_trip(seeded_url: str, document: dict[str, Any]) -
     assert VALIDATOR.is_valid(document)
     try:
         expected = StatementDocument.model_validate(document).document()
+        if refused_by_the_ledger(document):
+            expected = None
     except ValidationError:
         expected = None  # the schema cannot say everything (e.g. 2025-02-30, blank or control characters)
     before = event_count(seeded_url)
@@ -100,7 +117,9 @@ def _breakages() -> st.SearchStrategy[tuple[str, Any]]:
         st.tuples(st.just("drop"), st.sampled_from(["quote", "source", "stated_on", "matter"])),
         st.tuples(st.just("unknown field"), st.sampled_from(["figure", "Quote", "stated", "extra"])),
         st.tuples(st.just("figure"), st.one_of(st.integers(max_value=-1), st.integers(min_value=2**53),
-                                               st.floats(allow_nan=True), st.text(max_size=5),
+                                               # 2.0 is an integer to JSON Schema (not to the models)
+                                               st.floats(allow_nan=True).filter(lambda x: not x.is_integer()),
+                                               st.text(max_size=5),
                                                st.lists(st.integers(), max_size=2))),
         st.tuples(st.just("stated_on"), st.one_of(st.text(max_size=12).filter(lambda t: not VALID_DATE(t)),
                                                   st.integers(max_value=999), st.none(), st.booleans())),

@@ -164,3 +164,53 @@ def test_qualified_figures_fail_only_when_they_cannot_meet() -> None:
                             "remaining": figure(18)}, relation) == []  # 99..121 meets 114
     assert check_statement({"recruited": figure(100, "approx"), "discharged": figure(96),
                             "remaining": figure(18)}, relation) != []  # 90..110 cannot reach 114
+
+
+# --- best estimates carried through the arithmetic -------------------------------------------
+
+
+@st.composite
+def estimates(draw: st.DrawFn) -> Interval:
+    """An interval with a best inside it, or none (a range without best)."""
+    interval = draw(intervals())
+    best = draw(st.none() | st.integers(min_value=int(interval.lo), max_value=int(interval.hi)))
+    return Interval(interval.lo, interval.hi, best)
+
+
+@given(estimates(), estimates(), st.integers(min_value=-3, max_value=3))
+def test_best_follows_the_arithmetic_and_stays_within_the_bounds(a: Interval, b: Interval, factor: int) -> None:
+    for result, expected in [
+        (a + b, None if a.best is None or b.best is None else a.best + b.best),
+        (a - b, None if a.best is None or b.best is None else a.best - b.best),
+        (a.scale(factor), 0 if factor == 0 else None if a.best is None else a.best * factor),
+    ]:
+        assert result.best == expected
+        if result.best is not None:
+            assert result.lo <= result.best <= result.hi
+
+
+@given(estimates(), estimates(), estimates())
+def test_solved_best_is_what_the_bests_imply(a: Interval, b: Interval, c: Interval) -> None:
+    relation = parse_relation("total = part + other + rest")
+    solved = relation.solve("rest", {"total": a, "part": b, "other": c})
+    assert solved is not None
+    if None in (a.best, b.best, c.best):
+        assert solved.best is None
+    else:
+        assert solved.best == a.best - b.best - c.best
+        clamped = solved.clamp_non_negative()
+        if clamped is not None:  # the count the derived figure reports keeps its best within bounds
+            assert clamped.lo <= clamped.best <= clamped.hi and clamped.best == max(solved.best, clamped.lo)
+
+
+def test_bests_of_qualified_figures() -> None:
+    assert Interval.of_figure("exact", 12).best == 12
+    assert Interval.of_figure("approx", 202).best == 202 and Interval.of_figure("approx", 202) == Interval(181, 223)
+    assert Interval.of_figure("approx", 200) == Interval(180, 220)  # exact margin, no float rounding up
+    assert Interval.of_figure("at_least", 180, best=202).best == 202
+    assert Interval.of_figure("range", None, 10, 14).best is None
+    assert Interval.of_figure("range", None, 10, 14, 12).estimate() == {"low": 10, "best": 12, "high": 14}
+    assert Interval(44, math.inf, 44).estimate() == {"low": 44, "best": 44, "high": None}
+    assert Interval(1, 2, 2) == Interval(1, 2)  # best takes no part in equality
+    with pytest.raises(ValueError, match="best 5 outside"):
+        Interval(1, 2, 5)

@@ -13,6 +13,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from ledger.domain.links import LINK_TYPES, LinkError, links_of
+from ledger.domain.ordering import RANKS
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "https://claims-ledger.invalid/")
 
@@ -65,6 +66,7 @@ class Statement(Aggregate):
         self.spans = spans
         self.linked: list[list[str]] = []  # [type, target] added by Linked events, still standing
         self.unlinked: list[list[str]] = []  # [type, target] of the document removed by Unlinked
+        self.rank = "normal"
 
     @property
     def links(self) -> list[tuple[str, str]]:
@@ -126,3 +128,25 @@ class Statement(Aggregate):
         """Recorded in error or withdrawn by its source: it no longer counts from now on."""
         self.retracted = True
         self.recorded_by = recorded_by
+
+    @event("Ranked")
+    def set_rank(self, rank: str, reason: str, recorded_by: str) -> None:
+        """An analyst's judgement, as in Wikidata: ``preferred``, ``normal`` or ``deprecated``
+        (see docs/replay.md). A later ranking replaces it from then on; known-at replays the
+        ranking of the time. The caller checks the rank (:func:`rank_problem`)."""
+        self.rank = rank
+        self.recorded_by = recorded_by
+
+
+
+def rank_problem(rank: str, reason: str, current: str, retracted: bool) -> str | None:
+    """Why a ranking cannot be recorded, or None."""
+    if rank not in RANKS:
+        return f"unknown rank {rank!r} (ranks: {', '.join(RANKS)})"
+    if not reason.strip():
+        return "a ranking needs a reason"
+    if retracted:
+        return "a retracted statement takes no rank"
+    if rank == current:
+        return f"the statement is already ranked {rank}"
+    return None

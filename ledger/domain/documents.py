@@ -32,6 +32,7 @@ from ledger.domain.dates import PartialDate
 from ledger.domain.links import LINK_TYPES
 from ledger.domain.sources import SOURCE_TYPES, source_id
 from ledger.domain.relations import parse_relation
+from ledger.domain.synonyms import synonym_problems
 
 # JSON numbers beyond 2**53 lose precision in most readers of our JSON output.
 MAX_COUNT = 2**53 - 1
@@ -136,33 +137,57 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Change = Annotated[StrictInt, Field(ge=-MAX_COUNT, le=MAX_COUNT,
+                                     description="a change since the previous figure (negative: fewer)")]
+
+
 class FigureDetail(_Strict):
-    """Long form of a figure: ``{value, qualifier}`` or a range ``{low, high}``."""
+    """Long form of a figure: ``{value, qualifier}``; an estimate ``{low, best, high}`` (any
+    two of them, or ``best`` alone with ``qualifier: approx``; ``{low, high}`` is a range);
+    or an increment ``{change}``."""
 
     value: Count | None = None
     qualifier: Qualifier | None = None
     low: Count | None = None
+    best: Count | None = None
     high: Count | None = None
     span: Text(2000) | None = Field(  # evidence (issue 14): see ledger/domain/spans.py
         default=None,
         description="the words of the quote that state this figure, copied exactly, "
         "e.g. '12 are reported missing'",
     )
+    change: Change | None = None
 
     @model_validator(mode="after")
-    def _value_or_range(self) -> FigureDetail:
+    def _one_form(self) -> FigureDetail:
         has_range = self.low is not None or self.high is not None
-        if self.value is None and not has_range:
-            raise ValueError("give either 'value' or both 'low' and 'high'")
-        if self.value is not None and has_range:
-            raise ValueError("give either 'value' or 'low' and 'high', not both")
-        if has_range:
-            if self.low is None or self.high is None:
-                raise ValueError("a range needs both 'low' and 'high'")
-            if self.low > self.high:
-                raise ValueError(f"'low' ({self.low}) is greater than 'high' ({self.high})")
-            if self.qualifier is not None:
-                raise ValueError("a range takes no 'qualifier'")
+        if self.change is not None:
+            others = [k for k in ("value", "qualifier", "low", "best", "high") if getattr(self, k) is not None]
+            if others:
+                raise ValueError(f"a change takes no other field (got {', '.join(map(repr, others))})")
+            return self
+        if self.value is None and not has_range and self.best is None:
+            raise ValueError("give either 'value' or both 'low' and 'high' (or an estimate {low, best, high}, "
+                             "or a change {change: 2})")
+        if self.value is not None and (has_range or self.best is not None):
+            raise ValueError("give either 'value' or 'low' and 'high', not both"
+                             if has_range else "give either 'value' or 'best', not both")
+        if self.value is not None:
+            return self
+        if not has_range:  # best alone
+            if self.qualifier != "approx":
+                raise ValueError("'best' alone needs 'qualifier: approx' (or give 'low' and/or 'high' with it)")
+            return self
+        if self.best is None and (self.low is None or self.high is None):
+            raise ValueError("a range needs both 'low' and 'high' (or one of them with 'best')")
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError(f"'low' ({self.low}) is greater than 'high' ({self.high})")
+        if self.best is not None and self.low is not None and self.best < self.low:
+            raise ValueError(f"'best' ({self.best}) is less than 'low' ({self.low})")
+        if self.best is not None and self.high is not None and self.best > self.high:
+            raise ValueError(f"'best' ({self.best}) is greater than 'high' ({self.high})")
+        if self.qualifier is not None:
+            raise ValueError("a range takes no 'qualifier'")
         return self
 
 
@@ -180,7 +205,7 @@ FigureInput = Annotated[
         _figure_form,
         custom_error_type="figure_form",
         custom_error_message="a figure is a count (12) or {value: 12, qualifier: at_least} "
-        "or a range {low: 10, high: 14}",
+        "or a range {low: 10, high: 14} or an estimate {low, best, high} or a change {change: 2}",
     ),
 ]
 # Tags that pydantic puts into error locations; the loader drops them.
@@ -307,6 +332,11 @@ class Category(_Strict):
 
     kind: Literal["cumulative", "current", "derived"]
     description: Text(2000) | None = None
+    same_as: CategoryName | None = Field(
+        default=None,
+        description="another category of the matter counting the same people under another word: "
+        "figures under either name share one timeline",
+    )
 
 
 class Matter(_Strict):
@@ -325,6 +355,13 @@ class Matter(_Strict):
     def relation_problems(self) -> list[tuple[tuple[Any, ...], str]]:
         """Relations naming categories the matter does not declare: (path, message)."""
         return unknown_in_relations(self.relations, self.categories, self.id)
+
+    def problems(self) -> list[tuple[tuple[Any, ...], str]]:
+        """Everything wrong across fields: relations, then synonyms (``same_as``)."""
+        kinds = {name: category.kind for name, category in self.categories.items()}
+        same_as = {name: category.same_as for name, category in self.categories.items()
+                   if category.same_as is not None}
+        return self.relation_problems() + synonym_problems(kinds, same_as, self.id)
 
     def document(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)

@@ -1,0 +1,218 @@
+"""The replay order: which figure of one timeline stands at a replay day. ONE rule.
+
+A *candidate* is a figure of one (matter, timeline) — a category and its synonyms — with
+the period it describes (``as_of``, a year, a month or a day), the period of its
+statement (``stated_on``), its attribution, qualifier, rank, statement id and recording
+position. At replay day ``D``:
+
+1. **Eligible**: the statement was certainly made by ``D`` (``stated_end <= D``), both
+   dates are known, the rank is not ``deprecated``, and it is a total (not a change).
+2. **Date order, precision-aware**: described periods are calendar years, months and
+   days, so two of them are either identical, disjoint or nested.
+
+   - disjoint: the later period is later;
+   - nested (one contains the other): the *more precise* one is later. A "2025" figure
+     does not outrank a figure as of 2025-12-18: the year may describe any day of 2025.
+     When the containing period extends past the end of the precise one (so it may
+     describe a later date) and the two figures differ, the order is genuinely
+     ambiguous: the precise one still wins and :func:`ambiguous_order` names both;
+   - identical: a tie, settled by step 4.
+
+   This is the sort key ``(as_of_start DESC, as_of_end ASC)`` (:func:`date_key`); the
+   *head* is the eligible candidate first in that order.
+3. **Window**: the eligible candidates whose described period overlaps the head's,
+   widened by ``window_days`` (default 0): ``as_of_end >= head.as_of_start - window_days``
+   (no eligible candidate starts after the head, so that is the whole test).
+4. **Winner** within the window, by in turn: rank ``preferred`` before ``normal``; the
+   date order of step 2; attribution (``direct_quote`` > ``paraphrase`` >
+   ``second_hand``); qualifier (``exact`` > ``range`` > ``at_least``/``at_most`` >
+   ``approx``); the later statement (``stated_on`` by the same precision-aware order);
+   the later recording (``position``). See :func:`order_key`.
+
+What the read model must fetch for this to be exact (per timeline, at ``D`` and known-at
+``T``), i.e. :func:`needed` says ``True`` for exactly these rows:
+
+    every figure row of the timeline's categories (the category and its synonyms) that is
+    visible at ``T``, is a total, has ``stated_end <= D``, is not deprecated at ``T``,
+    and has ``as_of_end >= H - window_days``, where ``H`` is the greatest ``as_of_start``
+    among the rows satisfying the same conditions.
+
+That is two index range scans: ``H`` from an index on (matter, category, as_of_start):
+the first row passing the filters scanning ``as_of_start <= D`` descending, and the
+greatest among the rare forward-looking rows (``as_of_start > D`` and ``stated_end <= D``,
+a partial index as today's ``ledger_figures_forward``), so that a replay at an early day
+does not walk every later row; then the window from an index on (matter, category,
+as_of_end) ``>= H - window_days``. The result is
+small (the figures about the head's period and the periods containing it). Nothing
+earlier can change the winner, the window, the ``ambiguous_order`` discrepancies or the
+policies of :mod:`ledger.domain.policies`. (The cumulative-decrease check still needs the
+figure that stood before the head's period: replay at ``head.as_of_start - 1 day`` with
+``as_of_end < head.as_of_start``.)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ledger.domain.dates import PartialDate
+from ledger.domain.figures import Figure
+from ledger.domain.intervals import Interval
+
+ATTRIBUTIONS = ("second_hand", "paraphrase", "direct_quote")  # weakest first
+QUALIFIERS = ("approx", "at_most", "at_least", "range", "exact")  # weakest first; at_least = at_most
+RANKS = ("deprecated", "normal", "preferred")
+_QUALIFIER_ORDER = {"approx": 0, "at_least": 1, "at_most": 1, "range": 2, "exact": 3, "change": 3}
+_ATTRIBUTION_ORDER = {name: i for i, name in enumerate(ATTRIBUTIONS)}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One figure of a timeline as replay sees it."""
+
+    statement: str
+    category: str  # the word the source used (a synonym keeps its own name)
+    as_of: PartialDate
+    stated_on: PartialDate
+    figure: Figure
+    position: int
+    attribution: str = "direct_quote"
+    rank: str = "normal"
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Candidate:
+        """From a figure row of the read model: ``statement_id, category, as_of, stated_on,
+        value, qualifier, low, high, position`` and, when the model has them, ``best``,
+        ``change``, ``attribution``, ``rank``."""
+        figure = Figure(value=row.get("value"), qualifier=row["qualifier"], low=row.get("low"),
+                        high=row.get("high"), best=row.get("best"), change=row.get("change"))
+        return cls(statement=row["statement_id"], category=row["category"],
+                   as_of=PartialDate.parse(row["as_of"]), stated_on=PartialDate.parse(row["stated_on"]),
+                   figure=figure, position=int(row["position"]),
+                   attribution=row.get("attribution") or "direct_quote", rank=row.get("rank") or "normal")
+
+    @property
+    def as_of_start(self) -> dt.date:
+        return _known(self.as_of.start(), self, "as_of")
+
+    @property
+    def as_of_end(self) -> dt.date:
+        return _known(self.as_of.end(), self, "as_of")
+
+    @property
+    def stated_end(self) -> dt.date:
+        return _known(self.stated_on.end(), self, "stated_on")
+
+    @property
+    def dated(self) -> bool:
+        return self.as_of.known and self.stated_on.known
+
+    @property
+    def interval(self) -> Interval:
+        f = self.figure
+        if f.is_change:
+            assert f.change is not None
+            return Interval.exact(f.change)
+        return Interval.of_figure(f.qualifier, f.value, f.low, f.high, f.best)
+
+    @property
+    def period(self) -> tuple[dt.date, dt.date]:
+        return self.as_of_start, self.as_of_end
+
+    def label(self) -> str:
+        return f"{self.category} {self.figure} as of {self.as_of} ({self.statement})"
+
+
+def _known(value: dt.date | None, candidate: Candidate, field: str) -> dt.date:
+    if value is None:
+        raise ValueError(f"{candidate.statement}: {field} is unknown; undated figures take no part in replay")
+    return value
+
+
+def date_key(c: Candidate) -> tuple[int, int]:
+    """Greater is later: later start first, then the shorter (more precise) period."""
+    return c.as_of_start.toordinal(), -c.as_of_end.toordinal()
+
+
+def order_key(c: Candidate) -> tuple[int, ...]:
+    """Greater wins, within a window (step 4 of the module's rule)."""
+    stated_start, stated_end = c.stated_on.start(), c.stated_on.end()
+    assert stated_start is not None and stated_end is not None
+    return (int(c.rank == "preferred"), *date_key(c), _ATTRIBUTION_ORDER[c.attribution],
+            _QUALIFIER_ORDER[c.figure.qualifier], stated_start.toordinal(), -stated_end.toordinal(),
+            c.position)
+
+
+def eligible(candidates: Iterable[Candidate], day: dt.date) -> list[Candidate]:
+    """Step 1: dated totals, stated by ``day``, not deprecated."""
+    return [c for c in candidates
+            if c.dated and not c.figure.is_change and c.rank != "deprecated" and c.stated_end <= day]
+
+
+def window(candidates: list[Candidate], window_days: int = 0) -> tuple[Candidate | None, list[Candidate]]:
+    """Steps 2-3 over eligible candidates: the head and the window around it."""
+    if not candidates:
+        return None, []
+    head = max(candidates, key=date_key)
+    floor = head.as_of_start - dt.timedelta(days=window_days)
+    return head, [c for c in candidates if c.as_of_end >= floor]
+
+
+def needed(candidate: Candidate, day: dt.date, head_start: dt.date, window_days: int = 0) -> bool:
+    """Whether the read model must fetch this candidate (see the module docstring):
+    ``head_start`` is the greatest ``as_of_start`` among the eligible candidates."""
+    return bool(eligible([candidate], day)) and \
+        candidate.as_of_end >= head_start - dt.timedelta(days=window_days)
+
+
+@dataclass(frozen=True)
+class Pick:
+    """What the ordering decides at a day: the standing figure (or None), the window it was
+    chosen from, and any ``ambiguous_order`` discrepancies."""
+
+    standing: Candidate | None
+    head: Candidate | None
+    window: tuple[Candidate, ...]
+    discrepancies: tuple[dict[str, Any], ...] = ()
+
+
+def stands(candidates: Iterable[Candidate], day: dt.date, window_days: int = 0) -> Pick:
+    """The figure that stands at ``day`` among the candidates of ONE timeline."""
+    head, members = window(eligible(candidates, day), window_days)
+    if head is None:
+        return Pick(None, None, ())
+    winner = max(members, key=order_key)
+    return Pick(winner, head, tuple(sorted(members, key=order_key, reverse=True)),
+                tuple(ambiguous_order(winner, members)))
+
+
+def ambiguous_order(winner: Candidate, members: Iterable[Candidate]) -> list[dict[str, Any]]:
+    """An ``ambiguous_order`` discrepancy for each candidate the winner beat only because it is
+    more precise, though that candidate may describe a later date and says something else:
+    its described period contains the winner's and ends after it, the rank did not decide,
+    and the two figures differ (as intervals)."""
+    found = []
+    for other in members:
+        if other is winner or other.statement == winner.statement and other.category == winner.category:
+            continue
+        if (other.rank == "preferred") != (winner.rank == "preferred"):
+            continue
+        contains = other.as_of_start <= winner.as_of_start and other.as_of_end > winner.as_of_end
+        if not contains or _same(other.interval, winner.interval):
+            continue
+        found.append({
+            "kind": "ambiguous_order",
+            "message": (f"{winner.category}: {other.category} {other.figure} as of {other.as_of} ({other.statement}) "
+                        f"may describe a date after {winner.as_of} ({winner.statement}: {winner.figure}); "
+                        f"the more precise figure stands"),
+            "categories": sorted({winner.category, other.category}),
+            "statements": [winner.statement, other.statement],
+            "numbers": {winner.statement: str(winner.interval), other.statement: str(other.interval)},
+        })
+    return found
+
+
+def _same(a: Interval, b: Interval) -> bool:
+    return a == b and a.best == b.best
