@@ -1161,5 +1161,15 @@ def roles(ctx: click.Context, writer: str, auditor: str, writer_password: str | 
     click.echo(f"roles ready on {database.display}: writer {writer}, auditor {auditor}")
 
 
+def _add_serve() -> None:
+    """``ledger serve`` lives in :mod:`ledger.web.serve` (FastAPI loaded only when it runs)."""
+    from ledger.web.serve import serve
+
+    cli.add_command(serve)
+
+
+_add_serve()
+
+
 def main() -> None:
     cli(prog_name="ledger")
