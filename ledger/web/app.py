@@ -11,7 +11,6 @@ server keeps serving once the database is back.
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -37,17 +36,14 @@ class DatabaseUnavailable(Exception):
     """The database could not be reached or failed: 503, try again later."""
 
 
-def is_database_failure(error: BaseException) -> bool:
-    from eventsourcing.persistence import PersistenceError
-
-    psycopg = sys.modules.get("psycopg")
-    kinds: tuple[type[BaseException], ...] = (PersistenceError, DatabaseUnavailable, ConnectionError)
-    if psycopg is not None:
-        kinds += (psycopg.Error,)
+def database_failures() -> tuple[type[BaseException], ...]:
+    """What a database that is down, unreachable or failing raises (answered with 503)."""
     import sqlite3
 
-    kinds += (sqlite3.Error,)
-    return isinstance(error, kinds)
+    import psycopg
+    from eventsourcing.persistence import PersistenceError
+
+    return (PersistenceError, psycopg.Error, sqlite3.Error, ConnectionError, DatabaseUnavailable)
 
 
 class Readers:
@@ -140,10 +136,7 @@ def _error_handlers(app: FastAPI) -> None:
             return error_page(404, str(error.args[0]))
         return JSON({"detail": str(error.args[0])}, 404)
 
-    @app.exception_handler(Exception)
     async def failure(request: Request, error: Exception) -> Response:
-        if not is_database_failure(error):
-            raise error
         detail = (str(error).strip().splitlines() or [type(error).__name__])[0]
         message = f"database unavailable: {detail}; try again in {RETRY_AFTER_SECONDS} s"
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
@@ -154,6 +147,9 @@ def _error_handlers(app: FastAPI) -> None:
             response.headers.update(headers)
             return response
         return JSON({"detail": message, "retry_after": RETRY_AFTER_SECONDS}, 503, headers=headers)
+
+    for kind in database_failures():
+        app.add_exception_handler(kind, failure)
 
 
 # --- the JSON API (these paths are the contract of issue 16) ------------------------------------
