@@ -21,6 +21,7 @@ from ledger.reads import NotFoundError, Reader, parse_date, snapshot
 __all__ = ["Ledger", "NotFoundError", "Result", "open"]
 
 DateLike = str | dt.date | None
+Moment = str | dt.date | dt.datetime | None
 
 
 class Result(dict):  # type: ignore[type-arg]
@@ -55,7 +56,8 @@ def _figure_row(category: str, figure: dict[str, Any] | None, **extra: Any) -> d
     f = figure or {}
     source = f.get("source") or {}
     return {**extra, "category": category, "value": f.get("value"), "qualifier": f.get("qualifier"),
-            "low": f.get("low"), "high": f.get("high"), "as_of": f.get("as_of"), "stated_on": f.get("stated_on"),
+            "low": f.get("low"), "high": f.get("high"), "as_of": f.get("as_of"),
+            "stated_on": f.get("stated_on"),
             "statement": f.get("statement"), "organization": source.get("organization"),
             "person": source.get("person"), "recorded_at": f.get("recorded_at")}
 
@@ -78,21 +80,21 @@ class Ledger:
     def matters(self) -> Rows:
         return Rows(self._reader.matters())
 
-    def status(self, matter: str | None = None, as_of: DateLike = None, known_at: DateLike | dt.datetime = None,
+    def status(self, matter: str | None = None, as_of: DateLike = None, known_at: Moment = None,
                policy: str | None = None, stale_days: int | None = None) -> Result:
         """As ``ledger status --format json``; rows: one per category."""
         report = self._reader.status(matter, snapshot(as_of, known_at, policy), stale_days)
         return Result(report, [_figure_row(c, f, date=report["as_of"]) for c, f in report["figures"].items()])
 
     def history(self, category: str, matter: str | None = None, as_of: DateLike = None,
-                known_at: DateLike | dt.datetime = None) -> Result:
+                known_at: Moment = None) -> Result:
         """As ``ledger history CATEGORY --format json``; rows: one per figure."""
         snap = snapshot(as_of, known_at) if as_of is not None or known_at is not None else None
         report = self._reader.history(matter, category, snap)
         return Result(report, [_figure_row(category, f) for f in report["figures"]])
 
     def series(self, matter: str | None = None, start: DateLike = None, end: DateLike = None,
-               every: str = "month", category: str | None = None, known_at: DateLike | dt.datetime = None,
+               every: str = "month", category: str | None = None, known_at: Moment = None,
                policy: str | None = None) -> Result:
         """The status replayed at each step from ``start`` to ``end`` (default: a year to
         today); rows: one per (date, category)."""
@@ -102,7 +104,7 @@ class Ledger:
         return Result(report, report["rows"])
 
     def diff(self, matter: str | None = None, start: DateLike = None, end: DateLike = None,
-             known_at: DateLike | dt.datetime = None, policy: str | None = None) -> Result:
+             known_at: Moment = None, policy: str | None = None) -> Result:
         """What changed in the status from ``start`` to ``end``; rows: one per category."""
         last = parse_date(end, "end") if end is not None else dt.date.today()
         if start is None:
@@ -114,15 +116,15 @@ class Ledger:
                 for c in report["categories"]]
         return Result(report, rows)
 
-    def check(self, matter: str | None = None, as_of: DateLike = None, known_at: DateLike | dt.datetime = None,
+    def check(self, matter: str | None = None, as_of: DateLike = None, known_at: Moment = None,
               policy: str | None = None, stale_days: int | None = None) -> Rows:
         return Rows(self._reader.check(matter, snapshot(as_of, known_at, policy), stale_days))
 
-    def statement(self, statement_id: str, known_at: DateLike | dt.datetime = None) -> Result:
+    def statement(self, statement_id: str, known_at: Moment = None) -> Result:
         held = self._reader.statement(statement_id, snapshot(None, known_at).known_at)
         return Result(held, [{k: v for k, v in t.items() if k != "document"} for t in held["trail"]])
 
-    def sources(self, matter: str | None = None, known_at: DateLike | dt.datetime = None) -> Rows:
+    def sources(self, matter: str | None = None, known_at: Moment = None) -> Rows:
         return Rows(self._reader.sources(matter, snapshot(None, known_at).known_at))
 
     def log(self, since: int = 0, limit: int = 1000) -> Rows:
@@ -134,7 +136,8 @@ class Ledger:
     def record(self, paths: str | Iterable[str], recorded_by: str | None = None) -> Result:
         """As ``ledger record PATHS``: every document checked first, all recorded or none
         (raises :class:`ledger.errors.InputError` listing the problems)."""
-        result = self._reader.record([paths] if isinstance(paths, str) else [str(p) for p in paths], recorded_by)
+        names = [paths] if isinstance(paths, str) else [str(p) for p in paths]
+        result = self._reader.record(names, recorded_by)
         return Result(result)
 
 

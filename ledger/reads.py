@@ -29,6 +29,7 @@ POLICIES: tuple[str, ...] = ("latest",)
 DEFAULT_POLICY = "latest"
 STEPS = ("day", "week", "month", "year")
 MAX_SERIES_POINTS = 400
+_DRAWING = threading.Lock()  # matplotlib's rc_context changes global settings: one chart at a time
 
 
 class BadParameter(ValueError):
@@ -160,7 +161,8 @@ class Reader:
         report = queries.status(self.view, matter, snap.as_of, snap.known_at, stale_days)
         return report
 
-    def check(self, matter: str | None, snap: Snapshot, stale_days: int | None = None) -> list[dict[str, Any]]:
+    def check(self, matter: str | None, snap: Snapshot,
+              stale_days: int | None = None) -> list[dict[str, Any]]:
         """As ``ledger check --format json``."""
         from ledger import queries
 
@@ -206,7 +208,8 @@ class Reader:
                 rows.append({
                     "date": day.isoformat(), "category": name, "value": _figure_value(figure),
                     "qualifier": figure["qualifier"] if figure else None,
-                    "low": figure.get("low") if figure else None, "high": figure.get("high") if figure else None,
+                    "low": figure.get("low") if figure else None,
+                    "high": figure.get("high") if figure else None,
                     "figure_as_of": figure["as_of"] if figure else None,
                     "statement": figure["statement"] if figure else None,
                     "organization": figure["source"]["organization"] if figure else None,
@@ -266,7 +269,8 @@ class Reader:
         except plot.PlotUnavailableError:
             return None
         data = plot.chart_data(self.view, matter, categories, snap.as_of, snap.known_at)
-        return plot.svg_text(plot.draw(data))
+        with _DRAWING:
+            return plot.svg_text(plot.draw(data))
 
     # --- statements, sources, the log --------------------------------------------------------
 

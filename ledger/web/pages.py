@@ -163,7 +163,8 @@ def page_routes(app: FastAPI, reader: Callable[[], Reader]) -> None:
 
     @app.get("/matters/{matter}/diff", include_in_schema=False)
     def diff_page(request: Request, matter: str, from_: str | None = Query(None, alias="from"),
-                  to: str | None = None, known_at: str | None = None, policy: str | None = None) -> HTMLResponse:
+                  to: str | None = None, known_at: str | None = None,
+                  policy: str | None = None) -> HTMLResponse:
         r = reader()
         end = parse_date(to, "to") if to else dt.date.today()
         start = parse_date(from_, "from") if from_ else end - dt.timedelta(days=90)
@@ -185,7 +186,8 @@ def page_routes(app: FastAPI, reader: Callable[[], Reader]) -> None:
                     s=held["statement"], **_common(r, request, snap))
 
     @app.get("/sources", include_in_schema=False)
-    def sources_page(request: Request, known_at: str | None = None, matter: str | None = None) -> HTMLResponse:
+    def sources_page(request: Request, known_at: str | None = None,
+                     matter: str | None = None) -> HTMLResponse:
         r = reader()
         snap = snapshot(None, known_at)
         return html("sources.html.j2", title="Sources", sources=r.sources(matter, snap.known_at),
@@ -205,7 +207,8 @@ def page_routes(app: FastAPI, reader: Callable[[], Reader]) -> None:
                     **_common(r, request, snap))
 
     @app.get("/audit", include_in_schema=False)
-    def audit_page(request: Request, since: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000)) -> HTMLResponse:
+    def audit_page(request: Request, since: int = Query(0, ge=0),
+                   limit: int = Query(100, ge=1, le=1000)) -> HTMLResponse:
         r = reader()
         entries = r.log(since, limit)
         return html("audit.html.j2", title="Event log", entries=entries, since=since, limit=limit,

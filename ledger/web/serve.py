@@ -14,7 +14,8 @@ def _require_web() -> None:
         import uvicorn  # noqa: F401
     except ImportError:
         raise click.UsageError(
-            "the web view needs FastAPI and uvicorn, an optional dependency: pip install 'claims-ledger[web]' "
+            "the web view needs FastAPI and uvicorn, an optional dependency: "
+            "pip install 'claims-ledger[web]' "
             "(in this repository: .venv/bin/pip install -e '.[web]')") from None
 
 
