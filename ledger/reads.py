@@ -138,7 +138,19 @@ class Reader:
             return
         with self._lock:
             if time.monotonic() - self._caught_up_at >= self.catch_up_every:
-                self.ledger.catch_up()
+                try:
+                    self.ledger.catch_up()
+                except Exception as e:
+                    if getattr(getattr(e, "__cause__", None), "sqlstate", None) != "42501" and \
+                            getattr(e, "sqlstate", None) != "42501":
+                        raise
+                    # A read-only role (``ledger db roles``' auditor) cannot write the projection:
+                    # read it as it is, as with --no-catch-up, and say so once.
+                    import sys
+
+                    print("warning: this role cannot update the projections; reading them as they are "
+                          "(as with --no-catch-up)", file=sys.stderr)
+                    self.catch_up = False
                 self._caught_up_at = time.monotonic()
 
     # --- replays (one Snapshot each) ---------------------------------------------------------

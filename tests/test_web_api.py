@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import (EXAMPLES, MATTER_ID, create_pg_database, drop_pg_database, event_count, run, run_json,
-                            write_yaml)
+                            statement, write_yaml)
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's note about httpx vs httpx2
@@ -241,7 +241,7 @@ def test_starts_while_the_database_is_down() -> None:
 
 
 @pytest.mark.postgres
-def test_auditor_role_with_catch_up_off() -> None:
+def test_auditor_role_with_catch_up_off(tmp_path: Path) -> None:
     import psycopg
 
     from tests.conftest import PG_ADMIN
@@ -260,6 +260,14 @@ def test_auditor_role_with_catch_up_off() -> None:
                 assert api == run_json(owner, "status", "--as-of", as_of)
             assert test_client.get(f"/matters/{MATTER_ID}").status_code == 200
             assert get_json(test_client, "/api/log/head")["position"] == 5
+        # the owner records without catching up: the view lags, and the auditor cannot write it
+        before = run_json(owner, "status", "--as-of", "2025-12-31")
+        later = write_yaml(tmp_path, "later.yaml", statement("later-2025-12", stated_on="2025-12-01",
+                                                             figures={"missing": 99}))
+        assert run(owner, "--no-catch-up", "record", str(later)).exit_code == 0
+        with TestClient(create_app(auditor_url, catch_up=True)) as test_client:  # reads the view as it is
+            assert get_json(test_client, f"/api/matters/{MATTER_ID}/status", as_of="2025-12-31") == before
+            assert get_json(test_client, "/api/log/head")["lag"] == 1
     finally:
         drop_pg_database(name)
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
