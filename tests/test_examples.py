@@ -23,7 +23,7 @@ Conventions (README and help texts follow them so that this test finds their exa
   unless its documented output shows ``error:`` lines (then 3 or 4), or the line ends
   with a comment ``# exit N``. Never 2 (usage) or 70 (internal), never a traceback.
 * **Not run**: lines with ``# not run`` in their comment; ``follow`` without ``--once``
-  (it runs until stopped); commands for hosts other than 127.0.0.1; commands naming a
+  and ``serve`` (they run until stopped; the web tests start ``serve`` themselves); commands for hosts other than 127.0.0.1; commands naming a
   PostgreSQL URL (roles and servers are the deployment's: tests/test_roles.py covers them).
 * Files an example assumes the reader has (``bad.yaml``, ``archive/``, ``big.jsonl``) are
   created by the ``scratch`` fixture.
@@ -138,6 +138,8 @@ def _skip_reason(example: Example) -> str | None:
     words = example.command.split()
     if "follow" in words and "--once" not in words:
         return "follow runs until stopped"
+    if "serve" in words or words[:1] == ["curl"]:
+        return "serve runs until stopped (tests/test_web_browser.py and test_web_api.py run it)"
     hosts = re.findall(r"postgresql://[^@/\s]*@?([^:/\s]+)", example.command)
     if any(host != "127.0.0.1" for host in hosts):
         return "a database host other than 127.0.0.1"
