@@ -70,7 +70,7 @@ class AuditQueries:
         )
         result: dict[str, Any] = {
             "matter": matter["id"], "category": category, "as_of": snapshot.day, "known_at": snapshot.known_at,
-            "figure": None, "statement": None, "trail": [], "others": [],
+            "figure": None, "statement": None, "trail": [], "others": [], "derived": None,
         }
         for row in rows:
             fate, why = outcome(row, winner, snapshot)
@@ -97,6 +97,10 @@ class AuditQueries:
                 "recorded_at": standing["recorded_at"], "recorded_by": standing["recorded_by"],
             }
             result["trail"] = [_trail_entry(version) for version in versions]
+        else:  # a derived figure explains itself by its relation and inputs (issue 11)
+            from ledger.readmodel.explain import explain_derived
+
+            result["derived"] = explain_derived(self, matter["id"], category, snapshot)
         return result
 
     def audit(self, source: str, snapshot: Snapshot) -> dict[str, Any]:
