@@ -134,8 +134,8 @@ def series(ctx: click.Context, matter: str | None, category: str | None, start: 
     with value, low, best, high, qualifier, statement, source and whether it is derived.
 
     CSV columns and pandas dtypes (read_csv(..., parse_dates=["date"])): date datetime64;
-    category, qualifier, statement, source str; value, low, best, high float64 (empty when
-    absent or unbounded); derived bool.
+    category, qualifier, statement, source text (str; object in pandas 2); value, low,
+    best, high float64 (empty when absent or unbounded); derived bool.
 
     \b
     Examples:

@@ -32,7 +32,7 @@ Row = dict[str, Any]
 SERIES_COLUMNS = ("date", "category", "value", "low", "best", "high", "qualifier", "statement", "source",
                   "derived")
 """Columns of a series row (CSV header order). ``pandas.read_csv(..., parse_dates=["date"])``
-gives: date datetime64, category/qualifier/statement/source object (str), value/low/best/high
+gives: date datetime64, category/qualifier/statement/source text (str; object in pandas 2), value/low/best/high
 float64 (NaN when absent or unbounded), derived bool."""
 
 

@@ -63,7 +63,7 @@ class DerivedFigure(Result):
 
 class Discrepancy(Result):
     kind: Literal["relation_violated", "cumulative_decrease", "conflicting_sources", "stale_inputs",
-                  "inconsistent_statement"]
+                  "inconsistent_statement", "undated_conflict"]
     message: str
     categories: list[str]
     statements: list[str]
