@@ -18,13 +18,13 @@ policy_option = click.option(
 
 
 def _side_text(side: dict[str, Any]) -> str:
-    from ledger.present import figure_text, no_figure_text
+    from ledger.present import figure_text
 
     if side["figure"] is not None:
-        return figure_text(side["figure"])
+        return f"{figure_text(side['figure'])} ({side['figure']['as_of']})"
     if side["derived"] is not None:
         return f"{side['derived']['text']} (derived)"
-    return f"none ({no_figure_text(side['no_figure'])})" if side["no_figure"] else "none"
+    return f"none ({side['no_figure'].replace('_', ' ')})" if side["no_figure"] else "none"
 
 
 @cli.command()
