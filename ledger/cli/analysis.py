@@ -10,11 +10,12 @@ import click
 from ledger.cli.base import cli, read_model
 from ledger.cli.errors import handle_errors
 from ledger.cli.options import DateParam, TimestampParam, format_option, known_at_option, matter_option, stale_option
+from ledger.domain.policies import DEFAULT_POLICY, POLICIES
 from ledger.domain.steps import EVERY
 
 policy_option = click.option(
-    "--policy", default="latest", show_default=True, metavar="POLICY",
-    help="Replay policy (latest, conservative, estimate; see docs/replay.md).")
+    "--policy", type=click.Choice(list(POLICIES)), default=DEFAULT_POLICY, show_default=True,
+    help="Replay policy (see docs/replay.md).")
 
 
 def _side_text(side: dict[str, Any]) -> str:
