@@ -2,11 +2,9 @@
 them onto the read model (issue 10's ``Snapshot`` and result models) is a change to this
 file only.
 
-Today every method calls the query functions of :mod:`ledger.queries` and
-:mod:`ledger.audit` and returns what the CLI's ``--format json`` prints for the same
-question (the same dicts), so CLI, web and Python answer alike. Methods marked
-REPLACE-WITH-ISSUE-11 compute ``series`` and ``diff`` from replayed statuses until the
-commands of issue 11 exist; their shapes will then be those commands' JSON.
+Every method returns what the CLI's ``--format json`` prints for the same question (the
+same dicts), so CLI, web and Python answer alike; ``series`` and ``diff`` call the read
+model's :mod:`ledger.readmodel.changes` (issue 11), as ``ledger series``/``ledger diff`` do.
 
 Parameters arrive as text from URLs and notebooks; :func:`snapshot` checks them and
 raises :class:`BadParameter` naming the field, which the web layer turns into a 422.
