@@ -111,8 +111,9 @@ class Ledger:
             raise TypeError("diff() needs start=")
         report = self._reader.diff(matter, parse_date(start, "start"), last, snapshot(last, known_at, policy))
         rows = [{"category": c["category"], "changed": c["changed"],
-                 **{f"{side}_{k}": (c[side] or {}).get(k) for side in ("from", "to")
-                    for k in ("value", "low", "high", "qualifier", "as_of", "statement")}}
+                 **{f"{side}_{k}": (c[side]["figure"] or c[side]["derived"] or {}).get(k) for side in ("from", "to")
+                    for k in ("value", "low", "high", "qualifier", "as_of")},
+                 **{f"{side}_statements": " ".join(c[side]["statements"]) for side in ("from", "to")}}
                 for c in report["categories"]]
         return Result(report, rows)
 

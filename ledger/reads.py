@@ -2,11 +2,9 @@
 them onto the read model (issue 10's ``Snapshot`` and result models) is a change to this
 file only.
 
-Today every method calls the query functions of :mod:`ledger.queries` and
-:mod:`ledger.audit` and returns what the CLI's ``--format json`` prints for the same
-question (the same dicts), so CLI, web and Python answer alike. Methods marked
-REPLACE-WITH-ISSUE-11 compute ``series`` and ``diff`` from replayed statuses until the
-commands of issue 11 exist; their shapes will then be those commands' JSON.
+Every method returns what the CLI's ``--format json`` prints for the same question (the
+same dicts), so CLI, web and Python answer alike; ``series`` and ``diff`` call the read
+model's :mod:`ledger.readmodel.changes` (issue 11), as ``ledger series``/``ledger diff`` do.
 
 Parameters arrive as text from URLs and notebooks; :func:`snapshot` checks them and
 raises :class:`BadParameter` naming the field, which the web layer turns into a 422.
@@ -99,10 +97,11 @@ def snapshot(as_of: Any = None, known_at: Any = None, policy: Any = None) -> Sna
     return Snapshot(day, parse_known_at(known_at), parse_policy(policy))
 
 
-def _figure_value(figure: dict[str, Any] | None) -> Any:
-    if figure is None:
-        return None
-    return [figure["low"], figure["high"]] if figure["qualifier"] == "range" else figure["value"]
+def _rule(snap: Snapshot, day: dt.date | None, known_at: str | None = None) -> Any:
+    """The read model's Snapshot for this stand-in one, on ``day``."""
+    from ledger.readmodel import Snapshot as Rule
+
+    return Rule(day, known_at if known_at is not None else snap.known_at, snap.policy)
 
 
 class Reader:
@@ -196,65 +195,36 @@ class Reader:
 
     def series(self, matter: str | None, start: dt.date, end: dt.date, every: str, snap: Snapshot,
                category: str | None = None) -> dict[str, Any]:
-        """REPLACE-WITH-ISSUE-11 (``ledger series``): the status replayed at each step from
-        ``start`` to ``end``, one row per (date, category)."""
+        """As ``ledger series --format json`` (:func:`ledger.readmodel.changes.series`), with
+        at most ``MAX_SERIES_POINTS`` steps."""
+        from ledger.domain.steps import steps
+        from ledger.readmodel.changes import series
+
         if every not in STEPS:
             raise BadParameter("every", f"{every!r} is not one of {', '.join(STEPS)}")
         if end < start:
             raise BadParameter("to", f"{end} is before from={start}")
-        days = _steps(start, end, every)
-        if len(days) > MAX_SERIES_POINTS:
-            raise BadParameter("every", f"{len(days)} steps from {start} to {end}; at most "
+        count = sum(1 for _ in steps(start, end, every))
+        if count > MAX_SERIES_POINTS:
+            raise BadParameter("every", f"{count} steps from {start} to {end}; at most "
                                         f"{MAX_SERIES_POINTS}: use a longer step")
-        document = self.matter(matter)
-        if category is not None and category not in document["categories"]:
-            raise NotFoundError(f"matter {document['id']!r} has no category {category!r} "
-                                f"(categories: {', '.join(document['categories'])})")
-        rows = []
-        for day in days:
-            report = self.status(document["id"], Snapshot(day, snap.known_at, snap.policy))
-            for name, figure in report["figures"].items():
-                if category is not None and name != category:
-                    continue
-                derived = report["derived"].get(name)
-                rows.append({
-                    "date": day.isoformat(), "category": name, "value": _figure_value(figure),
-                    "qualifier": figure["qualifier"] if figure else None,
-                    "low": figure.get("low") if figure else None,
-                    "high": figure.get("high") if figure else None,
-                    "figure_as_of": figure["as_of"] if figure else None,
-                    "statement": figure["statement"] if figure else None,
-                    "organization": figure["source"]["organization"] if figure else None,
-                    "person": figure["source"]["person"] if figure else None,
-                    "derived": derived["text"] if derived else None,
-                })
-        return {"matter": document["id"], "from": start.isoformat(), "to": end.isoformat(), "every": every,
-                "known_at": snap.known_at, "policy": snap.policy, "rows": rows}
+        return series(self._read_model(), matter, start, end, every, _rule(snap, None), category)
 
-    def diff(self, matter: str | None, start: dt.date, end: dt.date, snap: Snapshot) -> dict[str, Any]:
-        """REPLACE-WITH-ISSUE-11 (``ledger diff``): per category the standing figure at each
-        date, and the discrepancies opened and closed between them."""
-        document = self.matter(matter)
-        before = self.status(document["id"], Snapshot(start, snap.known_at, snap.policy))
-        after = self.status(document["id"], Snapshot(end, snap.known_at, snap.policy))
-        categories = []
-        for name in document["categories"]:
-            old, new = before["figures"].get(name), after["figures"].get(name)
-            changed = (old or {}).get("statement") != (new or {}).get("statement") or \
-                _figure_value(old) != _figure_value(new)
-            categories.append({"category": name, "from": old, "to": new, "changed": changed,
-                               "derived_from": (before["derived"].get(name) or {}).get("text"),
-                               "derived_to": (after["derived"].get(name) or {}).get("text")})
+    def diff(self, matter: str | None, start: dt.date, end: dt.date, snap: Snapshot,
+             known_at_to: str | None = None) -> dict[str, Any]:
+        """As ``ledger diff --format json`` (:func:`ledger.readmodel.changes.diff`): from
+        ``start`` to ``end`` as known at ``snap.known_at``; with ``known_at_to``, the day
+        ``end`` as known at ``snap.known_at`` against as known at ``known_at_to``."""
+        from ledger.readmodel.changes import diff
 
-        def key(item: dict[str, Any]) -> tuple[Any, ...]:
-            return (item["kind"], tuple(item["categories"]), tuple(item["statements"]), item.get("relation"))
+        if known_at_to is not None:
+            return diff(self._read_model(), matter, _rule(snap, end), _rule(snap, end, known_at_to))
+        return diff(self._read_model(), matter, _rule(snap, start), _rule(snap, end))
 
-        was = {key(d): d for d in before["discrepancies"]}
-        now = {key(d): d for d in after["discrepancies"]}
-        return {"matter": document["id"], "from": start.isoformat(), "to": end.isoformat(),
-                "known_at": snap.known_at, "policy": snap.policy, "categories": categories,
-                "opened": [d for k, d in now.items() if k not in was],
-                "closed": [d for k, d in was.items() if k not in now]}
+    def _read_model(self) -> Any:
+        from ledger.readmodel import TimelineReadModel
+
+        return TimelineReadModel(self.view)
 
     def statement_dates(self, matter: str, known_at: str | None) -> list[str]:
         """The distinct days on which the matter's statements were made (the slider's stops)."""
@@ -340,30 +310,3 @@ class Reader:
             self.ledger.catch_up()
             self._caught_up_at = time.monotonic()
         return dict(vars(result))
-
-
-def _steps(start: dt.date, end: dt.date, every: str) -> list[dt.date]:
-    """Dates from ``start`` to ``end`` (both included) every day, week, month or year; a
-    month or year step keeps the day of the month where the month has it, else its last."""
-    import calendar
-
-    days: list[dt.date] = []
-    i = 0
-    while True:
-        if every == "day":
-            day = start + dt.timedelta(days=i)
-        elif every == "week":
-            day = start + dt.timedelta(weeks=i)
-        else:
-            months = i if every == "month" else 12 * i
-            year, month = divmod(start.month - 1 + months, 12)
-            year += start.year
-            month += 1
-            day = dt.date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
-        if day > end or len(days) > MAX_SERIES_POINTS:
-            break
-        days.append(day)
-        i += 1
-    if days and days[-1] != end and len(days) <= MAX_SERIES_POINTS:
-        days.append(end)
-    return days

@@ -51,6 +51,7 @@ def test_answers_are_the_cli_json(db_url: str) -> None:
             "remaining"]["value"]
         diff = lg.diff(MATTER_ID, start="2025-02-15", end="2025-11-30").to_pandas()
         assert set(diff[diff["changed"]]["category"]) >= {"remaining"}
+        assert diff[diff["category"] == "remaining"].iloc[0]["to_value"] == 44
 
 
 def test_bad_input_names_the_field_and_writes_nothing(db_url: str, tmp_path: Path) -> None:

@@ -77,7 +77,7 @@ def test_series_and_diff_replay_the_status(client: TestClient, seeded_url: str) 
     series = get_json(client, f"/api/matters/{MATTER_ID}/series", **{"from": "2025-06-30", "to": "2025-12-31",
                                                                       "every": "month", "category": "remaining"})
     assert [r["date"] for r in series["rows"]] == ["2025-06-30", "2025-07-30", "2025-08-30", "2025-09-30",
-                                                    "2025-10-30", "2025-11-30", "2025-12-30", "2025-12-31"]  # the end too
+                                                    "2025-10-30", "2025-11-30", "2025-12-30"]  # steps.py's rule
     for row in series["rows"]:
         figure = run_json(seeded_url, "status", "--as-of", row["date"])["figures"]["remaining"]
         assert row["value"] == (figure["value"] if figure else None)
@@ -86,8 +86,21 @@ def test_series_and_diff_replay_the_status(client: TestClient, seeded_url: str) 
     before = run_json(seeded_url, "status", "--as-of", "2025-02-15")["figures"]
     after = run_json(seeded_url, "status", "--as-of", "2025-11-30")["figures"]
     for item in diff["categories"]:
-        assert item["from"] == before[item["category"]] and item["to"] == after[item["category"]]
-        assert item["changed"] == (before[item["category"]] != after[item["category"]])
+        assert item["from"]["figure"] == before[item["category"]] and item["to"]["figure"] == after[item["category"]]
+
+
+def test_series_and_diff_json_is_the_cli_json(client: TestClient, seeded_url: str) -> None:
+    """One function answers both: the API's JSON is ``ledger series|diff --format json``."""
+    params = {"from": "2025-01-15", "to": "2025-12-31", "every": "month", "policy": "latest"}
+    assert get_json(client, f"/api/matters/{MATTER_ID}/series", **params) == run_json(
+        seeded_url, "series", "--from", "2025-01-15", "--to", "2025-12-31", "--every", "month")
+    assert get_json(client, f"/api/matters/{MATTER_ID}/diff", **{"from": "2025-02-15", "to": "2025-11-30"}) == \
+        run_json(seeded_url, "diff", "--from", "2025-02-15", "--to", "2025-11-30")
+    audit = get_json(client, f"/api/matters/{MATTER_ID}/diff", **{"from": "2025-11-30", "to": "2025-11-30",
+                                                                  "known_at": "2020-01-01", "known_at_to": "2100-01-01"})
+    assert audit == run_json(seeded_url, "diff", "--as-of", "2025-11-30", "--known-at", "2020-01-01",
+                             "--known-at-to", "2100-01-01")
+    assert audit["mode"] == "knowledge"
 
 
 @pytest.mark.parametrize(("path", "params", "field"), [

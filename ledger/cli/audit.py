@@ -94,12 +94,14 @@ def trace(ctx: click.Context, category: str, matter: str | None, as_of: dt.date 
 
     Shows the statement behind the figure, its quote and citations, when and by whom
     it was recorded, each correction, and every other figure for the category with
-    the reason it does not stand.
+    the reason it does not stand. A derived figure shows its relation and each input
+    with its statement, source and quote.
 
     \b
     Examples:
       ledger trace remaining --as-of 2025-11-30
       ledger trace dead --known-at 2026-01-01 --format json
+      ledger trace unaccounted --as-of 2025-08-01   # a derived figure: relation and inputs
     """
     from ledger.readmodel import Snapshot
     from ledger.present import table, write_csv, write_json
@@ -117,7 +119,21 @@ def trace(ctx: click.Context, category: str, matter: str | None, as_of: dt.date 
     click.echo(f"{category} in {report['matter']} as of {report['as_of']}"
                + (f", known at {known_at}" if known_at else ""))
     figure, statement = report["figure"], report["statement"]
-    if figure is None:
+    derived = report.get("derived")
+    if figure is None and derived is not None:
+        under = "" if derived["under"] == "matter" else f" (under {derived['under']})"
+        click.echo(f"derived: {derived['text']} from {derived['relation']}{under}")
+        quoted: set[str] = set()
+        for item in derived["inputs"]:
+            if item["statement"] is None:
+                click.echo(f"  {item['category']} = {item['text']} (itself derived)")
+                continue
+            click.echo(f"  {item['category']} = {item['text']}, as of {item['as_of']}, statement {item['statement']}, "
+                       f"stated {item['stated_on']} by {_source_text(item['source'])}")
+            if item["statement"] not in quoted:
+                quoted.add(item["statement"])
+                click.echo(f"    quote: \"{_clip(item['quote'], 300)}\"")
+    elif figure is None:
         click.echo("no figure stands for this category at that date.")
     else:
         click.echo(f"stands: {figure['text']} ({figure['qualifier']}), as of {figure['as_of']}, "

@@ -70,7 +70,7 @@ class AuditQueries:
         )
         result: dict[str, Any] = {
             "matter": matter["id"], "category": category, "as_of": snapshot.day, "known_at": snapshot.known_at,
-            "figure": None, "statement": None, "trail": [], "others": [],
+            "figure": None, "statement": None, "trail": [], "others": [], "derived": None,
         }
         for row in rows:
             fate, why = outcome(row, winner, snapshot)
@@ -97,7 +97,31 @@ class AuditQueries:
                 "recorded_at": standing["recorded_at"], "recorded_by": standing["recorded_by"],
             }
             result["trail"] = [_trail_entry(version) for version in versions]
+        else:  # a derived figure explains itself by its relation and inputs (issue 11)
+            result["derived"] = self.explain_derived(matter["id"], category, snapshot)
         return result
+
+    def explain_derived(self, matter_id: str, category: str, snapshot: Snapshot) -> dict[str, Any] | None:
+        """The derivation of ``category`` in the status at ``snapshot`` (None when not derived):
+        the relation and each input with the statement, source and quote behind it. The
+        derived figure is the status's (the one relation rule, :func:`ledger.reconcile.reconcile`)."""
+        derived = self.status(matter_id, snapshot)["derived"].get(category)  # type: ignore[attr-defined]
+        if derived is None:
+            return None
+        documents: dict[str, Row] = {}
+        inputs = []
+        for item in derived["inputs"]:
+            entry = {**item, "stated_on": None, "source": None, "quote": None, "attribution": None}
+            if item["statement"] is not None:
+                if item["statement"] not in documents:
+                    versions = self.versions(item["statement"], snapshot)  # type: ignore[attr-defined]
+                    documents[item["statement"]] = versions[-1]["document"]
+                document = documents[item["statement"]]
+                entry.update(stated_on=document["stated_on"], source=source_of(document["source"]),
+                             quote=document["quote"], attribution=document.get("attribution"))
+            inputs.append(entry)
+        kept = ("value", "low", "high", "text", "relation", "under", "statements")
+        return {**{key: derived[key] for key in kept}, "best": derived.get("best"), "inputs": inputs}
 
     def audit(self, source: str, snapshot: Snapshot) -> dict[str, Any]:
         """Every figure a source (organization or person, by substring) asserted, and its fate."""

@@ -52,6 +52,7 @@ class DerivedFigure(Result):
     value: int | None
     low: int | None
     high: int | None
+    best: int | None = None
     qualifier: Literal["derived"]
     text: str
     relation: str
@@ -62,7 +63,7 @@ class DerivedFigure(Result):
 
 class Discrepancy(Result):
     kind: Literal["relation_violated", "cumulative_decrease", "conflicting_sources", "stale_inputs",
-                  "inconsistent_statement"]
+                  "inconsistent_statement", "undated_conflict"]
     message: str
     categories: list[str]
     statements: list[str]
@@ -176,6 +177,27 @@ class TracedStatement(Result):
     recorded_by: str
 
 
+class ExplainedInput(DerivedInput):
+    """An input of a derived figure with the words behind it (null when itself derived)."""
+
+    stated_on: str | None
+    source: Source | None
+    quote: str | None
+    attribution: str | None
+
+
+class ExplainedDerivation(Result):
+    value: int | None
+    low: int | None
+    best: int | None
+    high: int | None
+    text: str
+    relation: str
+    under: str
+    statements: list[str]
+    inputs: list[ExplainedInput]
+
+
 class TraceResult(Result):
     matter: str
     category: str
@@ -185,6 +207,7 @@ class TraceResult(Result):
     statement: TracedStatement | None
     trail: list[TrailVersion]
     others: list[TracedFigure]
+    derived: ExplainedDerivation | None = None  # when no figure stands and the category is derived
 
 
 class AuditedFigure(Result):

@@ -315,6 +315,7 @@ class TimelineReadModel(AuditQueries, ExportQueries):
         discrepancy of the same kind over the same categories took its place).
         """
         from ledger.domain.relations import own_relations
+        from ledger.readmodel.undated import undated_conflicts
 
         matter_ids = [matter_id] if matter_id else [m["matter"] for m in self.matters(snapshot)]
         found: list[dict[str, Any]] = []
@@ -339,6 +340,7 @@ class TimelineReadModel(AuditQueries, ExportQueries):
                     })
             found += self._replay_discrepancies(mid, sorted({row["stated_end"] for row in statements}),
                                                 snapshot, stale_days)
+            found += undated_conflicts(self, mid, snapshot)
             if progress is not None:
                 progress(done + 1, len(matter_ids))
         found.sort(key=lambda d: (d["matter"], d["first_seen"], d["kind"]))

@@ -20,7 +20,7 @@ from fastapi import FastAPI, Path, Query, Request
 from fastapi.responses import Response
 
 from ledger import __version__
-from ledger.reads import BadParameter, NotFoundError, Reader, parse_date, snapshot
+from ledger.reads import BadParameter, NotFoundError, Reader, parse_date, parse_known_at, snapshot
 
 RETRY_AFTER_SECONDS = 5
 
@@ -195,9 +195,12 @@ def _api_routes(app: FastAPI, reader: Callable[[], Reader]) -> None:
              summary="What changed in the status between two dates")
     def diff(matter: str, from_: str = Query(..., alias="from", description="Earlier date."),
              to: str = Query(..., description="Later date."), known_at: str | None = KNOWN_AT,
+             known_at_to: str | None = Query(None, description="Audit diff: the day `to` as known at "
+                                             "`known_at` against as known at this moment."),
              policy: str | None = POLICY) -> Any:
         start, end = parse_date(from_, "from"), parse_date(to, "to")
-        return reader().diff(matter, start, end, snapshot(end, known_at, policy))
+        later = parse_known_at(known_at_to, "known_at_to")
+        return reader().diff(matter, start, end, snapshot(end, known_at, policy), later)
 
     @app.get("/api/matters/{matter}/check", tags=["matters"],
              summary="Discrepancies over the whole timeline (as `ledger check --format json`)")
