@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ledger.reads import Reader, Snapshot, parse_date, snapshot
+from ledger.reads import Reader, Snapshot, parse_date, snapshot, url_params
 
 # As the report, plus our own script and fetches to our own API (no inline script).
 CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -101,7 +101,7 @@ def _markup(svg: str | None) -> Any:
 
 def _common(reader: Reader, request: Request, snap: Snapshot | None) -> dict[str, Any]:
     head = reader.head()
-    return {"head": head, "snap": snap, "params": snap.params() if snap else {},
+    return {"head": head, "snap": snap, "params": url_params(snap) if snap else {},
             "permalink": _permalink(request, snap), "path": request.url.path}
 
 
@@ -109,7 +109,7 @@ def _permalink(request: Request, snap: Snapshot | None) -> str:
     """This page's address with the snapshot spelled out (today's date made explicit)."""
     params = dict(request.query_params)
     if snap is not None:
-        params.update(snap.params())
+        params.update(url_params(snap))
     query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
     return request.url.path + (f"?{query}" if query else "")
 
@@ -170,7 +170,7 @@ def page_routes(app: FastAPI, reader: Callable[[], Reader]) -> None:
         start = parse_date(from_, "from") if from_ else end - dt.timedelta(days=90)
         snap = snapshot(end, known_at, policy)
         common = _common(r, request, snap)
-        common["params"] = {k: v for k, v in snap.params().items() if k != "as_of"}
+        common["params"] = {k: v for k, v in url_params(snap).items() if k != "as_of"}
         common["permalink"] = request.url.path + "?" + urlencode(
             {"from": start.isoformat(), "to": end.isoformat(), **common["params"]})
         return html("diff.html.j2", title=f"What changed in {matter}", diff=r.diff(matter, start, end, snap),
