@@ -110,6 +110,9 @@ def test_slider_statement_permalink(server: dict[str, str], chromium: str) -> No
             seen.add(json.dumps(values))
             assert page.evaluate("document.getElementById('as-of').textContent") == day
             assert page.evaluate("location.search").startswith(f"?as_of={day}")
+            # the timelines were redrawn for the new date
+            wait_for(page, f"document.getElementById('chart-img').dataset.asOf === '{day}'", timeout=60)
+            assert page.evaluate("document.getElementById('chart-img').naturalWidth") > 0
         assert len(seen) > 1  # the figures did change with the date
         permalink = page.evaluate("document.getElementById('permalink').href")
         page.screenshot(ARTIFACTS / f"web-matter-slid-{server['backend']}.png")

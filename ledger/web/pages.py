@@ -93,6 +93,17 @@ def _slider_dates(reader: Reader, matter: str, known_at: str | None, position: i
     return reader.statement_dates(matter, known_at)
 
 
+@functools.cache
+def _charts_available() -> bool:
+    from ledger import plot
+
+    try:
+        plot.require_matplotlib()
+    except plot.PlotUnavailableError:
+        return False
+    return True
+
+
 def _markup(svg: str | None) -> Any:
     from markupsafe import Markup
 
@@ -148,7 +159,23 @@ def page_routes(app: FastAPI, reader: Callable[[], Reader]) -> None:
                  "derived": status["derived"].get(c)} for c, f in status["figures"].items()]
         return html("matter.html.j2", title=f"{status['title']} as of {day}", status=status, rows=rows,
                     dates=dates, stop=stop, recorded=recorded, document=document,
-                    chart_svg=_markup(_chart(r, status["matter"], None, snap, position)), **common)
+                    charts=_charts_available(), **common)
+
+    @app.get("/matters/{matter}/chart.svg", include_in_schema=False)
+    def matter_chart(matter: str, as_of: str | None = None, known_at: str | None = None,
+                     policy: str | None = None) -> Response:
+        """The matter's timelines as of the snapshot (the matter page's chart; its script
+        asks again for the slider's date, so the chart follows the slider)."""
+        r = reader()
+        snap = snapshot(as_of, known_at, policy)
+        document = r.matter(matter)
+        svg = _chart(r, document["id"], None, snap, r.head()["position"])
+        if svg is None:
+            from ledger.reads import NotFoundError
+
+            raise NotFoundError("charts need matplotlib: pip install 'claims-ledger[web]'")
+        return Response(svg, media_type="image/svg+xml", headers={
+            "Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Cache-Control": "max-age=60"})
 
     @app.get("/matters/{matter}/history/{category}", include_in_schema=False)
     def history_page(request: Request, matter: str, category: str, as_of: str | None = None,
