@@ -82,6 +82,13 @@ def create_app(url: str | None = None, catch_up: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
+        # Routes are plain functions run on worker threads. At most THREADS at once: each
+        # holds one pooled connection, so the pools (SQLite keeps 5, the PostgreSQL pool
+        # reuses its own) are never exceeded and no request opens a connection of its own;
+        # more threads than that only contend for the two cores.
+        from anyio import to_thread
+
+        to_thread.current_default_thread_limiter().total_tokens = web_threads()
         yield
         readers.close()
 
@@ -98,6 +105,14 @@ def create_app(url: str | None = None, catch_up: bool = True) -> FastAPI:
 
     page_routes(app, readers.get)
     return app
+
+
+def web_threads() -> int:
+    """Requests answered at once by one worker process ($LEDGER_WEB_THREADS, default 4)."""
+    try:
+        return max(1, min(64, int(os.environ.get("LEDGER_WEB_THREADS", "4"))))
+    except ValueError:
+        return 4
 
 
 def app_from_environment() -> FastAPI:

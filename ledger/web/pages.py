@@ -174,6 +174,9 @@ def page_routes(app: FastAPI, reader: Callable[[], Reader]) -> None:
             from ledger.reads import NotFoundError
 
             raise NotFoundError("charts need matplotlib: pip install 'claims-ledger[web]'")
+        # svg_text strips the namespaces (it is made to be inlined); a document needs them
+        svg = svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" '
+                                   'xmlns:xlink="http://www.w3.org/1999/xlink" ', 1)
         return Response(svg, media_type="image/svg+xml", headers={
             "Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Cache-Control": "max-age=60"})
 
