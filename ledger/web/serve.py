@@ -41,7 +41,7 @@ def serve(ctx: click.Context, db_option: str | None, host: str, port: int, worke
 
     \b
     Examples:
-      ledger serve                                   # http://127.0.0.1:8000/
+      ledger serve                                   # http://127.0.0.1:8000/ (until stopped; not run)
       ledger --no-catch-up serve --db postgresql://ledger_auditor@replica:5432/ledger --workers 2
       curl 'http://127.0.0.1:8000/api/matters/indians-in-russian-army/status?as_of=2025-08-15'
     """
