@@ -1,10 +1,11 @@
-"""The read side as the web view and the Python API see it: ONE adapter, so that moving
-them onto the read model (issue 10's ``Snapshot`` and result models) is a change to this
-file only.
+"""The read side as the web view and the Python API see it: one adapter over the read model.
 
-Every method returns what the CLI's ``--format json`` prints for the same question (the
-same dicts), so CLI, web and Python answer alike; ``series`` and ``diff`` call the read
-model's :mod:`ledger.readmodel.changes` (issue 11), as ``ledger series``/``ledger diff`` do.
+Every method asks :class:`ledger.readmodel.TimelineReadModel` with a
+:class:`ledger.readmodel.Snapshot`, exactly as the CLI's commands do, and returns the
+data its ``--format json`` prints (shapes: :mod:`ledger.readmodel.results`), so CLI, web
+and Python answer alike. The log head comes from the integrity package
+(:func:`ledger.integrity.head.log_head`). ``series`` and ``diff`` call the read model's
+:mod:`ledger.readmodel.changes` (issue 11), as ``ledger series``/``ledger diff`` do.
 
 Parameters arrive as text from URLs and notebooks; :func:`snapshot` checks them and
 raises :class:`BadParameter` naming the field, which the web layer turns into a 422.
@@ -15,16 +16,15 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
-from ledger.queries import NotFoundError
+from ledger.domain.policies import DEFAULT_POLICY, POLICIES
+from ledger.errors import NotFoundError
+from ledger.readmodel import Snapshot, TimelineReadModel
 
-__all__ = ["POLICIES", "BadParameter", "NotFoundError", "Reader", "Snapshot", "snapshot"]
+__all__ = ["POLICIES", "BadParameter", "NotFoundError", "Reader", "Snapshot", "snapshot", "url_params"]
 
-# Replay policies this ledger can apply (issue 11 adds conservative and estimate).
-POLICIES: tuple[str, ...] = ("latest",)
-DEFAULT_POLICY = "latest"
 STEPS = ("day", "week", "month", "year")
 MAX_SERIES_POINTS = 400
 _DRAWING = threading.Lock()  # matplotlib's rc_context changes global settings: one chart at a time
@@ -39,21 +39,12 @@ class BadParameter(ValueError):
         self.message = message
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """What a replay is asked for: statements made by ``as_of``, as the ledger knew them at
-    ``known_at`` (None: now), under ``policy``. Stand-in for the read model's Snapshot."""
-
-    as_of: dt.date
-    known_at: str | None = None
-    policy: str = DEFAULT_POLICY
-
-    def params(self) -> dict[str, str]:
-        """The snapshot as URL parameters (a permalink reproduces the answer)."""
-        out = {"as_of": self.as_of.isoformat(), "policy": self.policy}
-        if self.known_at:
-            out["known_at"] = self.known_at
-        return out
+def url_params(snap: Snapshot) -> dict[str, str]:
+    """The snapshot as URL parameters (a permalink reproduces the answer)."""
+    out = {"as_of": snap.day, "policy": snap.policy}
+    if snap.known_at:
+        out["known_at"] = snap.known_at
+    return out
 
 
 def parse_date(value: Any, field: str) -> dt.date:
@@ -72,11 +63,9 @@ def parse_date(value: Any, field: str) -> dt.date:
 def parse_known_at(value: Any, field: str = "known_at") -> str | None:
     if value is None or value == "":
         return None
-    from ledger.audit import parse_timestamp
+    from ledger.readmodel import parse_timestamp
 
-    if isinstance(value, dt.datetime):
-        value = value.isoformat()
-    elif isinstance(value, dt.date):
+    if isinstance(value, dt.datetime | dt.date):
         value = value.isoformat()
     try:
         return parse_timestamp(str(value))
@@ -85,6 +74,7 @@ def parse_known_at(value: Any, field: str = "known_at") -> str | None:
 
 
 def parse_policy(value: Any, field: str = "policy") -> str:
+    """One of :data:`ledger.domain.policies.POLICIES` (default ``latest``)."""
     policy = DEFAULT_POLICY if value in (None, "") else str(value)
     if policy not in POLICIES:
         raise BadParameter(field, f"unknown policy {policy!r} (available: {', '.join(POLICIES)})")
@@ -97,15 +87,9 @@ def snapshot(as_of: Any = None, known_at: Any = None, policy: Any = None) -> Sna
     return Snapshot(day, parse_known_at(known_at), parse_policy(policy))
 
 
-def _rule(snap: Snapshot, day: dt.date | None, known_at: str | None = None) -> Any:
-    """The read model's Snapshot for this stand-in one, on ``day``."""
-    from ledger.readmodel import Snapshot as Rule
-
-    return Rule(day, known_at if known_at is not None else snap.known_at, snap.policy)
-
-
 class Reader:
-    """Answers read questions for one ledger; safe to share between threads.
+    """Answers read questions for one ledger; safe to share between threads. One per
+    process: its ledger (and so its connection pool) and its read model are built once.
 
     ``catch_up``: bring the projection up to date before answering (at most once a
     ``catch_up_every`` seconds), as the CLI does by default; off for a replica or with a
@@ -116,6 +100,7 @@ class Reader:
         from ledger.application import Ledger
 
         self.ledger = Ledger(url)
+        self._model = TimelineReadModel(self.ledger.view)
         self.catch_up = catch_up
         self.catch_up_every = catch_up_every
         self._caught_up_at = 0.0
@@ -123,6 +108,12 @@ class Reader:
 
     def close(self) -> None:
         self.ledger.close()
+
+    @property
+    def model(self) -> TimelineReadModel:
+        """The read model, its projection brought up to date first (see ``catch_up``)."""
+        self._fresh()
+        return self._model
 
     @property
     def view(self) -> Any:
@@ -155,43 +146,29 @@ class Reader:
     # --- replays (one Snapshot each) ---------------------------------------------------------
 
     def matters(self) -> list[dict[str, Any]]:
-        from ledger import queries
-
-        return queries.matters(self.view)
+        """As ``ledger matters --format json``."""
+        return self.model.matters()
 
     def matter(self, matter: str | None) -> dict[str, Any]:
         """The matter's document (title, categories with kind and description, relations)."""
-        from ledger import queries
-
-        return queries.matter_document(self.view, matter)
+        return self.model.matter(matter)
 
     def status(self, matter: str | None, snap: Snapshot, stale_days: int | None = None) -> dict[str, Any]:
         """As ``ledger status --format json``."""
-        from ledger import queries
-
-        report = queries.status(self.view, matter, snap.as_of, snap.known_at, stale_days)
-        return report
+        return self.model.status(matter, snap, stale_days)
 
     def check(self, matter: str | None, snap: Snapshot,
               stale_days: int | None = None) -> list[dict[str, Any]]:
         """As ``ledger check --format json``."""
-        from ledger import queries
-
-        return queries.check(self.view, matter, snap.as_of, snap.known_at, stale_days)
+        return self.model.check(matter, snap, stale_days)
 
     def history(self, matter: str | None, category: str, snap: Snapshot | None) -> dict[str, Any]:
         """As ``ledger history CATEGORY --format json`` (``snap`` None: every statement, known now)."""
-        from ledger import queries
-
-        if snap is None:
-            return queries.history(self.view, matter, category)
-        return queries.history(self.view, matter, category, snap.as_of, snap.known_at)
+        return self.model.history(matter, category, snap or Snapshot())
 
     def trace(self, matter: str | None, category: str, snap: Snapshot) -> dict[str, Any]:
         """As ``ledger trace CATEGORY --format json``."""
-        from ledger import audit
-
-        return audit.trace(self.view, matter, category, snap.as_of, snap.known_at)
+        return self.model.trace(matter, category, snap)
 
     def series(self, matter: str | None, start: dt.date, end: dt.date, every: str, snap: Snapshot,
                category: str | None = None) -> dict[str, Any]:
@@ -208,7 +185,7 @@ class Reader:
         if count > MAX_SERIES_POINTS:
             raise BadParameter("every", f"{count} steps from {start} to {end}; at most "
                                         f"{MAX_SERIES_POINTS}: use a longer step")
-        return series(self._read_model(), matter, start, end, every, _rule(snap, None), category)
+        return series(self.model, matter, start, end, every, replace(snap, as_of=None), category)
 
     def diff(self, matter: str | None, start: dt.date, end: dt.date, snap: Snapshot,
              known_at_to: str | None = None) -> dict[str, Any]:
@@ -218,30 +195,20 @@ class Reader:
         from ledger.readmodel.changes import diff
 
         if known_at_to is not None:
-            return diff(self._read_model(), matter, _rule(snap, end), _rule(snap, end, known_at_to))
-        return diff(self._read_model(), matter, _rule(snap, start), _rule(snap, end))
-
-    def _read_model(self) -> Any:
-        from ledger.readmodel import TimelineReadModel
-
-        return TimelineReadModel(self.view)
+            return diff(self.model, matter, snap.on(end), replace(snap, as_of=end, known_at=known_at_to))
+        return diff(self.model, matter, snap.on(start), snap.on(end))
 
     def statement_dates(self, matter: str, known_at: str | None) -> list[str]:
         """The distinct days on which the matter's statements were made (the slider's stops)."""
-        from ledger.readmodel import Snapshot as Rule
+        from ledger.readmodel.calendar import statement_dates
 
-        rows = self.view.query(
-            "SELECT DISTINCT stated_end FROM {ledger_statements} WHERE matter_id = :m "
-            f"AND stated_end IS NOT NULL AND {Rule(known_at=known_at).in_force()}",
-            {"m": matter, "known_at": known_at})
-        return sorted(r["stated_end"] for r in rows)
+        return statement_dates(self.view, matter, Snapshot(known_at=known_at))
 
     def recording_days(self, matter: str) -> list[str]:
         """The days on which the matter's statements were recorded (the known-at selector's stops)."""
-        rows = self.view.query(
-            "SELECT DISTINCT substr(recorded_at, 1, 10) AS day FROM {ledger_statements} WHERE matter_id = :m",
-            {"m": matter})
-        return sorted(r["day"] for r in rows)
+        from ledger.readmodel.calendar import recording_days
+
+        return recording_days(self.view, matter)
 
     def chart_svg(self, matter: str, categories: list[str] | None, snap: Snapshot) -> str | None:
         """The report's chart (inline SVG) of the matter, or None without matplotlib."""
@@ -258,26 +225,16 @@ class Reader:
     # --- statements, sources, the log --------------------------------------------------------
 
     def statement(self, statement_id: str, known_at: str | None = None) -> dict[str, Any]:
-        """As ``ledger show ID --format json``; ``links`` and ``spans`` are filled once the
-        evidence issue records them (empty lists until then)."""
-        from ledger import queries
-
-        held = queries.statement(self.view, statement_id, known_at)
-        held.setdefault("links", [])
-        held.setdefault("spans", [])
-        return held
+        """As ``ledger show ID --format json`` (links and spans join once the read model has them)."""
+        return self.model.show(statement_id, Snapshot(known_at=known_at))
 
     def sources(self, matter: str | None = None, known_at: str | None = None) -> list[dict[str, Any]]:
         """As ``ledger sources --format json``."""
-        from ledger import queries
-
-        return queries.sources(self.view, matter, known_at)
+        return self.model.sources(matter, Snapshot(known_at=known_at))
 
     def audit_source(self, source: str, snap: Snapshot) -> dict[str, Any]:
         """As ``ledger audit --source TEXT --format json``."""
-        from ledger import audit
-
-        return audit.audit(self.view, source, snap.as_of, snap.known_at)
+        return self.model.audit(source, snap)
 
     def log(self, since: int = 0, limit: int = 100) -> list[dict[str, Any]]:
         """As ``ledger log --format json``."""
@@ -287,17 +244,12 @@ class Reader:
 
     def head(self) -> dict[str, Any]:
         """Where the answers come from: the last event applied to the view (position and
-        chain hash), and the last event of the log (they differ while the view lags).
+        chain hash, :func:`ledger.integrity.head.log_head`), and the last event of the log
+        (they differ while the view lags)."""
+        from ledger.integrity.head import log_head
 
-        REPLACE-WITH-INTEGRITY: the integrity module's log-head function."""
         self._fresh()
-        recorder = self.ledger.app.recorder
-        view_position = self.ledger.view.max_tracking_id(self.ledger.app.name) or 0
-        log_position = recorder.max_notification_id() or 0
-        link = recorder.select_chain(view_position - 1, 1) if view_position else []
-        return {"position": view_position,
-                "hash": link[0][1] if link and link[0][0] == view_position else None,
-                "log_position": log_position, "lag": max(log_position - view_position, 0)}
+        return log_head(self.ledger.app.recorder, self.ledger.view, self.ledger.app.name).as_dict()
 
     # --- writing (Python API only; the web is read-only) -------------------------------------
 

@@ -331,7 +331,8 @@ def workload(folder: Path, statements: int, matters: int, seed: int) -> Path:
 
 
 def bench_backend(backend: str, folder: Path, ingest_n: int, sizes: list[int], matters: int, seed: int,
-                  pairs: int) -> dict[str, Any]:
+                  pairs: int, web: dict[str, Any] | None = None) -> dict[str, Any]:
+    web = web or {}
     created: list[str] = []
     out: dict[str, Any] = {"backend": backend, "ingest": {}, "status": []}
     try:
@@ -360,6 +361,12 @@ def bench_backend(backend: str, folder: Path, ingest_n: int, sizes: list[int], m
                 out["status"].append({"statements": size, **status})
             if size not in (ingest_n,) and backend == "sqlite":
                 pass
+            if size == max(sizes) and web.get("seconds"):
+                from scripts.bench_web import measure
+
+                print(f"[{backend}] web: {web['clients']} clients for {web['seconds']:.0f} s at {size:,} ...",
+                      file=sys.stderr, flush=True)
+                out["web"] = {"statements": size, **measure(url, web["clients"], web["seconds"], web["workers"])}
             out.setdefault("ingest_rss", []).append({"statements": size, "max_rss_mb": ingest["max_rss_mb"],
                                                      "record_s": ingest["record_s"],
                                                      "project_s": ingest["project_s"]})
@@ -420,6 +427,16 @@ def markdown(results: dict[str, Any]) -> str:
                   f"achieved {f['achieved_rate']:,.0f}/s. Lag sampled after each batch: p50 "
                   f"{f['lag_events_p50']} events, p99 {f['lag_events_p99']}, max {f['lag_events_max']}; "
                   f"drained {f['drain_after_stop_s']:.2f} s after the writer stopped."]
+    web = [b for b in results["backends"] if b.get("web")]
+    if web:
+        lines += ["", "### 7. Web: `ledger serve`, concurrent clients asking status at random dates (loopback)", "",
+                  "| backend | statements | workers | clients | requests | throughput | p50 | p99 | errors | load |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        for b in web:
+            w = b["web"]
+            lines.append(f"| {b['backend']} | {w['statements']:,} | {w['workers']} | {w['clients']} | "
+                         f"{w['requests']:,} | {w['throughput_per_s']}/s | {w['p50_ms']} ms | {w['p99_ms']} ms | "
+                         f"{w['errors']} | {w['load_average'][0]} |")
     return "\n".join(lines) + "\n"
 
 
@@ -439,6 +456,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--follow-seconds", type=float, default=20.0, help="0 to skip the follower benchmark")
+    parser.add_argument("--web-seconds", type=float, default=30.0,
+                        help="web run (scripts/bench_web.py) at the largest size; 0 to skip")
+    parser.add_argument("--web-clients", type=int, default=50)
+    parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--workdir", default=None, help="where workloads and SQLite files go (kept)")
     parser.add_argument("--json", dest="json_out", default=None, help="write the raw results here")
     parser.add_argument("--markdown", default=None, help="write the tables here (else stdout)")
@@ -454,8 +475,10 @@ def main(argv: list[str] | None = None) -> int:
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "backends": [],
     }
     for backend in options.backends.split(","):
+        web = {"seconds": min(options.web_seconds, 600), "clients": options.web_clients,
+               "workers": options.web_workers}
         results["backends"].append(bench_backend(backend, folder, ingest_n, sizes, options.matters, options.seed,
-                                                 options.pairs))
+                                                 options.pairs, web))
     print("start-up ...", file=sys.stderr, flush=True)
     results["startup"] = startup(folder)
     if "postgres" in options.backends and options.follow_seconds > 0:

@@ -128,23 +128,11 @@ def run_load(port: int, matters: list[str], first: dt.date, last: dt.date, clien
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", required=True, help="ledger database URL (recorded beforehand)")
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--max-requests", type=int, default=200_000, help="stop after this many (default 200,000)")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
-    parser.add_argument("--from", dest="first", default="2024-01-01", help="earliest random date")
-    parser.add_argument("--to", dest="last", default="2026-06-30", help="latest random date")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--json", help="write the result here as well")
-    args = parser.parse_args(argv)
-    if args.clients < 1 or args.seconds <= 0 or args.seconds > 600 or args.max_requests < 1:
-        parser.error("--clients >= 1, 0 < --seconds <= 600, --max-requests >= 1")
-
+def measure(db: str, clients: int = 50, seconds: float = 30.0, workers: int = 1, max_requests: int = 200_000,
+            first: str = "2015-01-01", last: str = "2026-06-30", seed: int = 7) -> dict[str, Any]:
+    """Serve ``db`` and load it (the web run of scripts/bench.py); the result as a dict."""
     port = free_port()
-    server = start_server(args.db, port, args.workers)
+    server = start_server(db, port, workers)
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/matters", timeout=60) as response:
             matters = [m["matter"] for m in json.load(response)]
@@ -152,16 +140,37 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit("the ledger holds no matter: record some first (scripts/generate.py)")
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/log/head", timeout=10) as response:
             head = json.load(response)
-        result = run_load(port, matters, dt.date.fromisoformat(args.first), dt.date.fromisoformat(args.last),
-                          args.clients, args.seconds, args.max_requests, args.seed)
+        load_before = os.getloadavg()[0]
+        result = run_load(port, matters, dt.date.fromisoformat(first), dt.date.fromisoformat(last),
+                          clients, seconds, max_requests, seed)
     finally:
         server.terminate()
         try:
             server.wait(20)
         except subprocess.TimeoutExpired:
             server.kill()
-    result.update({"db": args.db.split("@")[-1], "workers": args.workers, "matters": len(matters),
-                   "events": head["log_position"], "cpus": os.cpu_count()})
+    result.update({"db": db.split("@")[-1], "workers": workers, "matters": len(matters),
+                   "events": head["log_position"], "cpus": os.cpu_count(),
+                   "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)]})
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", required=True, help="ledger database URL (recorded beforehand)")
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--max-requests", type=int, default=200_000, help="stop after this many (default 200,000)")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--from", dest="first", default="2015-01-01", help="earliest random date")
+    parser.add_argument("--to", dest="last", default="2026-06-30", help="latest random date")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json", help="write the result here as well")
+    args = parser.parse_args(argv)
+    if args.clients < 1 or args.seconds <= 0 or args.seconds > 600 or args.max_requests < 1:
+        parser.error("--clients >= 1, 0 < --seconds <= 600, --max-requests >= 1")
+    result = measure(args.db, args.clients, args.seconds, args.workers, args.max_requests, args.first, args.last,
+                     args.seed)
     print(json.dumps(result, indent=2))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")

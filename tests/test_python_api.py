@@ -18,9 +18,11 @@ from ledger.reads import BadParameter, NotFoundError
 from tests.conftest import EXAMPLES, MATTER_ID, ROOT, event_count, run_json, statement, write_yaml
 
 
-def test_the_documented_example_runs(tmp_path: Path) -> None:
-    text = (ROOT / "docs" / "web.md").read_text()
-    code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+@pytest.mark.parametrize(("document", "heading"), [("docs/web.md", "## Python API"),
+                                                  ("README.md", "## Web view and Python API")])
+def test_the_documented_example_runs(tmp_path: Path, document: str, heading: str) -> None:
+    text = (ROOT / document).read_text()
+    code = re.search(r"```python\n(.*?)```", text[text.index(heading):], re.S).group(1)
     (tmp_path / "examples").symlink_to(ROOT / "examples")
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})

@@ -96,6 +96,8 @@ def test_slider_statement_permalink(server: dict[str, str], chromium: str) -> No
         assert page.problems() == []
         assert all(r.startswith(base) or r.startswith("data:") for r in page.requests()), page.requests()
         assert page.evaluate(FIGURES) == cli_values(url, "2025-12-31")
+        wait_for(page, "document.getElementById('chart-img').complete", timeout=60)
+        assert page.evaluate("document.getElementById('chart-img').naturalWidth") > 0  # the timelines are drawn
         page.screenshot(ARTIFACTS / f"web-matter-{server['backend']}.png")
         dates = page.evaluate("document.getElementById('slider').dataset.dates.split(',')")
         assert len(dates) >= 3
@@ -110,6 +112,9 @@ def test_slider_statement_permalink(server: dict[str, str], chromium: str) -> No
             seen.add(json.dumps(values))
             assert page.evaluate("document.getElementById('as-of').textContent") == day
             assert page.evaluate("location.search").startswith(f"?as_of={day}")
+            # the timelines were redrawn for the new date
+            wait_for(page, f"document.getElementById('chart-img').dataset.asOf === '{day}'", timeout=60)
+            assert page.evaluate("document.getElementById('chart-img').naturalWidth") > 0
         assert len(seen) > 1  # the figures did change with the date
         permalink = page.evaluate("document.getElementById('permalink').href")
         page.screenshot(ARTIFACTS / f"web-matter-slid-{server['backend']}.png")

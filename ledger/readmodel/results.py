@@ -52,7 +52,7 @@ class DerivedFigure(Result):
     value: int | None
     low: int | None
     high: int | None
-    best: int | None = None
+    best: int | None = None  # the best computed from the inputs' bests, when they have one
     qualifier: Literal["derived"]
     text: str
     relation: str

@@ -17,15 +17,20 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI, Path, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from ledger import __version__
+from ledger.domain.policies import POLICIES
+from ledger.readmodel import results as r
+from ledger.readmodel.log_results import LogEntry, LogHead
 from ledger.reads import BadParameter, NotFoundError, Reader, parse_date, parse_known_at, snapshot
 
 RETRY_AFTER_SECONDS = 5
 
 
-class JSON(Response):
+class JSON(JSONResponse):
+    """JSON rendered by orjson (a JSONResponse, so OpenAPI shows the result models)."""
+
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
@@ -77,6 +82,13 @@ def create_app(url: str | None = None, catch_up: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
+        # Routes are plain functions run on worker threads. At most THREADS at once: each
+        # holds one pooled connection, so the pools (SQLite keeps 5, the PostgreSQL pool
+        # reuses its own) are never exceeded and no request opens a connection of its own;
+        # more threads than that only contend for the two cores.
+        from anyio import to_thread
+
+        to_thread.current_default_thread_limiter().total_tokens = web_threads()
         yield
         readers.close()
 
@@ -93,6 +105,14 @@ def create_app(url: str | None = None, catch_up: bool = True) -> FastAPI:
 
     page_routes(app, readers.get)
     return app
+
+
+def web_threads() -> int:
+    """Requests answered at once by one worker process ($LEDGER_WEB_THREADS, default 4)."""
+    try:
+        return max(1, min(64, int(os.environ.get("LEDGER_WEB_THREADS", "4"))))
+    except ValueError:
+        return 4
 
 
 def app_from_environment() -> FastAPI:
@@ -156,23 +176,29 @@ def _error_handlers(app: FastAPI) -> None:
 
 AS_OF = Query(None, description="Replay statements made by this date (default today).")
 KNOWN_AT = Query(None, description="Only what the ledger had recorded by then (default now).")
-POLICY = Query(None, description="Replay policy (default latest).")
+POLICY = Query(None, description=f"Replay policy: {', '.join(POLICIES)} (default latest).")
+# The read model's result models (one model, one shape: what --format json prints). Fields
+# a result leaves out (e.g. low/high of an exact figure) stay out.
+SHAPE: dict[str, Any] = {"response_model_exclude_unset": True}
 
 
 def _api_routes(app: FastAPI, reader: Callable[[], Reader]) -> None:
-    @app.get("/api/matters", tags=["matters"], summary="The matters with their categories")
+    @app.get("/api/matters", tags=["matters"], summary="The matters with their categories",
+             response_model=list[r.MatterSummary], **SHAPE)
     def matters() -> Any:
         return reader().matters()
 
     @app.get("/api/matters/{matter}/status", tags=["matters"],
-             summary="The official picture as of a date (as `ledger status --format json`)")
+             summary="The official picture as of a date (as `ledger status --format json`)",
+             response_model=r.StatusResult, **SHAPE)
     def status(matter: str, as_of: str | None = AS_OF, known_at: str | None = KNOWN_AT,
                policy: str | None = POLICY,
                stale_days: int | None = Query(None, ge=0, description="Staleness limit in days.")) -> Any:
         return reader().status(matter, snapshot(as_of, known_at, policy), stale_days)
 
     @app.get("/api/matters/{matter}/history/{category}", tags=["matters"],
-             summary="Every figure asserted for a category (as `ledger history`)")
+             summary="Every figure asserted for a category (as `ledger history`)",
+             response_model=r.HistoryResult, **SHAPE)
     def history(matter: str, category: str, as_of: str | None = Query(None, description="Only statements "
                 "made by this date (default: all)."), known_at: str | None = KNOWN_AT,
                 policy: str | None = POLICY) -> Any:
@@ -203,26 +229,31 @@ def _api_routes(app: FastAPI, reader: Callable[[], Reader]) -> None:
         return reader().diff(matter, start, end, snapshot(end, known_at, policy), later)
 
     @app.get("/api/matters/{matter}/check", tags=["matters"],
-             summary="Discrepancies over the whole timeline (as `ledger check --format json`)")
+             summary="Discrepancies over the whole timeline (as `ledger check --format json`)",
+             response_model=list[r.CheckItem], **SHAPE)
     def check(matter: str, as_of: str | None = AS_OF, known_at: str | None = KNOWN_AT,
               policy: str | None = POLICY, stale_days: int | None = Query(None, ge=0)) -> Any:
         return reader().check(matter, snapshot(as_of, known_at, policy), stale_days)
 
     @app.get("/api/statements/{statement_id}", tags=["statements"],
-             summary="One statement with its trail (as `ledger show --format json`)")
+             summary="One statement with its trail (as `ledger show --format json`)",
+             response_model=r.ShowResult, **SHAPE)
     def statement(statement_id: str = Path(...), known_at: str | None = KNOWN_AT) -> Any:
         return reader().statement(statement_id, snapshot(None, known_at).known_at)
 
-    @app.get("/api/sources", tags=["sources"], summary="Who asserted what (as `ledger sources`)")
+    @app.get("/api/sources", tags=["sources"], summary="Who asserted what (as `ledger sources`)",
+             response_model=list[r.SourceSummary], **SHAPE)
     def sources(matter: str | None = Query(None), known_at: str | None = KNOWN_AT) -> Any:
         return reader().sources(matter, snapshot(None, known_at).known_at)
 
-    @app.get("/api/audit", tags=["audit"], summary="The event log (as `ledger log --format json`)")
+    @app.get("/api/audit", tags=["audit"], summary="The event log (as `ledger log --format json`)",
+             response_model=list[LogEntry], **SHAPE)
     def audit(since: int = Query(0, ge=0, description="Only events after this position."),
               limit: int = Query(100, ge=1, le=10_000)) -> Any:
         return reader().log(since, limit)
 
     @app.get("/api/log/head", tags=["audit"],
-             summary="The log position and chain hash the answers are computed at")
+             summary="The log position and chain hash the answers are computed at",
+             response_model=LogHead, **SHAPE)
     def head() -> Any:
         return reader().head()

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ledger.reads import Reader, Snapshot, parse_date, snapshot
+from ledger.reads import Reader, Snapshot, parse_date, snapshot, url_params
 
 # As the report, plus our own script and fetches to our own API (no inline script).
 CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -93,6 +93,17 @@ def _slider_dates(reader: Reader, matter: str, known_at: str | None, position: i
     return reader.statement_dates(matter, known_at)
 
 
+@functools.cache
+def _charts_available() -> bool:
+    from ledger import plot
+
+    try:
+        plot.require_matplotlib()
+    except plot.PlotUnavailableError:
+        return False
+    return True
+
+
 def _markup(svg: str | None) -> Any:
     from markupsafe import Markup
 
@@ -101,7 +112,7 @@ def _markup(svg: str | None) -> Any:
 
 def _common(reader: Reader, request: Request, snap: Snapshot | None) -> dict[str, Any]:
     head = reader.head()
-    return {"head": head, "snap": snap, "params": snap.params() if snap else {},
+    return {"head": head, "snap": snap, "params": url_params(snap) if snap else {},
             "permalink": _permalink(request, snap), "path": request.url.path}
 
 
@@ -109,7 +120,7 @@ def _permalink(request: Request, snap: Snapshot | None) -> str:
     """This page's address with the snapshot spelled out (today's date made explicit)."""
     params = dict(request.query_params)
     if snap is not None:
-        params.update(snap.params())
+        params.update(url_params(snap))
     query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
     return request.url.path + (f"?{query}" if query else "")
 
@@ -148,7 +159,26 @@ def page_routes(app: FastAPI, reader: Callable[[], Reader]) -> None:
                  "derived": status["derived"].get(c)} for c, f in status["figures"].items()]
         return html("matter.html.j2", title=f"{status['title']} as of {day}", status=status, rows=rows,
                     dates=dates, stop=stop, recorded=recorded, document=document,
-                    chart_svg=_markup(_chart(r, status["matter"], None, snap, position)), **common)
+                    charts=_charts_available(), **common)
+
+    @app.get("/matters/{matter}/chart.svg", include_in_schema=False)
+    def matter_chart(matter: str, as_of: str | None = None, known_at: str | None = None,
+                     policy: str | None = None) -> Response:
+        """The matter's timelines as of the snapshot (the matter page's chart; its script
+        asks again for the slider's date, so the chart follows the slider)."""
+        r = reader()
+        snap = snapshot(as_of, known_at, policy)
+        document = r.matter(matter)
+        svg = _chart(r, document["id"], None, snap, r.head()["position"])
+        if svg is None:
+            from ledger.reads import NotFoundError
+
+            raise NotFoundError("charts need matplotlib: pip install 'claims-ledger[web]'")
+        # svg_text strips the namespaces (it is made to be inlined); a document needs them
+        svg = svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" '
+                                   'xmlns:xlink="http://www.w3.org/1999/xlink" ', 1)
+        return Response(svg, media_type="image/svg+xml", headers={
+            "Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Cache-Control": "max-age=60"})
 
     @app.get("/matters/{matter}/history/{category}", include_in_schema=False)
     def history_page(request: Request, matter: str, category: str, as_of: str | None = None,
@@ -170,7 +200,7 @@ def page_routes(app: FastAPI, reader: Callable[[], Reader]) -> None:
         start = parse_date(from_, "from") if from_ else end - dt.timedelta(days=90)
         snap = snapshot(end, known_at, policy)
         common = _common(r, request, snap)
-        common["params"] = {k: v for k, v in snap.params().items() if k != "as_of"}
+        common["params"] = {k: v for k, v in url_params(snap).items() if k != "as_of"}
         common["permalink"] = request.url.path + "?" + urlencode(
             {"from": start.isoformat(), "to": end.isoformat(), **common["params"]})
         return html("diff.html.j2", title=f"What changed in {matter}", diff=r.diff(matter, start, end, snap),

@@ -25,7 +25,8 @@ def _require_web() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Worker processes (each opens its own connections).")
+              help="Worker processes (each opens its own connections; $LEDGER_WEB_THREADS requests at once "
+                   "per worker, default 4).")
 @click.pass_context
 def serve(ctx: click.Context, db_option: str | None, host: str, port: int, workers: int) -> None:
     """Serve the web view and the read-only JSON API (FastAPI on uvicorn).
@@ -40,7 +41,7 @@ def serve(ctx: click.Context, db_option: str | None, host: str, port: int, worke
 
     \b
     Examples:
-      ledger serve                                   # http://127.0.0.1:8000/
+      ledger serve                                   # http://127.0.0.1:8000/ (until stopped; not run)
       ledger --no-catch-up serve --db postgresql://ledger_auditor@replica:5432/ledger --workers 2
       curl 'http://127.0.0.1:8000/api/matters/indians-in-russian-army/status?as_of=2025-08-15'
     """

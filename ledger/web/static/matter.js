@@ -68,10 +68,29 @@
       p.className = "muted"; p.textContent = "None.";
       list.append(p);
     }
+    redrawChart(report.as_of, query);
     const permalink = "/matters/" + encodeURIComponent(matter) + "?" + query;
     document.getElementById("permalink").href = permalink;
     history.replaceState(null, "", permalink);
     document.body.dataset.asOf = report.as_of;
+  }
+
+  // The timelines follow the slider: the chart of the new date is asked for once the slider
+  // rests (drawing one takes the server a moment), and shown when it has loaded.
+  let chartTimer = 0;
+  function redrawChart(asOf, query) {
+    const img = document.getElementById("chart-img");
+    if (!img) return;
+    clearTimeout(chartTimer);
+    chartTimer = setTimeout(() => {
+      const next = new Image();
+      next.onload = () => {
+        img.src = next.src;
+        img.dataset.asOf = asOf;
+        img.alt = "Timelines of " + matter + " as of " + asOf;
+      };
+      next.src = "/matters/" + encodeURIComponent(matter) + "/chart.svg?" + query;
+    }, 300);
   }
 
   async function replay(asOf) {
