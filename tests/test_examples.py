@@ -25,6 +25,9 @@ Conventions (README and help texts follow them so that this test finds their exa
 * **Not run**: lines with ``# not run`` in their comment; ``follow`` without ``--once``
   (it runs until stopped); commands for hosts other than 127.0.0.1; commands naming a
   PostgreSQL URL (roles and servers are the deployment's: tests/test_roles.py covers them).
+* **serve** runs until stopped: its examples run in this process with ``uvicorn.run``
+  replaced, so that the options are parsed and the server is set up, but never started.
+* **Every command** (and group) has help text with an ``Examples:`` block naming itself.
 * Files an example assumes the reader has (``bad.yaml``, ``archive/``, ``big.jsonl``) are
   created by the ``scratch`` fixture.
 """
@@ -195,6 +198,9 @@ def run_example(example: Example, folder: Path, db: str, pg: str | None,
     if reason:
         return
     command = example.command
+    if "serve" in command.split():
+        _run_serve_example(example, folder, db)
+        return
     if PG_URL.search(command):
         if pg is None:
             return
@@ -220,6 +226,22 @@ def run_example(example: Example, folder: Path, db: str, pg: str | None,
     _check_output(example, printed)
 
 
+def _run_serve_example(example: Example, folder: Path, db: str) -> None:
+    """``ledger serve`` parsed and set up in this process, ``uvicorn.run`` recorded, not run."""
+    import shlex
+    from unittest import mock
+
+    from click.testing import CliRunner
+
+    args = shlex.split(example.command.split(" # ")[0])[1:]
+    with mock.patch("uvicorn.run") as started, mock.patch.dict(os.environ):
+        result = CliRunner().invoke(cli, args, env={"LEDGER_DB": db, **example.env})
+    where = f"{example.where}: `{example.command}` exited {result.exit_code}:\n{result.output}"
+    assert result.exit_code == 0, where
+    assert started.call_count == 1, where
+    assert "serving" in result.output, where
+
+
 def test_the_readme_marks_its_examples() -> None:
     examples = readme_examples((ROOT / "README.md").read_text())
     assert len(examples) >= 20
@@ -240,6 +262,25 @@ HELP = help_examples()
 
 def test_every_command_with_examples_is_found() -> None:
     assert {"ledger record", "ledger status", "ledger correct"} <= {name for name, _ in HELP}
+
+
+def _commands(command: click.Command, path: list[str]) -> list[tuple[str, click.Command]]:
+    found = [(" ".join(path), command)]
+    if isinstance(command, click.Group):
+        for name, sub in sorted(command.commands.items()):
+            found += _commands(sub, path + [name])
+    return found
+
+
+@pytest.mark.parametrize("name,command", _commands(cli, ["ledger"]), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_command_has_help_with_examples_of_itself(name: str, command: click.Command) -> None:
+    """Each command's --help says what it does and shows it used (its examples run above)."""
+    assert (command.help or "").strip(), f"{name} has no help text"
+    examples = dict(HELP).get(name, [])
+    assert examples, f"{name} --help has no Examples: block with a `ledger ...` line"
+    words = name.split()[1:]
+    assert any(all(w in e.command.split() for w in words) for e in examples), (
+        f"no example of {name} uses {name}: {[e.command for e in examples]}")
 
 
 @pytest.mark.parametrize("name", [name for name, _ in HELP])

@@ -10,7 +10,7 @@ import click
 from ledger.cli.base import cli, read_model
 from ledger.cli.base import open_ledger as _open
 from ledger.cli.errors import EXIT_FINDINGS, handle_errors
-from ledger.cli.options import as_of_option, format_option, known_at_option, matter_option
+from ledger.cli.options import as_of_option, format_option, known_at_option, matter_option, output_options
 from ledger.present import clip as _clip
 from ledger.present import Indented as _Indented
 from ledger.present import citations_text, safe
@@ -169,7 +169,7 @@ def log_command(ctx: click.Context, since: int, limit: int, fmt: str) -> None:
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@output_options(("table", "json"))
 @click.pass_context
 @handle_errors
 def verify(ctx: click.Context, fmt: str) -> None:

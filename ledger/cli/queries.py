@@ -8,7 +8,7 @@ import click
 
 from ledger.cli.base import cli, read_model
 from ledger.cli.errors import handle_errors
-from ledger.cli.options import DateParam, format_option, known_at_option, matter_option
+from ledger.cli.options import DateParam, format_option, known_at_option, matter_option, output_options
 from ledger.present import figure_text as _figure_text
 from ledger.present import raw_figure_text, safe
 from ledger.present import source_text as _source_text
@@ -87,8 +87,8 @@ def sources(ctx: click.Context, matter: str | None, known_at: str | None, fmt: s
 @cli.command()
 @click.argument("statement_id")
 @known_at_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "yaml"]), default="table",
-              show_default=True)
+@output_options(("table", "json", "yaml"),
+                help="For people (table), programs (json), or a file `record` and `correct` read (yaml).")
 @click.pass_context
 @handle_errors
 def show(ctx: click.Context, statement_id: str, known_at: str | None, fmt: str) -> None:
@@ -145,7 +145,13 @@ def show(ctx: click.Context, statement_id: str, known_at: str | None, fmt: str) 
 @click.pass_context
 @handle_errors
 def matters(ctx: click.Context, fmt: str) -> None:
-    """The matters in the ledger, with their categories."""
+    """The matters in the ledger, with their categories.
+
+    \b
+    Examples:
+      ledger matters
+      ledger matters --format json
+    """
     from ledger.present import table, write_csv, write_json
 
     rows = read_model(ctx).matters()
