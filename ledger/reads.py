@@ -317,17 +317,11 @@ class Reader:
 
     def head(self) -> dict[str, Any]:
         """Where the answers come from: the last event applied to the view (position and
-        chain hash), and the last event of the log (they differ while the view lags).
+        chain hash), and the last event of the log (they differ while the view lags)."""
+        from ledger.integrity.head import view_head
 
-        REPLACE-WITH-INTEGRITY: the integrity module's log-head function."""
         self._fresh()
-        recorder = self.ledger.app.recorder
-        view_position = self.ledger.view.max_tracking_id(self.ledger.app.name) or 0
-        log_position = recorder.max_notification_id() or 0
-        link = recorder.select_chain(view_position - 1, 1) if view_position else []
-        return {"position": view_position,
-                "hash": link[0][1] if link and link[0][0] == view_position else None,
-                "log_position": log_position, "lag": max(log_position - view_position, 0)}
+        return view_head(self.ledger).as_dict()
 
     # --- writing (Python API only; the web is read-only) -------------------------------------
 

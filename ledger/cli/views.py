@@ -149,7 +149,10 @@ def report(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_
     day = as_of or dt.date.today()
     command = " ".join(["ledger", "report"] + ([f"--matter {matter}"] if matter else []) + [f"--as-of {day}"]
                        + ([f"--known-at {known_at}"] if known_at else []) + ([] if charts else ["--no-charts"]))
-    data = reporting.report_data(ledger.view, matter, day, known_at, charts=charts, command=command)
+    from ledger.integrity.head import view_head
+
+    data = reporting.report_data(ledger.view, matter, day, known_at, charts=charts, command=command,
+                                 head=view_head(ledger).as_dict())
     html = reporting.render(data)
     stream = _output_stream(output)
     if stream is None:
