@@ -145,10 +145,12 @@ def roles(ctx: click.Context, writer: str, auditor: str, writer_password: str | 
           auditor_password: str | None, apply_: bool) -> None:
     """Print (or with --apply run) the SQL creating a writer and a read-only auditor role.
 
-    The writer may INSERT and SELECT on the event tables and nothing else (plus the
-    write lock, through a function); the append-only triggers refuse UPDATE, DELETE and
-    TRUNCATE to everyone. It reads and writes the projection tables. The auditor reads
-    everything and writes nothing. PostgreSQL only. Roles are cluster-wide: rerunning
+    The writer only reads the event tables and appends through the append function
+    (EXECUTE on ledger_events_append and the write-lock function; no INSERT): it cannot
+    write an event without its link, choose a position or squat chain ids, and the
+    append-only triggers refuse UPDATE, DELETE and TRUNCATE to everyone. It reads and
+    writes the projection tables. The auditor reads everything and writes nothing.
+    See docs/integrity.md. PostgreSQL only. Roles are cluster-wide: rerunning
     updates them and grants their rights on this database.
 
     \b
