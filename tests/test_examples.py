@@ -4,7 +4,7 @@ Conventions (README and help texts follow them so that this test finds their exa
 
 * **README.md**: inside a fenced block (```sh, ```console or ```text), a line whose first
   word is ``ledger`` (after an optional ``$ `` prompt) is a command example. It is run by
-  ``bash`` in a scratch folder holding copies of ``examples/`` and ``drill/``, with
+  ``bash`` in a scratch folder holding copies of ``examples/`` and ``docs/drill/``, with
   ``LEDGER_DB`` set to a fresh SQLite ledger for the whole README (so the README reads
   as one session, top to bottom) and the ``ledger`` of this checkout first on ``PATH``.
   ``export NAME=VALUE`` lines apply to every example after them (as in a reader's shell);
@@ -149,9 +149,8 @@ def _skip_reason(example: Example) -> str | None:
 
 @pytest.fixture
 def scratch(tmp_path: Path) -> Path:
-    for folder in ("examples", "drill"):
+    for folder in ("examples", "docs/drill"):  # docs/: plot --help writes docs/chart.png, as from a checkout
         shutil.copytree(ROOT / folder, tmp_path / folder)
-    (tmp_path / "docs").mkdir()  # plot --help writes docs/chart.png, as from a checkout
     for name, text in FIXTURES.items():
         (tmp_path / name).write_text(text)
     # "a folder of YAML, JSON and JSON Lines files" and "big.jsonl": the example, in both forms
@@ -296,3 +295,13 @@ def test_every_help_example_runs(scratch: Path, name: str) -> None:
 def test_the_date_mask_is_today_independent() -> None:
     today = dt.date.today().isoformat()
     assert _normalise(f"4 discrepancies up to {today}, 3 open", False) == "4 discrepancies up to <today>, 3 open"
+
+
+def test_the_readme_links_every_docs_page() -> None:
+    """Further reading names every page under docs/, and every relative link in the README resolves."""
+    text = (ROOT / "README.md").read_text()
+    reading = text[text.index("## Further reading"):]
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        assert f"](docs/{page.name})" in reading, f"README's Further reading does not link docs/{page.name}"
+    for target in re.findall(r"\]\(((?!https?:|#)[^)#\s]+)", text):
+        assert (ROOT / target).exists(), f"README links {target}, which does not exist"
