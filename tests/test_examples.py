@@ -282,12 +282,24 @@ def test_every_command_has_help_with_examples_of_itself(name: str, command: clic
         f"no example of {name} uses {name}: {[e.command for e in examples]}")
 
 
-@pytest.mark.parametrize("name", [name for name, _ in HELP])
-def test_every_help_example_runs(scratch: Path, name: str) -> None:
-    db = f"sqlite:///{scratch / 'help.db'}"
-    seeded = subprocess.run([sys.executable, "-m", "ledger", "--db", db, "record",
-                             "examples/indians-in-russian-army/"], cwd=scratch, capture_output=True, text=True)
+@pytest.fixture(scope="module")
+def seeded_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite ledger holding examples/indians-in-russian-army/, recorded once for the module
+    (each test gets a copy of the file: the same fresh ledger, without a process to seed it)."""
+    folder = tmp_path_factory.mktemp("seeded-help")
+    path = folder / "help.db"
+    seeded = subprocess.run([sys.executable, "-m", "ledger", "--db", f"sqlite:///{path}", "record",
+                             str(ROOT / "examples" / "indians-in-russian-army")], capture_output=True, text=True)
     assert seeded.returncode == 0, seeded.stderr
+    return path
+
+
+@pytest.mark.parametrize("name", [name for name, _ in HELP])
+def test_every_help_example_runs(scratch: Path, seeded_ledger: Path, name: str) -> None:
+    for suffix in ("", "-wal", "-shm"):  # the write-ahead log too, if the seeding left one
+        if Path(f"{seeded_ledger}{suffix}").exists():
+            shutil.copyfile(f"{seeded_ledger}{suffix}", scratch / f"help.db{suffix}")
+    db = f"sqlite:///{scratch / 'help.db'}"
     for example in dict(HELP)[name]:
         run_example(example, scratch, db, None)
 
