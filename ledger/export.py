@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 from ledger.readmodel import Snapshot, TimelineReadModel
+from ledger.text import csv_safe
 
 FORMATS = ("csv", "json", "jsonl")
 
@@ -76,7 +77,8 @@ def citations_text(citations: Iterable[dict[str, Any]]) -> str:
 
 
 def write(rows: list[dict[str, Any]], fmt: str, out: TextIO) -> None:
-    """CSV (a header row, empty cells for nulls, true/false), a JSON array, or JSON Lines."""
+    """CSV (a header row, empty cells for nulls, true/false, text made safe for terminals and
+    spreadsheets: :func:`ledger.text.csv_safe`), a JSON array, or JSON Lines (verbatim)."""
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(COLUMNS)
@@ -93,8 +95,9 @@ def write(rows: list[dict[str, Any]], fmt: str, out: TextIO) -> None:
 
 
 def _csv_cell(column: str, value: Any) -> Any:
+    """As :func:`ledger.present.csv_cell`: text safe for terminals and spreadsheets."""
     if column == "citations":
-        return citations_text(value)
+        return csv_safe(citations_text(value))
     if isinstance(value, bool):
         return "true" if value else "false"
-    return "" if value is None else value
+    return "" if value is None else csv_safe(value)

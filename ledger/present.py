@@ -16,13 +16,20 @@ from typing import Any, TextIO
 
 import click
 
-from ledger.text import terminal_safe
+from ledger.text import csv_safe, terminal_safe
 
 FORMATS = ("table", "json", "csv")
 
 
 def err(message: str) -> None:
-    click.echo(message, err=True)
+    click.echo(terminal_safe(message), err=True)
+
+
+def safe(value: Any) -> str:
+    """Text a user or a file supplied (a reason, a name, a venue, a quote, a message quoting
+    them), for one line of output: control characters, newlines and bidirectional controls
+    are shown as escapes (:mod:`ledger.text`). Tables do this per cell (:func:`cell`)."""
+    return terminal_safe("" if value is None else value, keep_layout=False)
 
 
 # --- figures, sources, texts ------------------------------------------------------------------
@@ -132,12 +139,13 @@ def write_json(data: Any, out: TextIO | None = None) -> None:
 
 
 def csv_cell(value: Any) -> Any:
-    """One spelling everywhere: empty for null, true/false for booleans."""
+    """One spelling everywhere: empty for null, true/false for booleans; text is made safe
+    for terminals and spreadsheets (:func:`ledger.text.csv_safe`)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return value
+    return csv_safe(value)
 
 
 def write_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO | None = None) -> None:

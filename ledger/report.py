@@ -56,8 +56,10 @@ def _changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 
 
 def report_data(view: View, matter_id: str | None, as_of: dt.date, known_at: str | None = None,
-                charts: bool = True, command: str | None = None) -> dict[str, Any]:
-    """Everything the report shows, as plain data."""
+                charts: bool = True, command: str | None = None,
+                head: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything the report shows, as plain data. ``head`` (:func:`ledger.integrity.head.view_head`)
+    names the log position and chain hash the report was computed at."""
     matter = queries.matter_document(view, matter_id)
     day = as_of.isoformat()
     status = queries.status(view, matter["id"], as_of, known_at)
@@ -125,6 +127,7 @@ def report_data(view: View, matter_id: str | None, as_of: dt.date, known_at: str
         "generated_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "version": __version__,
         "command": command,
+        "head": head,
     }
 
 

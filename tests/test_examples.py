@@ -4,7 +4,7 @@ Conventions (README and help texts follow them so that this test finds their exa
 
 * **README.md**: inside a fenced block (```sh, ```console or ```text), a line whose first
   word is ``ledger`` (after an optional ``$ `` prompt) is a command example. It is run by
-  ``bash`` in a scratch folder holding copies of ``examples/`` and ``drill/``, with
+  ``bash`` in a scratch folder holding copies of ``examples/`` and ``docs/drill/``, with
   ``LEDGER_DB`` set to a fresh SQLite ledger for the whole README (so the README reads
   as one session, top to bottom) and the ``ledger`` of this checkout first on ``PATH``.
   ``export NAME=VALUE`` lines apply to every example after them (as in a reader's shell);
@@ -25,6 +25,9 @@ Conventions (README and help texts follow them so that this test finds their exa
 * **Not run**: lines with ``# not run`` in their comment; ``follow`` without ``--once``
   and ``serve`` (they run until stopped; the web tests start ``serve`` themselves); commands for hosts other than 127.0.0.1; commands naming a
   PostgreSQL URL (roles and servers are the deployment's: tests/test_roles.py covers them).
+* **serve** runs until stopped: its examples run in this process with ``uvicorn.run``
+  replaced, so that the options are parsed and the server is set up, but never started.
+* **Every command** (and group) has help text with an ``Examples:`` block naming itself.
 * Files an example assumes the reader has (``bad.yaml``, ``archive/``, ``big.jsonl``) are
   created by the ``scratch`` fixture.
 """
@@ -148,9 +151,8 @@ def _skip_reason(example: Example) -> str | None:
 
 @pytest.fixture
 def scratch(tmp_path: Path) -> Path:
-    for folder in ("examples", "drill"):
+    for folder in ("examples", "docs/drill"):  # docs/: plot --help writes docs/chart.png, as from a checkout
         shutil.copytree(ROOT / folder, tmp_path / folder)
-    (tmp_path / "docs").mkdir()  # plot --help writes docs/chart.png, as from a checkout
     for name, text in FIXTURES.items():
         (tmp_path / name).write_text(text)
     # "a folder of YAML, JSON and JSON Lines files" and "big.jsonl": the example, in both forms
@@ -197,6 +199,9 @@ def run_example(example: Example, folder: Path, db: str, pg: str | None,
     if reason:
         return
     command = example.command
+    if "serve" in command.split():
+        _run_serve_example(example, folder, db)
+        return
     if PG_URL.search(command):
         if pg is None:
             return
@@ -222,6 +227,22 @@ def run_example(example: Example, folder: Path, db: str, pg: str | None,
     _check_output(example, printed)
 
 
+def _run_serve_example(example: Example, folder: Path, db: str) -> None:
+    """``ledger serve`` parsed and set up in this process, ``uvicorn.run`` recorded, not run."""
+    import shlex
+    from unittest import mock
+
+    from click.testing import CliRunner
+
+    args = shlex.split(example.command.split(" # ")[0])[1:]
+    with mock.patch("uvicorn.run") as started, mock.patch.dict(os.environ):
+        result = CliRunner().invoke(cli, args, env={"LEDGER_DB": db, **example.env})
+    where = f"{example.where}: `{example.command}` exited {result.exit_code}:\n{result.output}"
+    assert result.exit_code == 0, where
+    assert started.call_count == 1, where
+    assert "serving" in result.output, where
+
+
 def test_the_readme_marks_its_examples() -> None:
     examples = readme_examples((ROOT / "README.md").read_text())
     assert len(examples) >= 20
@@ -244,12 +265,43 @@ def test_every_command_with_examples_is_found() -> None:
     assert {"ledger record", "ledger status", "ledger correct"} <= {name for name, _ in HELP}
 
 
-@pytest.mark.parametrize("name", [name for name, _ in HELP])
-def test_every_help_example_runs(scratch: Path, name: str) -> None:
-    db = f"sqlite:///{scratch / 'help.db'}"
-    seeded = subprocess.run([sys.executable, "-m", "ledger", "--db", db, "record",
-                             "examples/indians-in-russian-army/"], cwd=scratch, capture_output=True, text=True)
+def _commands(command: click.Command, path: list[str]) -> list[tuple[str, click.Command]]:
+    found = [(" ".join(path), command)]
+    if isinstance(command, click.Group):
+        for name, sub in sorted(command.commands.items()):
+            found += _commands(sub, path + [name])
+    return found
+
+
+@pytest.mark.parametrize("name,command", _commands(cli, ["ledger"]), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_command_has_help_with_examples_of_itself(name: str, command: click.Command) -> None:
+    """Each command's --help says what it does and shows it used (its examples run above)."""
+    assert (command.help or "").strip(), f"{name} has no help text"
+    examples = dict(HELP).get(name, [])
+    assert examples, f"{name} --help has no Examples: block with a `ledger ...` line"
+    words = name.split()[1:]
+    assert any(all(w in e.command.split() for w in words) for e in examples), (
+        f"no example of {name} uses {name}: {[e.command for e in examples]}")
+
+
+@pytest.fixture(scope="module")
+def seeded_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite ledger holding examples/indians-in-russian-army/, recorded once for the module
+    (each test gets a copy of the file: the same fresh ledger, without a process to seed it)."""
+    folder = tmp_path_factory.mktemp("seeded-help")
+    path = folder / "help.db"
+    seeded = subprocess.run([sys.executable, "-m", "ledger", "--db", f"sqlite:///{path}", "record",
+                             str(ROOT / "examples" / "indians-in-russian-army")], capture_output=True, text=True)
     assert seeded.returncode == 0, seeded.stderr
+    return path
+
+
+@pytest.mark.parametrize("name", [name for name, _ in HELP])
+def test_every_help_example_runs(scratch: Path, seeded_ledger: Path, name: str) -> None:
+    for suffix in ("", "-wal", "-shm"):  # the write-ahead log too, if the seeding left one
+        if Path(f"{seeded_ledger}{suffix}").exists():
+            shutil.copyfile(f"{seeded_ledger}{suffix}", scratch / f"help.db{suffix}")
+    db = f"sqlite:///{scratch / 'help.db'}"
     for example in dict(HELP)[name]:
         run_example(example, scratch, db, None)
 
@@ -257,3 +309,13 @@ def test_every_help_example_runs(scratch: Path, name: str) -> None:
 def test_the_date_mask_is_today_independent() -> None:
     today = dt.date.today().isoformat()
     assert _normalise(f"4 discrepancies up to {today}, 3 open", False) == "4 discrepancies up to <today>, 3 open"
+
+
+def test_the_readme_links_every_docs_page() -> None:
+    """Further reading names every page under docs/, and every relative link in the README resolves."""
+    text = (ROOT / "README.md").read_text()
+    reading = text[text.index("## Further reading"):]
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        assert f"](docs/{page.name})" in reading, f"README's Further reading does not link docs/{page.name}"
+    for target in re.findall(r"\]\(((?!https?:|#)[^)#\s]+)", text):
+        assert (ROOT / target).exists(), f"README links {target}, which does not exist"

@@ -243,6 +243,16 @@ def test_report_without_charts(report: dict, tmp_path: Path) -> None:
     assert "s-mea-briefing-2025-11-08" not in {a.get("id") for t, a in parsed.tags if t == "article"}
 
 
+def test_report_names_the_log_head_verify_prints(report: dict) -> None:
+    """The report names the log position and chain hash it was computed at: those verify prints."""
+    verified = run_json(report["url"], "verify")
+    head = re.search(r'id="log-head">Computed at log position <strong>(\d+)</strong>, chain hash\s*'
+                     r"<code>([0-9a-f]{64})</code>", report["html"])
+    assert head, "the report does not name its log head"
+    assert (int(head.group(1)), head.group(2)) == (verified["head_position"], verified["head_hash"])
+    assert f"up to position {verified['head_position']}" in report["html"]
+
+
 def test_without_chromium_skips_with_the_reason_or_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
     import os
     import shutil

@@ -11,6 +11,7 @@ from ledger.cli.base import catch_up as _catch_up
 from ledger.cli.base import cli
 from ledger.cli.base import open_ledger as _open
 from ledger.cli.errors import EXIT_DATABASE, handle_errors
+from ledger.cli.options import output_options
 
 from ledger.present import err as _err
 
@@ -69,7 +70,7 @@ def follow(ctx: click.Context, poll: float, once: bool, report_every: float) -> 
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@output_options(("table", "json"))
 @click.pass_context
 @handle_errors
 def lag(ctx: click.Context, fmt: str) -> None:
@@ -118,7 +119,13 @@ def rebuild(ctx: click.Context) -> None:
 
 @cli.group()
 def db() -> None:
-    """Database administration (PostgreSQL roles)."""
+    """Database administration (PostgreSQL roles).
+
+    \b
+    Examples:
+      ledger --db postgresql://postgres@127.0.0.1:5432/ledger db roles
+      ledger db roles --help
+    """
 
 
 @db.command()
@@ -138,10 +145,12 @@ def roles(ctx: click.Context, writer: str, auditor: str, writer_password: str | 
           auditor_password: str | None, apply_: bool) -> None:
     """Print (or with --apply run) the SQL creating a writer and a read-only auditor role.
 
-    The writer may INSERT and SELECT on the event tables and nothing else (plus the
-    write lock, through a function); the append-only triggers refuse UPDATE, DELETE and
-    TRUNCATE to everyone. It reads and writes the projection tables. The auditor reads
-    everything and writes nothing. PostgreSQL only. Roles are cluster-wide: rerunning
+    The writer only reads the event tables and appends through the append function
+    (EXECUTE on ledger_events_append and the write-lock function; no INSERT): it cannot
+    write an event without its link, choose a position or squat chain ids, and the
+    append-only triggers refuse UPDATE, DELETE and TRUNCATE to everyone. It reads and
+    writes the projection tables. The auditor reads everything and writes nothing.
+    See docs/integrity.md. PostgreSQL only. Roles are cluster-wide: rerunning
     updates them and grants their rights on this database.
 
     \b

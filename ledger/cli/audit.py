@@ -10,9 +10,10 @@ import click
 from ledger.cli.base import cli, read_model
 from ledger.cli.base import open_ledger as _open
 from ledger.cli.errors import EXIT_FINDINGS, handle_errors
-from ledger.cli.options import as_of_option, format_option, known_at_option, matter_option
+from ledger.cli.options import as_of_option, format_option, known_at_option, matter_option, output_options
 from ledger.present import clip as _clip
 from ledger.present import Indented as _Indented
+from ledger.present import citations_text, safe
 from ledger.present import source_text as _source_text
 
 
@@ -45,30 +46,27 @@ def audit(ctx: click.Context, source: str, as_of: dt.date | None, known_at: str 
     columns = ["statement", "stated_on", "category", "value", "as_of", "recorded_at", "outcome", "why"]
     rows = [[e["statement"], e["stated_on"], f["category"], f["text"], f["as_of"], f["recorded_at"],
              f["outcome"], f["why"]] for e in report["statements"] for f in e["figures"]]
-    rows += [[e["statement"], e["stated_on"], "-", "-", e["as_of"], e["trail"][0]["recorded_at"],
+    rows += [[e["statement"], e["stated_on"], None, None, e["as_of"], e["trail"][0]["recorded_at"],
               e["status"], "no figures"] for e in report["statements"] if not e["figures"]]
     if fmt == "csv":
         write_csv(columns + ["source", "quote", "citations"], [
-            r + [_source_text(e["source"]), e["quote"],
-                 " | ".join(", ".join(str(c[k]) for k in ("outlet", "published_on", "url") if c.get(k))
-                            for c in e["citations"])]
+            r + [_source_text(e["source"]), e["quote"], citations_text(e["citations"])]
             for e in report["statements"] for r in rows if r[0] == e["statement"]])
         return
     if not report["statements"]:
-        click.echo(f"No statement by a source matching {source!r}.")
+        click.echo(f"No statement by a source matching {safe(repr(source))}.")
         return
-    click.echo(f"Figures asserted by sources matching {source!r}, as of {report['as_of']}"
+    click.echo(f"Figures asserted by sources matching {safe(repr(source))}, as of {report['as_of']}"
                + (f", known at {known_at}" if known_at else "") + "\n")
     for entry in report["statements"]:
-        click.echo(f"{entry['statement']}  ({_source_text(entry['source'])}, stated {entry['stated_on']}"
-                   + (f", {entry['venue']}" if entry.get("venue") else "") + f"; {entry['status']})")
-        click.echo(f"  \"{_clip(entry['quote'], 200)}\"")
+        click.echo(f"{entry['statement']}  ({safe(_source_text(entry['source']))}, stated {entry['stated_on']}"
+                   + (f", {safe(entry['venue'])}" if entry.get("venue") else "") + f"; {entry['status']})")
+        click.echo(f"  \"{safe(_clip(entry['quote'], 200))}\"")
         for citation in entry["citations"]:
-            click.echo("  cited by " + ", ".join(str(citation[k]) for k in ("outlet", "published_on", "url")
-                                                 if citation.get(k)))
+            click.echo("  cited by " + safe(citations_text([citation])))
         for version in entry["trail"][1:]:
-            click.echo(f"  {version['event']} {version['recorded_at']} by {version['recorded_by']}: "
-                       f"{version['reason']}")
+            click.echo(f"  {version['event']} {version['recorded_at']} by {safe(version['recorded_by'])}: "
+                       f"{safe(version['reason'])}")
         if entry["figures"]:
             table(["category", "value", "as_of", "outcome", "why"],
                   [[f["category"], f["text"], f["as_of"], f["outcome"], f["why"]] for f in entry["figures"]],
@@ -137,17 +135,17 @@ def trace(ctx: click.Context, category: str, matter: str | None, as_of: dt.date 
         click.echo("no figure stands for this category at that date.")
     else:
         click.echo(f"stands: {figure['text']} ({figure['qualifier']}), as of {figure['as_of']}, "
-                   f"stated {figure['stated_on']} by {_source_text(figure['source'])}")
-        click.echo(f"statement: {statement['id']}" + (f", {statement['venue']}" if statement.get("venue") else ""))
-        click.echo(f"quote ({statement['attribution']}): \"{_clip(statement['quote'], 400)}\"")
+                   f"stated {figure['stated_on']} by {safe(_source_text(figure['source']))}")
+        click.echo(f"statement: {statement['id']}"
+                   + (f", {safe(statement['venue'])}" if statement.get("venue") else ""))
+        click.echo(f"quote ({statement['attribution']}): \"{safe(_clip(statement['quote'], 400))}\"")
         for citation in statement["citations"]:
-            click.echo("cited by: " + ", ".join(str(citation[k]) for k in ("outlet", "published_on", "url")
-                                                if citation.get(k)))
+            click.echo("cited by: " + safe(citations_text([citation])))
         click.echo("trail:")
         for version in report["trail"]:
-            click.echo(f"  {version['event']:<10} {version['recorded_at']} by {version['recorded_by']} "
+            click.echo(f"  {version['event']:<10} {version['recorded_at']} by {safe(version['recorded_by'])} "
                        f"(log position {version['position']})"
-                       + (f": {version['reason']}" if version["reason"] else ""))
+                       + (f": {safe(version['reason'])}" if version["reason"] else ""))
     if report["others"]:
         click.echo("\nother figures for this category:")
         table(["statement", "value", "as_of", "stated_on", "outcome", "why"],
@@ -187,7 +185,7 @@ def log_command(ctx: click.Context, since: int, limit: int, fmt: str) -> None:
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@output_options(("table", "json"))
 @click.pass_context
 @handle_errors
 def verify(ctx: click.Context, fmt: str) -> None:
@@ -231,9 +229,9 @@ def verify(ctx: click.Context, fmt: str) -> None:
     else:
         for problem in chain.problems:
             where = f"position {problem.position}" if problem.position is not None else "position unknown"
-            click.echo(f"chain: {where}: {problem.message}")
+            click.echo(f"chain: {where}: {safe(problem.message)}")
         for found in projection.problems:
-            click.echo(f"projection: position {found['position']}: {found['message']}")
+            click.echo(f"projection: position {found['position']}: {safe(found['message'])}")
         click.echo(f"{chain.events} event(s) checked; head at position {chain.head_position}, "
                    f"hash {chain.head_hash}")
         if projection.lag:

@@ -63,15 +63,19 @@ progress_option = click.option(
 
 
 def output_options(formats: tuple[str, ...] = ("table", "json", "csv"), default: str | None = None,
-                   output: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """``--format`` (and, with ``output``, ``--output FILE``) for a command."""
+                   output: bool = False, help: str | None = None,
+                   ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--format`` (and, with ``output``, ``--output FILE``) for a command: every command's
+    ``--format`` comes from here (a command with other formats names them, and may say what
+    they are in ``help``)."""
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         if output:
             func = click.option("--output", "-o", metavar="FILE", default=None,
                                 help="Write to FILE instead of stdout.")(func)
         return click.option(
             "--format", "fmt", type=click.Choice(list(formats)), default=default or formats[0],
-            show_default=True, help="Output for people (table) or programs (json, csv).")(func)
+            show_default=True,
+            help=help or "Output for people (table) or programs (" + ", ".join(formats[1:]) + ").")(func)
     return decorate
 
 

@@ -8,9 +8,9 @@ import click
 
 from ledger.cli.base import cli, read_model
 from ledger.cli.errors import handle_errors
-from ledger.cli.options import DateParam, format_option, known_at_option, matter_option
+from ledger.cli.options import DateParam, format_option, known_at_option, matter_option, output_options
 from ledger.present import figure_text as _figure_text
-from ledger.present import raw_figure_text
+from ledger.present import raw_figure_text, safe
 from ledger.present import source_text as _source_text
 
 
@@ -87,8 +87,8 @@ def sources(ctx: click.Context, matter: str | None, known_at: str | None, fmt: s
 @cli.command()
 @click.argument("statement_id")
 @known_at_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "yaml"]), default="table",
-              show_default=True)
+@output_options(("table", "json", "yaml"),
+                help="For people (table), programs (json), or a file `record` and `correct` read (yaml).")
 @click.pass_context
 @handle_errors
 def show(ctx: click.Context, statement_id: str, known_at: str | None, fmt: str) -> None:
@@ -120,24 +120,24 @@ def show(ctx: click.Context, statement_id: str, known_at: str | None, fmt: str) 
     ]
     for name, value in fields:
         if value:
-            click.echo(f"{name + ':':<13}{value}")
+            click.echo(f"{name + ':':<13}{safe(value)}")
     figures = s.get("figures", {})
     click.echo("figures:     " + (", ".join(f"{k} {raw_figure_text(v)}" for k, v in figures.items())
                                   or "none"))
     click.echo("quote:")
     for line in s["quote"].splitlines() or [""]:
-        click.echo(f"  {line}")
+        click.echo(f"  {safe(line)}")
     for citation in s.get("citations", []):
         parts = [citation["outlet"], citation.get("published_on"), citation.get("url")]
-        click.echo("cited by:    " + ", ".join(p for p in parts if p))
+        click.echo("cited by:    " + safe(", ".join(p for p in parts if p)))
     if s.get("notes"):
-        click.echo(f"notes:       {s['notes']}")
+        click.echo(f"notes:       {safe(s['notes'])}")
     click.echo(f"status:      {data['status']}")
     click.echo("trail:")
     for version in data["trail"]:
-        line = f"{version['event']:<12} {version['recorded_at']} by {version['recorded_by']} " \
+        line = f"{version['event']:<12} {version['recorded_at']} by {safe(version['recorded_by'])} " \
                f"(log position {version['position']})"
-        click.echo(f"  {line}" + (f": {version['reason']}" if version["reason"] else ""))
+        click.echo(f"  {line}" + (f": {safe(version['reason'])}" if version["reason"] else ""))
 
 
 @cli.command()
@@ -145,7 +145,13 @@ def show(ctx: click.Context, statement_id: str, known_at: str | None, fmt: str) 
 @click.pass_context
 @handle_errors
 def matters(ctx: click.Context, fmt: str) -> None:
-    """The matters in the ledger, with their categories."""
+    """The matters in the ledger, with their categories.
+
+    \b
+    Examples:
+      ledger matters
+      ledger matters --format json
+    """
     from ledger.present import table, write_csv, write_json
 
     rows = read_model(ctx).matters()

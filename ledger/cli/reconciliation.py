@@ -12,7 +12,7 @@ from ledger.cli.base import cli, read_model
 from ledger.cli.errors import EXIT_FINDINGS
 from ledger.cli.options import progress_option, reconciliation_command
 from ledger.present import figure_text as _figure_text
-from ledger.present import missing_text, no_figure_notes
+from ledger.present import missing_text, no_figure_notes, safe
 from ledger.present import source_text as _source_text
 
 
@@ -55,7 +55,7 @@ def status(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_
              for category, f in report["figures"].items()],
         )
         return
-    click.echo(f"{report['title']} ({report['matter']})")
+    click.echo(f"{safe(report['title'])} ({report['matter']})")
     click.echo(f"Official picture as of {report['as_of']}"
                + (f", as known to the ledger at {known_at}" if known_at else ""))
     click.echo()
@@ -75,7 +75,7 @@ def status(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_
     if report["discrepancies"]:
         click.echo(f"\nDiscrepancies ({len(report['discrepancies'])}):")
         for item in report["discrepancies"]:
-            click.echo(f"  [{item['kind']}] {item['message']}")
+            click.echo(f"  [{item['kind']}] {safe(item['message'])}")
     if report["undated_statements_excluded"]:
         click.echo(f"\n{report['undated_statements_excluded']} statement(s) with an unknown date "
                    "left out of this replay (see `ledger sources`).")
@@ -150,7 +150,7 @@ def check(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_a
     else:
         for item in found:
             state = "open" if item["open"] else f"{item['ended'] or 'resolved'} {item['resolved_on']}"
-            click.echo(f"{item['matter']}: {item['first_seen']}: [{item['kind']}] ({state}) {item['message']}")
+            click.echo(f"{item['matter']}: {item['first_seen']}: [{item['kind']}] ({state}) {safe(item['message'])}")
         still = sum(1 for d in found if d["open"])
         if not found:
             click.echo(f"no discrepancies up to {until}")

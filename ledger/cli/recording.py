@@ -12,7 +12,7 @@ from ledger.cli.base import catch_up as _catch_up
 from ledger.cli.base import cli
 from ledger.cli.base import open_ledger as _open
 from ledger.cli.errors import handle_errors
-from ledger.cli.options import by_option, reason_option
+from ledger.cli.options import by_option, output_options, reason_option
 from ledger.present import err as _err
 
 
@@ -26,8 +26,7 @@ from ledger.present import err as _err
                    "before it stay recorded (rerun the command after fixing: recorded statements are skipped).")
 @click.option("--progress/--no-progress", "show_progress", default=None,
               help="Progress bar on standard error (default: when it is a terminal).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="Summary for people or programs.")
+@output_options(("table", "json"), help="Summary for people (table) or programs (json).")
 @click.pass_context
 @handle_errors
 def record(ctx: click.Context, files: tuple[str, ...], by: str | None, batch_size: int, batch_commit: bool,

@@ -12,7 +12,7 @@ from ledger.cli.base import cli, read_model
 from ledger.cli.base import open_ledger as _open
 from ledger.cli.errors import handle_errors
 from ledger.errors import OutputFileError
-from ledger.cli.options import DateParam, as_of_option, known_at_option, matter_option
+from ledger.cli.options import DateParam, as_of_option, known_at_option, matter_option, output_options
 from ledger.present import err as _err
 
 
@@ -34,9 +34,8 @@ def _output_stream(output: str | None) -> Any:
 @click.option("--as-of", type=DateParam(), default=None,
               help="Only statements made by this date; 'stands' is judged as of it (default today).")
 @known_at_option
-@click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv",
-              show_default=True, help="CSV for spreadsheets and pandas, a JSON array, or JSON Lines.")
-@click.option("--output", "-o", metavar="FILE", default=None, help="Write to FILE instead of stdout.")
+@output_options(("csv", "json", "jsonl"), output=True,
+                help="CSV for spreadsheets and pandas, a JSON array, or JSON Lines.")
 @click.option("--derived", is_flag=True,
               help="Also a row per figure derived from the relations in the status as of the date.")
 @click.pass_context
@@ -150,7 +149,10 @@ def report(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_
     day = as_of or dt.date.today()
     command = " ".join(["ledger", "report"] + ([f"--matter {matter}"] if matter else []) + [f"--as-of {day}"]
                        + ([f"--known-at {known_at}"] if known_at else []) + ([] if charts else ["--no-charts"]))
-    data = reporting.report_data(ledger.view, matter, day, known_at, charts=charts, command=command)
+    from ledger.integrity.head import view_head
+
+    data = reporting.report_data(ledger.view, matter, day, known_at, charts=charts, command=command,
+                                 head=view_head(ledger).as_dict())
     html = reporting.render(data)
     stream = _output_stream(output)
     if stream is None:

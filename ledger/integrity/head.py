@@ -35,3 +35,8 @@ def log_head(recorder: Any, view: Any, application_name: str) -> LogHead:
     """The projection's position and its chain hash, and the log's last position."""
     position = view.max_tracking_id(application_name) or 0
     return LogHead(position, chain_link(recorder, position), recorder.max_notification_id() or 0)
+
+
+def view_head(ledger: Any) -> LogHead:
+    """The head of a :class:`ledger.application.Ledger`'s projection (see :func:`log_head`)."""
+    return log_head(ledger.app.recorder, ledger.view, ledger.app.name)
