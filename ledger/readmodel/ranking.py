@@ -34,7 +34,7 @@ def why_outranked(row: Row, replayed: Any) -> tuple[str, str]:
     mine = (row["statement_id"], row["category"], int(row["position"]))
     standing = figure.standing
     if standing is not None and mine == (standing.statement, standing.category, standing.position):
-        how = {"latest": "it describes the latest period, and wins its window",
+        how = {"latest": "describes the latest date among the statements made by then",
                "conservative": "the lowest lower bound of the latest window (policy conservative)",
                "estimate": "it stands in the latest window; the policy reports the window's low/best/high"}
         return "stands", how[figure.policy]
@@ -44,7 +44,7 @@ def why_outranked(row: Row, replayed: Any) -> tuple[str, str]:
     if standing is None:
         return "outranked", "no total stands for this timeline"
     other = Candidate.from_row({**row, "rank": row.get("rank")})
-    label = f"{standing.statement} ({standing.figure} as of {standing.as_of})"
+    label = f"{standing.statement} ({standing.as_of})"
     if other.figure.is_change:
         return "outranked", f"a change stated before or during the standing total's period: {label}"
     if other.as_of_end < min(c.as_of_start for c in figure.used if not c.figure.is_change) and \
