@@ -70,18 +70,18 @@ class TimelineSQL(ViewSQL):
         ),
     }
     indexes = [
-        # Replay: the figure describing the latest date among those stated by D.
+        # Replay: the window, a range of described periods' ends (ledger/readmodel/replay.py).
         "CREATE INDEX IF NOT EXISTS ledger_figures_replay "
         "ON {ledger_figures} (matter_id, category, as_of_end, stated_end, position)",
-        # Rare forward-looking figures (describing a date after they were stated).
-        "CREATE INDEX IF NOT EXISTS ledger_figures_forward "
-        "ON {ledger_figures} (matter_id, category, as_of_end) WHERE as_of_end > stated_end",
         # Replay (issue 11): the head, the latest described period starting by D, scanned downward ...
         "CREATE INDEX IF NOT EXISTS ledger_figures_start "
         "ON {ledger_figures} (matter_id, category, as_of_start, stated_end)",
         # ... and the rare forward-looking figures (describing a period starting after they were stated).
         "CREATE INDEX IF NOT EXISTS ledger_figures_start_forward "
         "ON {ledger_figures} (matter_id, category, as_of_start) WHERE as_of_start > stated_end",
+        # ... and the changes (increments), rare: only their rows.
+        "CREATE INDEX IF NOT EXISTS ledger_figures_changes "
+        "ON {ledger_figures} (matter_id, category, as_of_end) WHERE qualifier = 'change'",
         "CREATE INDEX IF NOT EXISTS ledger_ranks_statement ON {ledger_ranks} (statement_id, recorded_at)",
         "CREATE INDEX IF NOT EXISTS ledger_statements_matter "
         "ON {ledger_statements} (matter_id, stated_end)",

@@ -17,7 +17,7 @@ What is fetched, per timeline (a category and its synonyms), at day ``D``, known
   or year (two equality probes on ``ledger_figures_start``);
 - the changes (increments) ending on or after ``H - window - 366`` days (no period is longer
   than a year, so this includes every change the standing total may need), all of them when
-  there is no total; a partial index holds only change rows.
+  there is no total; a partial index (``ledger_figures_changes``) holds only change rows.
 
 One statement per timeline. Deprecated rows of the window come back with their rank and are
 dropped by the domain rule; :func:`admissible` is the single place where the candidate list
@@ -97,8 +97,10 @@ def candidates_sql(members: int, with_known_at: bool, postgres: bool) -> str:
         where = f"FROM {{ledger_figures}} f, bounds b WHERE {visible} AND f.category = :c{i}"
         parts += [
             f"SELECT {columns} {where} AND f.qualifier <> 'change' AND f.as_of_end >= b.lowest AND f.as_of_end <= b.h",
-            f"SELECT {columns} {where} AND f.qualifier <> 'change' AND f.as_of_start IN (b.month_start, b.year_start) "
+            f"SELECT {columns} {where} AND f.qualifier <> 'change' AND f.as_of_start = b.month_start "
             "AND f.as_of_end > b.h",
+            f"SELECT {columns} {where} AND f.qualifier <> 'change' AND f.as_of_start = b.year_start "
+            "AND b.year_start <> b.month_start AND f.as_of_end > b.h",
             f"SELECT {columns} {where} AND f.qualifier = 'change' AND f.as_of_end >= b.change_floor",
         ]
     return f"WITH head AS ({head}), bounds AS ({bounds})\n" + "\nUNION ALL\n".join(parts)
