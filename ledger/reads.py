@@ -170,7 +170,7 @@ class Reader:
         """As ``ledger status --format json``."""
         from ledger import queries
 
-        report = queries.status(self.view, matter, snap.as_of, snap.known_at, stale_days)
+        report = queries.status(self.view, matter, snap.as_of, snap.known_at, stale_days, policy=snap.policy)
         return report
 
     def check(self, matter: str | None, snap: Snapshot,
@@ -178,7 +178,7 @@ class Reader:
         """As ``ledger check --format json``."""
         from ledger import queries
 
-        return queries.check(self.view, matter, snap.as_of, snap.known_at, stale_days)
+        return queries.check(self.view, matter, snap.as_of, snap.known_at, stale_days, policy=snap.policy)
 
     def history(self, matter: str | None, category: str, snap: Snapshot | None) -> dict[str, Any]:
         """As ``ledger history CATEGORY --format json`` (``snap`` None: every statement, known now)."""
