@@ -19,7 +19,8 @@ from eventsourcing.persistence import InfrastructureFactory, IntegrityError, Map
 from eventsourcing.utils import Environment, EnvType
 
 from ledger.chain import postgres_guards
-from ledger.domain.aggregates import Matter, Statement, matter_uuid, statement_uuid
+from ledger.domain.aggregates import Matter, Statement, matter_uuid, rank_problem, statement_uuid
+from ledger.domain.ordering import RANKS
 from ledger.errors import InputError, InputProblem, NotFoundError, StateError, UsageProblem
 from ledger.integrity.settings import application_settings, check_write_path
 from ledger.integrity.topics import LedgerMapper
@@ -328,6 +329,17 @@ class Ledger:
             raise StateError(f"statement {statement_id!r} is already retracted")
         existing.retract(statement_id=statement_id, recorded_by=recorded_by or default_recorder(),
                          reason=_reason(reason))
+        self.app.save(existing)
+
+    def rank(self, statement_id: str, rank: str, reason: str, recorded_by: str | None = None) -> None:
+        """Rank a statement, as in Wikidata (``preferred``, ``normal``, ``deprecated``): an event,
+        so known-at replays the ranking of the time (docs/replay.md)."""
+        existing = self._get_statement(statement_id)
+        problem = rank_problem(rank, reason or "", existing.rank, existing.retracted)
+        if problem is not None:
+            error = UsageProblem if rank not in RANKS or not (reason or "").strip() else StateError
+            raise error(f"statement {statement_id!r}: {problem}")
+        existing.set_rank(rank, _reason(reason), recorded_by or default_recorder())
         self.app.save(existing)
 
     def _get_statement(self, statement_id: str) -> Statement:

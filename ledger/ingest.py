@@ -113,7 +113,7 @@ def statement_events_spans(document: dict[str, Any]) -> dict[str, Any]:
     return locate_figures(document)
 # Until the read model replays increments (issue 11, second phase), refuse them rather than
 # store figures that status would read as totals.
-INCREMENTS_REPLAYED = False
+INCREMENTS_REPLAYED = True
 
 
 class Spool:

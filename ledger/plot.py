@@ -78,8 +78,10 @@ def source_label(source: dict[str, Any]) -> str:
 
 
 def chart_data(view: View, matter_id: str | None = None, categories: list[str] | None = None,
-               as_of: dt.date | None = None, known_at: str | None = None) -> dict[str, Any]:
-    """Points, status steps and discrepancies of the chosen categories (default: all)."""
+               as_of: dt.date | None = None, known_at: str | None = None, policy: str = "latest",
+               window_days: int = 0) -> dict[str, Any]:
+    """Points, status steps (replayed under ``policy``) and discrepancies of the chosen
+    categories (default: all)."""
     matter = queries.matter_document(view, matter_id)
     chosen = list(categories or matter["categories"])
     unknown = [c for c in chosen if c not in matter["categories"]]
@@ -116,7 +118,7 @@ def chart_data(view: View, matter_id: str | None = None, categories: list[str] |
     # The status can only change on a day some figure is stated or comes to describe the past.
     days = sorted(change_days | {end})
     for day in days:
-        report = queries.status(view, matter["id"], day, known_at)
+        report = queries.status(view, matter["id"], day, known_at, policy=policy, window_days=window_days)
         for panel in panels:
             figure = report["figures"].get(panel["category"]) or report["derived"].get(panel["category"])
             if figure is None:
@@ -127,7 +129,7 @@ def chart_data(view: View, matter_id: str | None = None, categories: list[str] |
                                    "text": figure.get("text") or str(interval),
                                    "derived": figure.get("qualifier") == "derived"})
 
-    found = queries.check(view, matter["id"], end, known_at)
+    found = queries.check(view, matter["id"], end, known_at, policy=policy, window_days=window_days)
     for item in found:
         for panel in panels:
             if panel["category"] in item["categories"]:

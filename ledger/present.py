@@ -43,6 +43,12 @@ def figure_text(figure: dict[str, Any]) -> str:
     return str(figure["value"])
 
 
+def replayed_text(figure: dict[str, Any]) -> str:
+    """A status figure in a table: the replay's own text (``12 + 2 + 1 = 15``, ``~130``,
+    ``117-143 (best 130)`` under ``--policy estimate``), else as :func:`figure_text`."""
+    return figure.get("text") or figure_text(figure)
+
+
 def raw_figure_text(raw: Any) -> str:
     """A figure as written in a statement: 12, >=12, <=12, ~40, 35-50."""
     from ledger.domain.figures import Figure

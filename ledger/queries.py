@@ -24,13 +24,14 @@ def matter_document(view: Any, matter_id: str | None, known_at: str | None = Non
 
 
 def status_figure(view: Any, matter_id: str, category: str, as_of: date,
-                  known_at: str | None = None) -> dict[str, Any] | None:
-    return TimelineReadModel(view).standing_figure(matter_id, category, Snapshot(as_of, known_at))
+                  known_at: str | None = None, policy: str = "latest", window_days: int = 0) -> dict[str, Any] | None:
+    return TimelineReadModel(view).standing_figure(matter_id, category,
+                                                   Snapshot(as_of, known_at, policy, window_days))
 
 
 def status(view: Any, matter_id: str | None, as_of: date, known_at: str | None = None,
-           stale_days: int | None = None) -> dict[str, Any]:
-    return TimelineReadModel(view).status(matter_id, Snapshot(as_of, known_at), stale_days)
+           stale_days: int | None = None, policy: str = "latest", window_days: int = 0) -> dict[str, Any]:
+    return TimelineReadModel(view).status(matter_id, Snapshot(as_of, known_at, policy, window_days), stale_days)
 
 
 def history(view: Any, matter_id: str | None, category: str, as_of: date | None = None,
@@ -47,5 +48,5 @@ def statement(view: Any, statement_id: str, known_at: str | None = None) -> dict
 
 
 def check(view: Any, matter_id: str | None, as_of: date, known_at: str | None = None,
-          stale_days: int | None = None) -> list[dict[str, Any]]:
-    return TimelineReadModel(view).check(matter_id, Snapshot(as_of, known_at), stale_days)
+          stale_days: int | None = None, policy: str = "latest", window_days: int = 0) -> list[dict[str, Any]]:
+    return TimelineReadModel(view).check(matter_id, Snapshot(as_of, known_at, policy, window_days), stale_days)

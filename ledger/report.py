@@ -56,23 +56,24 @@ def _changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 
 
 def report_data(view: View, matter_id: str | None, as_of: dt.date, known_at: str | None = None,
-                charts: bool = True, command: str | None = None,
-                head: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Everything the report shows, as plain data. ``head`` (:func:`ledger.integrity.head.view_head`)
-    names the log position and chain hash the report was computed at."""
+                charts: bool = True, command: str | None = None, policy: str = "latest",
+                window_days: int = 0, head: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything the report shows, as plain data (the status replayed under ``policy``).
+    ``head`` (:func:`ledger.integrity.head.view_head`) names the log position and chain hash
+    the report was computed at."""
     matter = queries.matter_document(view, matter_id)
     day = as_of.isoformat()
-    status = queries.status(view, matter["id"], as_of, known_at)
+    status = queries.status(view, matter["id"], as_of, known_at, policy=policy, window_days=window_days)
     chart_svg = None
     if charts:
         from ledger import plot
 
-        data = plot.chart_data(view, matter["id"], None, as_of, known_at)
+        data = plot.chart_data(view, matter["id"], None, as_of, known_at, policy, window_days)
         found = data["discrepancies"]
         chart_svg = plot.svg_text(plot.draw(data))
     else:
-        found = queries.check(view, matter["id"], as_of, known_at)
-    standing = {(f["statement"], c) for c, f in status["figures"].items() if f}
+        found = queries.check(view, matter["id"], as_of, known_at, policy=policy, window_days=window_days)
+    standing = {(f["statement"], f.get("category") or c) for c, f in status["figures"].items() if f}
 
     statements = []
     for statement_id in TimelineReadModel(view).statement_ids(matter["id"], Snapshot(as_of, known_at)):

@@ -55,8 +55,6 @@ CASES = [
     ("negative change of a cumulative category", "s.yaml", GOOD.replace("dead: 13", "dead: {change: -2}"),
      ["s.yaml:5", "figures.dead.change", "dead is cumulative in matter 'indians-in-russian-army'",
       "cannot be negative (got -2)"]),
-    ("change before replay takes increments", "s.yaml", GOOD.replace("dead: 13", "remaining: {change: -2}"),
-     ["s.yaml:5", "figures.remaining.change", "increments ({change: N}) are not replayed yet"]),
     ("unknown category", "s.yaml", GOOD.replace("dead: 13", "wounded: 3"),
      ["s.yaml:5", "figures.wounded", "unknown category 'wounded'", "recruited, discharged"]),
     ("unknown matter", "s.yaml", GOOD.replace("matter: indians-in-russian-army", "matter: nope"),

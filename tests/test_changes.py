@@ -49,7 +49,10 @@ def test_diff_between_two_days(seeded_url: str) -> None:
     opened = {(d["kind"], d.get("relation")) for d in report["opened"]}
     assert opened == {("relation_violated", "recruited = discharged + remaining + dead + unaccounted"),
                       ("stale_inputs", "recruited = discharged + remaining + dead + unaccounted"),
-                      ("stale_inputs", "missing <= remaining")}
+                      ("stale_inputs", "missing <= remaining"), ("stale_figure", None)}
+    # July's figures pass 90 days without a newer one; January's dead was already stale on 2025-08-01
+    assert sorted(d["categories"][0] for d in report["opened"] if d["kind"] == "stale_figure") == [
+        "discharged", "missing", "recruited"]
     violated = next(d for d in report["opened"] if d["kind"] == "relation_violated")
     assert violated["numbers"]["shortfall"] == 27
     assert [(d["kind"], d.get("gap_days")) for d in report["closed"]] == [("stale_inputs", 181)]  # Jan 31 - Jul 31

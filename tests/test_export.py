@@ -100,7 +100,9 @@ def test_csv_reads_with_pandas_typed(ledger_url: str, tmp_path: Path) -> None:
     status = run_json(ledger_url, "status", "--as-of", "2025-12-31")
     standing = {(f["statement"], c) for c, f in status["figures"].items() if f}
     assert {(r.statement, r.category) for r in frame.itertuples() if r.stands} == standing
-    assert by[("ngo-2025-range", "missing")].stands  # the range describes 2025-12-31, the latest date
+    # a range for the whole year 2025 does not outrank a precise date inside it (issue 11: the
+    # old rule ranked by the period's end, so the year stood on 2025-12-31)
+    assert not by[("ngo-2025-range", "missing")].stands
     assert not by[("rajya-sabha-2025-07", "remaining")].stands  # outranked by the November briefing
     # oldest described date first
     assert frame["as_of_end"].is_monotonic_increasing

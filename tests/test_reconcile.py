@@ -34,7 +34,8 @@ def test_seed_derives_unaccounted_as_of_august(seeded_url: str) -> None:
     stale = only(report, "stale_inputs")
     assert stale["gap_days"] == (31 + 28 + 31 + 30 + 31 + 30) == 181  # 2025-01-31 .. 2025-07-31
     assert stale["threshold_days"] == 90 and "derived unaccounted" in stale["message"]
-    assert kinds(report) == ["stale_inputs"]
+    # January's death toll still standing in August is itself a stale figure (issue 11)
+    assert kinds(report) == ["stale_figure", "stale_inputs"]
 
 
 def test_seed_contradiction_as_of_november(seeded_url: str) -> None:
@@ -57,7 +58,9 @@ def test_seed_tables_show_derived_and_discrepancies(seeded_url: str) -> None:
 
 def test_stale_threshold_is_configurable(seeded_url: str) -> None:
     relaxed = run_json(seeded_url, "status", "--as-of", "2025-08-15", "--stale-days", "181")
-    assert kinds(relaxed) == [] and relaxed["derived"]["unaccounted"]["value"] == 4
+    # the death toll as of January (ends 2025-01-31) is 196 days old on 2025-08-15: still a stale figure
+    assert kinds(relaxed) == ["stale_figure"] and relaxed["derived"]["unaccounted"]["value"] == 4
+    assert kinds(run_json(seeded_url, "status", "--as-of", "2025-08-15", "--stale-days", "196")) == []
     strict = run_json(seeded_url, "status", "--as-of", "2025-08-15", "--stale-days", "180")
     assert only(strict, "stale_inputs")["threshold_days"] == 180
 
@@ -76,7 +79,11 @@ def test_check_over_the_seed_timeline(seeded_url: str) -> None:
     # nothing was wrong before July
     assert run(seeded_url, "check", "--as-of", "2025-06-30").exit_code == 0
     early = run(seeded_url, "check", "--as-of", "2025-06-30").stdout
-    assert "no discrepancies" in early
+    # ... but January's death toll, still standing in June, is a stale figure (issue 11): listed,
+    # and failing the check only with --strict
+    assert "[stale_figure] (open) dead still stands on a figure as of 2025-01" in early
+    assert "1 discrepancy up to 2025-06-30, 1 open" in early
+    assert run(seeded_url, "check", "--as-of", "2025-06-30", "--strict").exit_code == 1
     # a reader's threshold makes the July picture clean
     assert run(seeded_url, "check", "--as-of", "2025-08-15", "--stale-days", "365").exit_code == 0
     table = run(seeded_url, "check").stdout
@@ -133,7 +140,7 @@ def test_ranges_that_overlap_do_not_conflict_and_derive_ranges(db_url: str, tmp_
     report = run_json(db_url, "status", "--as-of", "2025-08-15")
     assert "conflicting_sources" not in kinds(report)
     record(db_url, tmp_path,
-           statement("approx-recruited", stated_on="2025-08-01", as_of="2025-07",
+           statement("approx-recruited", stated_on="2025-08-01", as_of="2025-08-01",
                      figures={"recruited": {"value": 130, "qualifier": "approx"}}))
     report = run_json(db_url, "status", "--as-of", "2025-08-15")
     unaccounted = report["derived"]["unaccounted"]

@@ -10,7 +10,7 @@ import click
 from ledger.cli.base import cli, read_model
 from ledger.cli.base import open_ledger as _open
 from ledger.cli.errors import EXIT_FINDINGS, handle_errors
-from ledger.cli.options import as_of_option, format_option, known_at_option, matter_option, output_options
+from ledger.cli.options import as_of_option, format_option, known_at_option, matter_option, output_options, replay_options
 from ledger.present import clip as _clip
 from ledger.present import Indented as _Indented
 from ledger.present import citations_text, safe
@@ -83,11 +83,12 @@ def audit(ctx: click.Context, source: str, as_of: dt.date | None, known_at: str 
 @matter_option
 @as_of_option
 @known_at_option
+@replay_options
 @format_option
 @click.pass_context
 @handle_errors
 def trace(ctx: click.Context, category: str, matter: str | None, as_of: dt.date | None,
-          known_at: str | None, fmt: str) -> None:
+          known_at: str | None, policy: str, window_days: int, fmt: str) -> None:
     """Why the status shows this figure for CATEGORY, and what it outranked.
 
     Shows the statement behind the figure, its quote and citations, when and by whom
@@ -104,7 +105,8 @@ def trace(ctx: click.Context, category: str, matter: str | None, as_of: dt.date 
     from ledger.readmodel import Snapshot
     from ledger.present import table, write_csv, write_json
 
-    report = read_model(ctx).trace(matter, category, Snapshot(as_of or dt.date.today(), known_at))
+    report = read_model(ctx).trace(matter, category, Snapshot(as_of or dt.date.today(), known_at, policy,
+                                                              window_days))
     columns = ["statement", "value", "as_of", "stated_on", "source", "recorded_at", "outcome", "why"]
     entries = ([report["figure"]] if report["figure"] else []) + report["others"]
     if fmt == "json":

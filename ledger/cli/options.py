@@ -56,6 +56,22 @@ stale_option = click.option(
     help="Flag derived figures and checks mixing figures further apart than this "
          "(default: the matter's stale_after_days, else 90).",
 )
+policy_option = click.option(
+    "--policy", type=click.Choice(["latest", "conservative", "estimate"]), default="latest", show_default=True,
+    help="Which figure a replay reports (docs/replay.md): latest (the ordering), conservative (the lowest "
+         "lower bound of the latest window), estimate (low/best/high over the window).",
+)
+window_option = click.option(
+    "--window", "window_days", type=click.IntRange(min=0), default=0, show_default=True, metavar="DAYS",
+    help="Widen the replay window: figures whose described period ends up to DAYS before the latest one's start.",
+)
+
+
+def replay_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--policy`` and ``--window``, on every command that replays."""
+    return policy_option(window_option(func))
+
+
 progress_option = click.option(
     "--progress/--no-progress", "show_progress", default=None,
     help="Progress bar on standard error (default: when it is a terminal).",
@@ -84,7 +100,7 @@ format_option = output_options()  # --format table|json|csv, the common case
 
 def reconciliation_command(func: Callable[..., Any]) -> Callable[..., Any]:
     """The options of the commands that replay and reconcile a matter (status, check)."""
-    for decorate in reversed((matter_option, as_of_option, known_at_option, stale_option, format_option,
-                              click.pass_context, handle_errors)):
+    for decorate in reversed((matter_option, as_of_option, known_at_option, stale_option, replay_options,
+                              format_option, click.pass_context, handle_errors)):
         func = decorate(func)
     return func

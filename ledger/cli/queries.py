@@ -8,7 +8,7 @@ import click
 
 from ledger.cli.base import cli, read_model
 from ledger.cli.errors import handle_errors
-from ledger.cli.options import DateParam, format_option, known_at_option, matter_option, output_options
+from ledger.cli.options import DateParam, format_option, known_at_option, matter_option, output_options, replay_options
 from ledger.present import figure_text as _figure_text
 from ledger.present import raw_figure_text, safe
 from ledger.present import source_text as _source_text
@@ -19,12 +19,15 @@ from ledger.present import source_text as _source_text
 @matter_option
 @click.option("--as-of", type=DateParam(), default=None, help="Only statements made by this date.")
 @known_at_option
+@replay_options
 @format_option
 @click.pass_context
 @handle_errors
 def history(ctx: click.Context, category: str, matter: str | None, as_of: dt.date | None,
-            known_at: str | None, fmt: str) -> None:
+            known_at: str | None, policy: str, window_days: int, fmt: str) -> None:
     """Every figure ever asserted for CATEGORY, oldest described date first.
+
+    The figure that stands as of the date (default today), under --policy, is marked *.
 
     \b
     Examples:
@@ -34,22 +37,22 @@ def history(ctx: click.Context, category: str, matter: str | None, as_of: dt.dat
     from ledger.readmodel import Snapshot
     from ledger.present import table, write_csv, write_json
 
-    report = read_model(ctx).history(matter, category, Snapshot(as_of, known_at))
+    report = read_model(ctx).history(matter, category, Snapshot(as_of, known_at, policy, window_days))
     if fmt == "json":
         write_json(report)
         return
     rows = report["figures"]
     if fmt == "csv":
         write_csv(["matter", "category", "value", "qualifier", "low", "high", "as_of", "stated_on",
-                   "statement", "organization", "person", "recorded_at"],
+                   "statement", "organization", "person", "recorded_at", "stands"],
                   [[report["matter"], category, f["value"], f["qualifier"], f.get("low"), f.get("high"),
                     f["as_of"], f["stated_on"], f["statement"], f["source"]["organization"],
-                    f["source"]["person"], f["recorded_at"]] for f in rows])
+                    f["source"]["person"], f["recorded_at"], f.get("stands", False)] for f in rows])
         return
     click.echo(f"History of '{category}' in {report['matter']}: {len(rows)} figure(s)\n")
-    table(["as_of", "stated_on", "value", "qualifier", "source", "statement"],
-          [[f["as_of"], f["stated_on"], _figure_text(f), f["qualifier"], _source_text(f["source"]),
-            f["statement"]] for f in rows])
+    table(["", "as_of", "stated_on", "value", "qualifier", "source", "statement"],
+          [["*" if f.get("stands") else "", f["as_of"], f["stated_on"], _figure_text(f), f["qualifier"],
+            _source_text(f["source"]), f["statement"]] for f in rows])
 
 
 @cli.command()

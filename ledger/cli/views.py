@@ -12,7 +12,7 @@ from ledger.cli.base import cli, read_model
 from ledger.cli.base import open_ledger as _open
 from ledger.cli.errors import handle_errors
 from ledger.errors import OutputFileError
-from ledger.cli.options import DateParam, as_of_option, known_at_option, matter_option, output_options
+from ledger.cli.options import DateParam, as_of_option, known_at_option, matter_option, output_options, replay_options
 from ledger.present import err as _err
 
 
@@ -38,10 +38,11 @@ def _output_stream(output: str | None) -> Any:
                 help="CSV for spreadsheets and pandas, a JSON array, or JSON Lines.")
 @click.option("--derived", is_flag=True,
               help="Also a row per figure derived from the relations in the status as of the date.")
+@replay_options
 @click.pass_context
 @handle_errors
 def export(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_at: str | None,
-           fmt: str, output: str | None, derived: bool) -> None:
+           fmt: str, output: str | None, derived: bool, policy: str, window_days: int) -> None:
     """One row per asserted figure: value, every date, source, statement, quote, citations.
 
     Dates come as the text the source gave (2025-07) and as ISO start and end days
@@ -58,7 +59,7 @@ def export(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_
 
     from ledger.readmodel import Snapshot
 
-    rows = read_model(ctx).export_rows(matter, Snapshot(as_of, known_at), derived)
+    rows = read_model(ctx).export_rows(matter, Snapshot(as_of, known_at, policy, window_days), derived)
     stream = _output_stream(output)
     if stream is None:
         exporting.write(rows, fmt, sys.stdout)
@@ -77,10 +78,11 @@ def export(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_
 @known_at_option
 @click.option("--output", "-o", metavar="FILE.png|FILE.svg", default=None,
               help="Where to write the chart (default: MATTER.png).")
+@replay_options
 @click.pass_context
 @handle_errors
 def plot(ctx: click.Context, matter: str | None, categories: tuple[str, ...], as_of: dt.date | None,
-         known_at: str | None, output: str | None) -> None:
+         known_at: str | None, output: str | None, policy: str, window_days: int) -> None:
     """Chart each category over time: every figure stated, the replayed status, discrepancies.
 
     Each figure is a point at the date it describes (a bar over a month or year given
@@ -103,7 +105,7 @@ def plot(ctx: click.Context, matter: str | None, categories: tuple[str, ...], as
         raise click.UsageError(str(e)) from None
     names = [n.strip() for item in categories for n in item.split(",") if n.strip()] or None
     ledger = _open(ctx)
-    data = plotting.chart_data(ledger.view, matter, names, as_of, known_at)
+    data = plotting.chart_data(ledger.view, matter, names, as_of, known_at, policy, window_days)
     target = output or f"{data['matter']}.png"
     try:
         plotting.save(plotting.draw(data), target)
@@ -121,10 +123,11 @@ def plot(ctx: click.Context, matter: str | None, categories: tuple[str, ...], as
 @click.option("--output", "-o", metavar="FILE.html", required=True, help="Where to write the report.")
 @click.option("--charts/--no-charts", default=True, show_default=True,
               help="Draw the charts (needs matplotlib: pip install 'claims-ledger[plot]').")
+@replay_options
 @click.pass_context
 @handle_errors
 def report(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_at: str | None, output: str,
-           charts: bool) -> None:
+           charts: bool, policy: str, window_days: int) -> None:
     """One self-contained HTML file for a memo: status, discrepancies, charts, every statement.
 
     The file loads nothing from the network (inline CSS, charts as inline SVG); each
@@ -148,11 +151,13 @@ def report(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_
     ledger = _open(ctx)
     day = as_of or dt.date.today()
     command = " ".join(["ledger", "report"] + ([f"--matter {matter}"] if matter else []) + [f"--as-of {day}"]
-                       + ([f"--known-at {known_at}"] if known_at else []) + ([] if charts else ["--no-charts"]))
+                       + ([f"--known-at {known_at}"] if known_at else []) + ([] if charts else ["--no-charts"])
+                       + ([f"--policy {policy}"] if policy != "latest" else [])
+                       + ([f"--window {window_days}"] if window_days else []))
     from ledger.integrity.head import view_head
 
     data = reporting.report_data(ledger.view, matter, day, known_at, charts=charts, command=command,
-                                 head=view_head(ledger).as_dict())
+                                 policy=policy, window_days=window_days, head=view_head(ledger).as_dict())
     html = reporting.render(data)
     stream = _output_stream(output)
     if stream is None:

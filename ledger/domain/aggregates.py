@@ -129,11 +129,14 @@ class Statement(Aggregate):
         self.retracted = True
         self.recorded_by = recorded_by
 
-    @event("Ranked")
     def set_rank(self, rank: str, reason: str, recorded_by: str) -> None:
         """An analyst's judgement, as in Wikidata: ``preferred``, ``normal`` or ``deprecated``
         (see docs/replay.md). A later ranking replaces it from then on; known-at replays the
         ranking of the time. The caller checks the rank (:func:`rank_problem`)."""
+        self._ranked(statement_id=self.statement_id, rank=rank, reason=reason, recorded_by=recorded_by)
+
+    @event("Ranked")
+    def _ranked(self, statement_id: str, rank: str, reason: str, recorded_by: str) -> None:
         self.rank = rank
         self.recorded_by = recorded_by
 

@@ -40,7 +40,7 @@ What the read model must fetch for this to be exact (per timeline, at ``D`` and 
 That is two index range scans: ``H`` from an index on (matter, category, as_of_start):
 the first row passing the filters scanning ``as_of_start <= D`` descending, and the
 greatest among the rare forward-looking rows (``as_of_start > D`` and ``stated_end <= D``,
-a partial index as today's ``ledger_figures_forward``), so that a replay at an early day
+the partial index ``ledger_figures_start_forward``), so that a replay at an early day
 does not walk every later row; then the window from an index on (matter, category,
 as_of_end) ``>= H - window_days``. The result is
 small (the figures about the head's period and the periods containing it). Nothing

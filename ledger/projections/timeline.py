@@ -58,21 +58,44 @@ class TimelineSQL(ViewSQL):
             "matter_id TEXT NOT NULL, value BIGINT, qualifier TEXT NOT NULL, low BIGINT, high BIGINT, "
             "as_of TEXT NOT NULL, as_of_end TEXT, stated_on TEXT NOT NULL, stated_end TEXT, "
             "organization TEXT NOT NULL, person TEXT, role TEXT, recorded_at TEXT NOT NULL, superseded_at TEXT, "
-            "superseded_by TEXT, PRIMARY KEY (statement_id, category, position)"
+            "superseded_by TEXT, as_of_start TEXT, best BIGINT, change BIGINT, attribution TEXT, "
+            "PRIMARY KEY (statement_id, category, position)"
+        ),
+        # One row per ranking of a statement (Statement.Ranked), closed by the next ranking:
+        # known-at replays the ranking of the time. No row: the statement is ranked normal.
+        "ledger_ranks": (
+            "statement_id TEXT NOT NULL, position BIGINT NOT NULL, rank TEXT NOT NULL, reason TEXT NOT NULL, "
+            "recorded_at TEXT NOT NULL, recorded_by TEXT NOT NULL, superseded_at TEXT, "
+            "PRIMARY KEY (statement_id, position)"
         ),
     }
     indexes = [
-        # Replay: the figure describing the latest date among those stated by D.
+        # Replay: the window, a range of described periods' ends (ledger/readmodel/replay.py).
         "CREATE INDEX IF NOT EXISTS ledger_figures_replay "
         "ON {ledger_figures} (matter_id, category, as_of_end, stated_end, position)",
-        # Rare forward-looking figures (describing a date after they were stated).
-        "CREATE INDEX IF NOT EXISTS ledger_figures_forward "
-        "ON {ledger_figures} (matter_id, category, as_of_end) WHERE as_of_end > stated_end",
+        # Replay (issue 11): the head, the latest described period starting by D, scanned downward ...
+        "CREATE INDEX IF NOT EXISTS ledger_figures_start "
+        "ON {ledger_figures} (matter_id, category, as_of_start, stated_end)",
+        # ... and the rare forward-looking figures (describing a period starting after they were stated).
+        "CREATE INDEX IF NOT EXISTS ledger_figures_start_forward "
+        "ON {ledger_figures} (matter_id, category, as_of_start) WHERE as_of_start > stated_end",
+        # ... and the changes (increments), rare: only their rows.
+        "CREATE INDEX IF NOT EXISTS ledger_figures_changes "
+        "ON {ledger_figures} (matter_id, category, as_of_end) WHERE qualifier = 'change'",
+        "CREATE INDEX IF NOT EXISTS ledger_ranks_statement ON {ledger_ranks} (statement_id, recorded_at)",
         "CREATE INDEX IF NOT EXISTS ledger_statements_matter "
         "ON {ledger_statements} (matter_id, stated_end)",
     ]
     gatherable = frozenset({"insert_statement", "insert_figure"})
     statements = {
+        "close_rank": (
+            "UPDATE {ledger_ranks} SET superseded_at = :recorded_at "
+            "WHERE statement_id = :statement_id AND superseded_at IS NULL"
+        ),
+        "insert_rank": (
+            "INSERT INTO {ledger_ranks} (statement_id, position, rank, reason, recorded_at, recorded_by) "
+            "VALUES (:statement_id, :position, :rank, :reason, :recorded_at, :recorded_by)"
+        ),
         "close_matter": (
             "UPDATE {ledger_matters} SET superseded_at = :recorded_at "
             "WHERE matter_id = :matter_id AND superseded_at IS NULL"
@@ -90,9 +113,10 @@ class TimelineSQL(ViewSQL):
         "insert_figure": (
             "INSERT INTO {ledger_figures} (statement_id, category, position, matter_id, value, "
             "qualifier, low, high, as_of, as_of_end, stated_on, stated_end, organization, person, "
-            "role, recorded_at) VALUES (:statement_id, :category, :position, :matter_id, "
-            ":value, :qualifier, :low, :high, :as_of, :as_of_end, :stated_on, :stated_end, "
-            ":organization, :person, :role, :recorded_at)"
+            "role, recorded_at, as_of_start, best, change, attribution) VALUES (:statement_id, :category, "
+            ":position, :matter_id, :value, :qualifier, :low, :high, :as_of, :as_of_end, :stated_on, "
+            ":stated_end, :organization, :person, :role, :recorded_at, :as_of_start, :best, :change, "
+            ":attribution)"
         ),
         "close_statement": (
             "UPDATE {ledger_statements} SET superseded_at = :at, superseded_by = :by "
@@ -172,6 +196,10 @@ def statement_rows(document: dict[str, Any], position: int, recorded_at: str, re
             "qualifier": figure.qualifier,
             "low": figure.low,
             "high": figure.high,
+            "as_of_start": _iso(as_of.start()),
+            "best": figure.best,
+            "change": figure.change,
+            "attribution": document.get("attribution", "direct_quote"),
         }))
     return changes
 
@@ -225,6 +253,13 @@ class TimelineProjection(Projection[Any]):
                 "recorded_by": domain_event.recorded_by, "reason": domain_event.reason,
             }),
         ]
+
+    @changes.register
+    def _(self, domain_event: Statement.Ranked, position: int) -> list[Change]:
+        row = {"statement_id": domain_event.statement_id, "position": position, "rank": domain_event.rank,
+               "reason": domain_event.reason, "recorded_at": timestamp_text(domain_event.timestamp),
+               "recorded_by": domain_event.recorded_by}
+        return [Change("close_rank", row), Change("insert_rank", row)]
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """The eventsourcing entry point (used by ``ProjectionRunner``): one event, one transaction."""

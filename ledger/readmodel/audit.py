@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.domain.figures import Figure
+from ledger.readmodel.ranking import rank_sql, why_outranked
 from ledger.readmodel.snapshot import Snapshot
 from ledger.readmodel.sql import ALL_FIGURE_COLUMNS
 
@@ -27,31 +28,21 @@ def source_label(row: Row) -> str:
     return f"{row['organization']} ({row['person']})" if row.get("person") else row["organization"]
 
 
-def outcome(row: Row, winner: Row | None, snapshot: Snapshot) -> tuple[str, str]:
-    """What became of one figure row (recorded by ``known_at``) in the replay as of the day."""
+def outcome(row: Row, replayed: Any, snapshot: Snapshot) -> tuple[str, str]:
+    """What became of one figure row (recorded by ``known_at``) in the replay as of the day;
+    ``replayed`` is its timeline's :class:`~ledger.readmodel.replay.Replayed` (the ONE rule)."""
     day = snapshot.day
     if snapshot.superseded(row["superseded_at"]):
         if row["superseded_by"] == "retraction":
             return "retracted", f"the statement was retracted at {row['superseded_at']}"
         return "corrected", f"replaced by a corrected version recorded {row['superseded_at']}"
-    if row["stated_end"] is None:
+    if row["stated_end"] is None or row.get("as_of_start") is None:
         return "undated", "the statement's date is unknown, so no dated replay uses it"
     if row["stated_end"] > day:
         return "not yet stated", f"stated {row['stated_on']}, after {day}"
-    if winner is None:
-        return "stands", "the only figure"
-    key = (row["as_of_end"], row["stated_end"], row["position"])
-    best = (winner["as_of_end"], winner["stated_end"], winner["position"])
-    if key == best and row["statement_id"] == winner["statement_id"]:
-        return "stands", "describes the latest date among the statements made by then"
-    if row["as_of_end"] != winner["as_of_end"]:
-        why = f"describes an earlier date ({row['as_of']}) than {winner['statement_id']} ({winner['as_of']})"
-    elif row["stated_end"] != winner["stated_end"]:
-        why = (f"describes the same date as {winner['statement_id']} but was stated earlier "
-               f"({row['stated_on']} against {winner['stated_on']})")
-    else:
-        why = f"same dates as {winner['statement_id']}, recorded earlier (position {row['position']})"
-    return "outranked", why
+    if row.get("rank") == "deprecated":
+        return "deprecated", "ranked deprecated: it never stands (see ledger rank)"
+    return why_outranked(row, replayed)
 
 
 class AuditQueries:
@@ -62,18 +53,20 @@ class AuditQueries:
     def trace(self, matter_id: str | None, category: str, snapshot: Snapshot) -> dict[str, Any]:
         """Why the status shows this figure: its statement, trail, and every figure it outranked."""
         matter = self._category(matter_id, category, snapshot)  # type: ignore[attr-defined]
-        winner = self.standing_figure(matter["id"], category, snapshot)  # type: ignore[attr-defined]
+        [replayed] = self.replayed(matter["id"], snapshot, only=category).values()  # type: ignore[attr-defined]
+        winner = replayed.standing
         rows = self.view.query(
-            f"SELECT {ALL_FIGURE_COLUMNS} FROM {{ledger_figures}} f "
+            f"SELECT {ALL_FIGURE_COLUMNS}, {rank_sql(snapshot)} AS rank FROM {{ledger_figures}} f "
             f"WHERE f.matter_id = :m AND f.category = :c AND {snapshot.recorded('f')} ORDER BY f.position",
             {"m": matter["id"], "c": category, **snapshot.params()},
         )
         result: dict[str, Any] = {
             "matter": matter["id"], "category": category, "as_of": snapshot.day, "known_at": snapshot.known_at,
-            "figure": None, "statement": None, "trail": [], "others": [], "derived": None,
+            "policy": snapshot.policy, "figure": None, "statement": None, "trail": [], "others": [],
+            "derived": None,
         }
         for row in rows:
-            fate, why = outcome(row, winner, snapshot)
+            fate, why = outcome(row, replayed, snapshot)
             entry = {
                 "statement": row["statement_id"], "value": row["value"], "qualifier": row["qualifier"],
                 "low": row["low"], "high": row["high"], "text": figure_text(row),
@@ -81,7 +74,8 @@ class AuditQueries:
                 "recorded_at": row["recorded_at"], "position": row["position"],
                 "outcome": fate, "why": why,
             }
-            if fate == "stands":
+            if fate == "stands" and winner is not None and row["statement_id"] == winner["statement_id"] \
+                    and row["position"] == winner["position"]:
                 result["figure"] = entry
             else:
                 result["others"].append(entry)
@@ -131,7 +125,7 @@ class AuditQueries:
             f"AND {snapshot.recorded()}",
             {"p": _like(source), **snapshot.params()},
         )
-        winners: dict[tuple[str, str], Row | None] = {}
+        winners: dict[tuple[str, str], Any] = {}
         entries = []
         for statement_id in sorted(s["statement_id"] for s in statements):
             versions = self.versions(statement_id, snapshot)  # type: ignore[attr-defined]
@@ -139,18 +133,19 @@ class AuditQueries:
             document = current["document"]
             figures = []
             rows = self.view.query(
-                f"SELECT {ALL_FIGURE_COLUMNS} FROM {{ledger_figures}} f WHERE f.statement_id = :s "
+                f"SELECT {ALL_FIGURE_COLUMNS}, {rank_sql(snapshot)} AS rank FROM {{ledger_figures}} f "
+                "WHERE f.statement_id = :s "
                 f"AND {snapshot.recorded('f')} ORDER BY f.position, f.category",
                 {"s": statement_id, **snapshot.params()},
             )
             for row in rows:
                 key = (row["matter_id"], row["category"])
                 if key not in winners:
-                    winners[key] = self.standing_figure(row["matter_id"], row["category"], snapshot)  # type: ignore[attr-defined]
+                    [winners[key]] = self.replayed(  # type: ignore[attr-defined]
+                        row["matter_id"], snapshot, only=row["category"]).values()
                 fate, why = outcome(row, winners[key], snapshot)
-                if fate == "outranked":
-                    winner = winners[key]
-                    assert winner is not None
+                if fate == "outranked" and winners[key].standing is not None:
+                    winner = winners[key].standing
                     why = (f"outranked by {winner['statement_id']} ({source_label(winner)}): "
                            f"{figure_text(winner)} as of {winner['as_of']}; {why}")
                 figures.append({

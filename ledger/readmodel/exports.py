@@ -49,10 +49,10 @@ class ExportQueries:
                     f"FROM {{ledger_statements}} WHERE matter_id = :m AND {snapshot.in_force()}", params)
             }
             standing = {}
-            for category in matter["categories"]:
-                row = self.standing_figure(mid, category, snapshot)  # type: ignore[attr-defined]
+            for replayed in self.replayed(mid, snapshot).values():  # type: ignore[attr-defined]
+                row = replayed.standing
                 if row is not None:
-                    standing[category] = (row["statement_id"], row["position"])
+                    standing[row["category"]] = (row["statement_id"], row["position"])
             order = list(matter["categories"])
             figures.sort(key=lambda f: (f["as_of_end"] is None, f["as_of_end"] or "", f["stated_end"] is None,
                                         f["stated_end"] or "", f["position"], order.index(f["category"])

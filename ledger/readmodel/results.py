@@ -24,18 +24,32 @@ class Source(Result):
     role: str | None = None
 
 
+class Increments(Result):
+    text: str  # "12 + 2 + 1", or ">= 2 + 1" without a base total
+    statements: list[str]
+
+
 class Figure(Result):
-    """An asserted figure (status, history)."""
+    """An asserted figure (status, history). In status: the figure the policy picked, with the
+    word its source used (``category``), the policy's ``low``/``best``/``high`` (``high`` null
+    when unbounded), every statement it rests on, and ``base + changes`` with increments."""
 
     value: int | None
-    qualifier: Literal["exact", "at_least", "at_most", "approx", "range"]
+    qualifier: Literal["exact", "at_least", "at_most", "approx", "range", "change"]
     low: int | None = None
+    best: int | None = None
     high: int | None = None
+    change: int | None = None
     as_of: str
     stated_on: str
     statement: str
     source: Source
     recorded_at: str
+    category: str | None = None
+    text: str | None = None
+    statements: list[str] | None = None
+    increments: Increments | None = None
+    stands: bool | None = None  # history: the figure the status shows as of the date
 
 
 class DerivedInput(Result):
@@ -51,6 +65,7 @@ class DerivedInput(Result):
 class DerivedFigure(Result):
     value: int | None
     low: int | None
+    best: int | None = None
     high: int | None
     best: int | None = None  # the best computed from the inputs' bests, when they have one
     qualifier: Literal["derived"]
@@ -63,13 +78,14 @@ class DerivedFigure(Result):
 
 class Discrepancy(Result):
     kind: Literal["relation_violated", "cumulative_decrease", "conflicting_sources", "stale_inputs",
-                  "inconsistent_statement", "undated_conflict"]
+                  "inconsistent_statement", "undated_conflict", "ambiguous_order", "stale_figure"]
     message: str
     categories: list[str]
     statements: list[str]
     relation: str | None = None
     numbers: dict[str, str | int] | None = None
     gap_days: int | None = None
+    age_days: int | None = None
     threshold_days: int | None = None
 
 
@@ -81,6 +97,8 @@ class StatusResult(Result):
     title: str
     as_of: str
     known_at: str | None
+    policy: Literal["latest", "conservative", "estimate"]
+    window_days: int
     figures: dict[str, Figure | None]
     derived: dict[str, DerivedFigure]
     discrepancies: list[Discrepancy]
@@ -101,6 +119,7 @@ class HistoryResult(Result):
     category: str
     as_of: str | None
     known_at: str | None
+    policy: str = "latest"
     figures: list[Figure]
 
 
@@ -145,7 +164,7 @@ class ShowResult(Result):
     trail: list[ShownVersion]
 
 
-Outcome = Literal["stands", "outranked", "corrected", "retracted", "undated", "not yet stated"]
+Outcome = Literal["stands", "outranked", "deprecated", "corrected", "retracted", "undated", "not yet stated"]
 
 
 class TracedFigure(Result):
@@ -203,6 +222,7 @@ class TraceResult(Result):
     category: str
     as_of: str
     known_at: str | None
+    policy: str = "latest"
     figure: TracedFigure | None
     statement: TracedStatement | None
     trail: list[TrailVersion]

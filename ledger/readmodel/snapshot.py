@@ -17,11 +17,13 @@ from ledger.projections.timeline import timestamp_text
 @dataclass(frozen=True)
 class Snapshot:
     """As of a day (``None``: today, or no limit where a query says so), known at a moment
-    (timestamp text as the projection stores it; ``None``: now), under a ranking policy."""
+    (timestamp text as the projection stores it; ``None``: now), under a replay policy
+    (``latest``, ``conservative``, ``estimate``) over a window widened by ``window_days``."""
 
     as_of: dt.date | None = None
     known_at: str | None = None
     policy: str = "latest"
+    window_days: int = 0  # --window DAYS: widens the replay window (see ledger.domain.policies)
 
     @property
     def day(self) -> str:

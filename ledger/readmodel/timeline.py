@@ -15,11 +15,11 @@ from typing import Any
 
 from ledger.domain.figures import Figure
 from ledger.errors import NotFoundError
-from ledger.readmodel import postgres as pg
+from ledger.readmodel import replay as rp
 from ledger.readmodel.audit import AuditQueries, source_of
 from ledger.readmodel.exports import ExportQueries
 from ledger.readmodel.snapshot import Snapshot
-from ledger.readmodel.sql import FIGURE_COLUMNS, status_sql
+from ledger.readmodel.sql import FIGURE_COLUMNS
 from ledger.reconcile import check_statement, reconcile
 
 Row = dict[str, Any]
@@ -31,6 +31,8 @@ def figure_result(row: Row) -> dict[str, Any]:
     figure: dict[str, Any] = {"value": row["value"], "qualifier": row["qualifier"]}
     if row["qualifier"] == "range":
         figure["low"], figure["high"] = row["low"], row["high"]
+    if row.get("change") is not None:
+        figure["change"] = row["change"]
     figure.update({
         "as_of": row["as_of"],
         "stated_on": row["stated_on"],
@@ -101,38 +103,54 @@ class TimelineReadModel(AuditQueries, ExportQueries):
 
     # --- status ----------------------------------------------------------------------------
 
+    def replayed(self, matter_id: str | None, snapshot: Snapshot, stale_days: int | None = None,
+                 only: str | None = None, query: Any = None) -> dict[str, rp.Replayed]:
+        """Each timeline of a matter (or only the one of category ``only``) replayed under the ONE
+        rule (:mod:`ledger.readmodel.replay`)."""
+        matter = self.matter(matter_id, snapshot)
+        if query is not None:
+            return rp.replay_matter(query, self.one_statement, matter, snapshot, stale_days, only)
+        with self.view.reading() as reading:
+            return rp.replay_matter(reading, self.one_statement, matter, snapshot, stale_days, only)
+
     def standing_figure(self, matter_id: str, category: str, snapshot: Snapshot) -> Row | None:
-        """The raw row of the figure that stands for a category, or None."""
-        return self.view.query_one(status_sql(snapshot), {
-            "matter": matter_id, "category": category, **snapshot.params()})
+        """The raw row of the figure that stands for a category's timeline, or None."""
+        [replayed] = self.replayed(matter_id, snapshot, only=category).values()
+        return replayed.standing
 
     def status(self, matter_id: str | None, snapshot: Snapshot, stale_days: int | None = None) -> dict[str, Any]:
-        """The official picture as of a day: per category, the figure that describes the latest
-        date; then what the figures imply together (derived) and where they disagree.
+        """The official picture as of a day: per timeline (a category and its synonyms) the
+        figure the policy picks (:mod:`ledger.domain.replay`); then what the figures imply
+        together (derived) and where they disagree.
 
-        A few statements in one read transaction: index lookups, one or two per category (see
-        ``status_sql``); on PostgreSQL one round trip each (:mod:`ledger.readmodel.postgres`).
+        One candidate statement per timeline, in one read transaction (see
+        :mod:`ledger.readmodel.replay`), plus the figure before each cumulative one.
         """
         matter = self.matter(matter_id, snapshot)
-        categories = list(matter["categories"])
         base = {"matter": matter["id"], **snapshot.params()}
         with self.view.reading() as query:
-            if self.one_statement:
-                rows = query(pg.picture_sql(snapshot.known_at is not None), {**base, "cats": categories})
-            else:  # SQLite plans the UNION ALL of lookups worse than the lookups one by one
-                single = status_sql(snapshot, "", ":c0")
-                rows = [row for c in categories for row in query(single, {**base, "c0": c})]
-            picture: dict[str, Row | None] = dict.fromkeys(categories)
-            for row in rows:
-                picture[row["category"]] = row
-            previous, same_date = self._context(query, matter, picture, snapshot, base)
+            replayed = rp.replay_matter(query, self.one_statement, matter, snapshot, stale_days)
+            picture: dict[str, Row | None] = {key: rp.picture_row(r) for key, r in replayed.items()}
+            previous: dict[str, Row | None] = {}
+            for key, r in replayed.items():
+                head = r.figure.standing
+                if head is not None and matter["categories"][key]["kind"] == "cumulative":
+                    start = min(c.as_of_start for c in r.figure.used if not c.figure.is_change)
+                    previous[key] = rp.previous_row(query, matter, key, start.isoformat(), snapshot)
             undated = query(
                 "SELECT COUNT(*) AS n FROM {ledger_statements} WHERE matter_id = :matter "
                 f"AND stated_end IS NULL AND retracted = 0 AND {snapshot.in_force()}", base)
             relations = self._statement_relations(query, picture, snapshot)
             retracted = self._retracted_categories(query, [c for c, row in picture.items() if row is None],
                                                    snapshot, base)
+        same_date = {key: [row for row in r.rows if r.standing is not None and row["qualifier"] != "change"
+                           and (row["as_of_start"], row["as_of_end"]) ==
+                           (r.standing["as_of_start"], r.standing["as_of_end"])
+                           and row["statement_id"] != r.standing["statement_id"]
+                           and row.get("rank") != "deprecated"]
+                     for key, r in replayed.items()}
         reconciled = reconcile(matter, picture, relations, stale_days, previous, same_date)
+        discrepancies = [d for r in replayed.values() for d in r.figure.discrepancies] + reconciled["discrepancies"]
         no_figure = {}
         for category in (c for c, row in picture.items() if row is None and c not in reconciled["derived"]):
             violated = any(d["kind"] == "relation_violated" and category in d["categories"]
@@ -144,50 +162,15 @@ class TimelineReadModel(AuditQueries, ExportQueries):
             "title": matter["title"],
             "as_of": snapshot.day,
             "known_at": snapshot.known_at,
-            "figures": {c: figure_result(row) if row else None for c, row in picture.items()},
+            "policy": snapshot.policy,
+            "window_days": snapshot.window_days,
+            "figures": {c: rp.status_figure(replayed[c], figure_result(replayed[c].standing or row))
+                        if row else None for c, row in picture.items()},
             "derived": reconciled["derived"],
-            "discrepancies": reconciled["discrepancies"],
+            "discrepancies": discrepancies,
             "no_figure": no_figure,
             "undated_statements_excluded": undated[0]["n"] if undated else 0,
         }
-
-    def _context(self, query: Any, matter: dict[str, Any], picture: dict[str, Row | None],
-                 snapshot: Snapshot, base: dict[str, Any]) -> tuple[dict[str, Row | None], dict[str, list[Row]]]:
-        """The figure before each standing cumulative one, and the others about the same date."""
-        previous: dict[str, Row | None] = {}
-        same_date: dict[str, list[Row]] = {c: [] for c, row in picture.items() if row}
-        standing = [(i, c, row) for i, (c, row) in enumerate(picture.items()) if row is not None]
-        if not standing:
-            return previous, same_date
-        cumulative = [i for i, c, _ in standing if matter["categories"][c]["kind"] == "cumulative"]
-        if self.one_statement:
-            rows = query(pg.context_sql(snapshot.known_at is not None), {
-                **base,
-                "previous_categories": [c for i, c, _ in standing if i in cumulative],
-                "previous_before": [row["as_of_end"] for i, _, row in standing if i in cumulative],
-                "standing_categories": [c for _, c, _ in standing],
-                "standing_ends": [row["as_of_end"] for _, _, row in standing],
-                "standing_statements": [row["statement_id"] for _, _, row in standing],
-            })
-        else:
-            params = {**base}
-            for i, c, row in standing:
-                params.update({f"c{i}": c, f"e{i}": row["as_of_end"], f"s{i}": row["statement_id"]})
-            rows = []
-            for i, _, _ in standing:
-                if i in cumulative:
-                    rows += [{**row, "part": "previous"} for row in
-                             query(status_sql(snapshot, f"AND as_of_end < :e{i}", f":c{i}"), params)]
-                rows += [{**row, "part": "same_date"} for row in query(
-                    f"SELECT {FIGURE_COLUMNS} FROM {{ledger_figures}} WHERE matter_id = :matter "
-                    f"AND category = :c{i} AND as_of_end = :e{i} AND stated_end <= :day "
-                    f"AND {snapshot.in_force()} AND statement_id <> :s{i}", params)]
-        for row in rows:
-            if row.pop("part") == "previous":
-                previous[row["category"]] = row
-            else:
-                same_date[row["category"]].append(row)
-        return previous, same_date
 
     @staticmethod
     def _retracted_categories(query: Any, categories: list[str], snapshot: Snapshot,
@@ -231,9 +214,14 @@ class TimelineReadModel(AuditQueries, ExportQueries):
             "ORDER BY (as_of_end IS NULL), as_of_end, (stated_end IS NULL), stated_end, position",
             {"matter": matter["id"], "category": category, **snapshot.params()},
         )
+        [replayed] = self.replayed(matter["id"], snapshot, only=category).values()
+        standing = replayed.standing
+        mark = None if standing is None else (standing["statement_id"], standing["category"], standing["position"])
         return {"matter": matter["id"], "category": category,
                 "as_of": snapshot.as_of.isoformat() if snapshot.as_of else None, "known_at": snapshot.known_at,
-                "figures": [figure_result(r) for r in rows]}
+                "policy": snapshot.policy,
+                "figures": [{**figure_result(r), "stands": (r["statement_id"], r["category"], r["position"]) == mark}
+                            for r in rows]}
 
     def sources(self, matter_id: str | None, snapshot: Snapshot) -> list[dict[str, Any]]:
         """Who asserted what: one entry per source (organization, person, role)."""
