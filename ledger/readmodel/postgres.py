@@ -7,7 +7,8 @@ from __future__ import annotations
 import functools
 
 from ledger.readmodel.snapshot import Snapshot
-from ledger.readmodel.sql import FIGURE_COLUMNS, status_sql
+from ledger.readmodel.same_date import same_date_lateral_sql
+from ledger.readmodel.sql import status_sql
 
 
 def _shape(with_known_at: bool) -> Snapshot:
@@ -30,9 +31,5 @@ def context_sql(with_known_at: bool) -> str:
     return (
         "SELECT 'previous' AS part, p.* FROM unnest(:previous_categories::text[], :previous_before::text[]) "
         f"AS x(name, before_end) CROSS JOIN LATERAL ({status_sql(snapshot, 'AND as_of_end < x.before_end', 'x.name')}) "
-        "AS p\nUNION ALL\n"
-        f"SELECT 'same_date' AS part, {FIGURE_COLUMNS} FROM unnest(:standing_categories::text[], "
-        ":standing_ends::text[], :standing_statements::text[]) AS y(name, day_end, standing_id) "
-        "JOIN {ledger_figures} ON matter_id = :matter AND category = y.name AND as_of_end = y.day_end "
-        f"AND stated_end <= :day AND {snapshot.in_force()} AND statement_id <> y.standing_id"
+        "AS p\nUNION ALL\n" + same_date_lateral_sql(snapshot)
     )
