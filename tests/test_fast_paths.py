@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import json
 
 import pytest
@@ -41,3 +42,52 @@ def test_partial_date_parse_is_cached_and_still_refuses_bad_dates() -> None:
     for _ in range(2):  # errors are not cached away
         with pytest.raises(ValueError, match="has 28 days"):
             PartialDate.parse("2023-02-29")
+
+
+def _chart(points: int) -> dict:
+    import datetime as dt
+    import math
+
+    day = dt.date(2020, 1, 1)
+    pts = []
+    for i in range(points):
+        end = day + dt.timedelta(days=i)
+        qualifier = ["exact", "at_least", "at_most", "range", "approx"][i % 5]
+        value = None if qualifier == "range" else 100 + i
+        low, high = {"exact": (100 + i, 100 + i), "at_least": (100 + i, math.inf), "at_most": (0, 100 + i),
+                     "range": (90 + i, 110 + i), "approx": (90 + i, 110 + i)}[qualifier]
+        pts.append({"start": end, "end": end, "value": value, "low": low, "high": high, "qualifier": qualifier,
+                    "text": f"v{i}", "statement": f"s-{i}", "source": f"src{i % 3}", "as_of": end.isoformat(),
+                    "stated_on": end.isoformat()})
+    steps = [{"day": day, "low": 0, "high": 50, "text": "<=50"},
+             {"day": day + dt.timedelta(days=10), "low": 0, "high": 40, "text": "<=40"}]
+    panel = {"category": "dead", "kind": "cumulative", "description": None, "points": pts, "steps": steps,
+             "discrepancies": [{"kind": "conflicting_sources", "first_seen": day, "resolved_on": None,
+                                "statements": ["s-3"], "message": "m", "hard": True}]}
+    return {"matter": "m", "title": "t", "as_of": day + dt.timedelta(days=points + 5), "known_at": None,
+            "panels": [panel], "sources": ["src0", "src1", "src2"], "undated": 0, "discrepancies": []}
+
+
+@pytest.mark.parametrize("points", [10, 1000])
+def test_plot_thins_labels_and_draws_many_points_as_density(points: int) -> None:
+    pytest.importorskip("matplotlib")
+    from ledger import plot
+
+    fig = plot.draw(_chart(points))
+    ax = fig.axes[0]
+    labels = [t for t in ax.texts if t.get_text().startswith("v")]
+    assert len(labels) == min(points, plot.LABELLED_POINTS)
+    if points > plot.DENSE_POINTS:
+        assert len(ax.collections) >= 5 and len(ax.lines) < 10  # a few scatters, not a marker per figure
+    else:
+        assert len(ax.lines) >= points
+
+
+def test_plot_draws_an_at_most_status_at_its_bound_not_at_zero() -> None:
+    pytest.importorskip("matplotlib")
+    from ledger import plot
+
+    fig = plot.draw(_chart(5))
+    step_lines = [line for line in fig.axes[0].lines if line.get_drawstyle() == "steps-post"]
+    assert step_lines and list(step_lines[0].get_ydata())[:2] == [50, 40]
+    assert plot._step_line(0, 12) == 12 and plot._step_line(5, math.inf) == 5 and plot._step_line(7, 9) == 7
