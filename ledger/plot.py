@@ -115,10 +115,16 @@ def chart_data(view: View, matter_id: str | None = None, categories: list[str] |
 
     # The status can only change on a day some figure is stated or comes to describe the past.
     days = sorted(change_days | {end})
-    for day in days:
-        report = queries.status(view, matter["id"], day, known_at)
+    # Replayed in memory from two queries (ledger.readmodel.replay), not `status` asked once per day.
+    from ledger.readmodel import Snapshot
+    from ledger.readmodel.replay import replay_inputs, replay_pictures
+
+    figure_rows, relations = replay_inputs(view, matter["id"], Snapshot(end, known_at))
+    for day_text, picture, reconciled in replay_pictures(matter, figure_rows, relations,
+                                                         [d.isoformat() for d in days]):
+        day = dt.date.fromisoformat(day_text)
         for panel in panels:
-            figure = report["figures"].get(panel["category"]) or report["derived"].get(panel["category"])
+            figure = picture.get(panel["category"]) or reconciled["derived"].get(panel["category"])
             if figure is None:
                 panel["steps"].append({"day": day, "low": None, "high": None, "text": None})
                 continue

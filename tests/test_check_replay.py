@@ -96,3 +96,25 @@ def test_check_reports_progress_per_matter(db_url: str, workload: Path) -> None:
         TimelineReadModel(ledger.view).check(None, Snapshot(date(2030, 1, 1)),
                                              progress=lambda done, total: calls.append((done, total)))
     assert calls == [(i, 6) for i in range(1, 7)]
+
+
+def test_plot_steps_replayed_equal_status_at_each_day(db_url: str, workload: Path) -> None:
+    pytest.importorskip("matplotlib")
+    from ledger import plot
+
+    with Ledger(db_url) as ledger:
+        ledger.record(iter_inputs([str(workload)]), recorded_by="test")
+        ledger.catch_up()
+        matter = max(TimelineReadModel(ledger.view).matters(), key=lambda m: m["statements"])["matter"]
+        data = plot.chart_data(ledger.view, matter, None, date(2030, 1, 1))
+        steps = data["panels"][0]["steps"]
+        assert len(steps) > 100
+        for step in steps[::7]:
+            report = TimelineReadModel(ledger.view).status(matter, Snapshot(step["day"]))
+            category = data["panels"][0]["category"]
+            figure = report["figures"].get(category) or report["derived"].get(category)
+            if figure is None:
+                assert step["low"] is None
+                continue
+            interval = plot._interval(figure if figure.get("qualifier") else {**figure, "qualifier": "derived"})
+            assert (step["low"], step["high"]) == (interval.lo, interval.hi), step["day"]
