@@ -20,7 +20,10 @@ What is measured (see BENCHMARKS.md for results and how to read them):
    eventsourcing recorder (with the hash chain) is measured too.
 2. Projection rebuild: dropping the timeline tables and applying every event again,
    against a raw ``SELECT`` of the stored events plus decoding them to domain events.
-3. As-of status: ``queries.status`` for 1,000 random (matter, date) pairs, p50/p99.
+3. As-of status: ``queries.status`` for 1,000 random (matter, date) pairs, p50/p99; also
+   on the skewed ledger (``generate.py --skewed``) of the ingest size.
+3c. Analyst commands: ``check`` over every matter, ``report`` and ``plot`` of the matter
+   nearest 1,000 statements, in the ingest-size ledger.
 4. Peak memory (max RSS) of ingest and rebuild.
 5. Start-up: a whole ``ledger status`` command, and ``python -c pass`` beside it.
 6. (PostgreSQL) the lag of ``ledger follow`` under a steady ingest of 1,000 statements/s.
@@ -48,6 +51,7 @@ if str(ROOT) not in sys.path:
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
 PG_URL = "postgresql://postgres@127.0.0.1:5432/{name}"
 BATCH = 1000
+ANALYST_MATTER = 1000  # check/report/plot: the matter with about this many statements
 
 
 # --- databases ---------------------------------------------------------------------------
@@ -222,7 +226,40 @@ def worker_status(url: str, pairs: int, seed: int) -> dict[str, Any]:
             "figures_found": figures}
 
 
-WORKERS = {"ingest": worker_ingest, "append": worker_append, "raw_insert": worker_raw_insert,
+def worker_analyst(url: str, target: int, output: str) -> dict[str, Any]:
+    """`check` over every matter, and `report` and `plot` of the matter nearest ``target``
+    statements, in-process, as the commands run them (after start-up). Wall time, and the CPU
+    time of this process (on a shared machine the steadier of the two; on PostgreSQL it leaves
+    out the server's share)."""
+    import datetime as dt
+
+    from ledger import plot, queries, report
+    from ledger.application import Ledger
+
+    day = dt.date(2026, 1, 1)
+    with Ledger(url) as ledger:
+        ledger.catch_up()
+        counts = ledger.view.query("SELECT matter_id, COUNT(*) AS n FROM {ledger_statements} GROUP BY matter_id")
+        chosen = min(counts, key=lambda r: (abs(r["n"] - target), r["matter_id"]))
+        out: dict[str, Any] = {"matter": chosen["matter_id"], "matter_statements": chosen["n"],
+                               "matters": len(counts)}
+        started, cpu = time.perf_counter(), time.process_time()
+        found = queries.check(ledger.view, None, day)
+        out["check_all_s"], out["check_all_cpu_s"] = time.perf_counter() - started, time.process_time() - cpu
+        out["check_findings"] = len(found)
+        started, cpu = time.perf_counter(), time.process_time()
+        data = report.report_data(ledger.view, chosen["matter_id"], day, charts=True)
+        html = report.render(data)
+        out["report_s"], out["report_cpu_s"] = time.perf_counter() - started, time.process_time() - cpu
+        out["report_mb"] = len(html.encode()) / 1e6
+        started, cpu = time.perf_counter(), time.process_time()
+        chart = plot.chart_data(ledger.view, chosen["matter_id"], None, day)
+        plot.save(plot.draw(chart), output)
+        out["plot_s"], out["plot_cpu_s"] = time.perf_counter() - started, time.process_time() - cpu
+    return out
+
+
+WORKERS = {"analyst": worker_analyst, "ingest": worker_ingest, "append": worker_append, "raw_insert": worker_raw_insert,
            "rebuild": worker_rebuild, "raw_read": worker_raw_read, "status": worker_status}
 
 
@@ -320,13 +357,13 @@ def follower_lag(folder: Path, matters_file: Path, rate: int, seconds: float) ->
 # --- the run ---------------------------------------------------------------------------------
 
 
-def workload(folder: Path, statements: int, matters: int, seed: int) -> Path:
+def workload(folder: Path, statements: int, matters: int, seed: int, skewed: bool = False) -> Path:
     from scripts.generate import write_workload
 
-    target = folder / f"workload-{matters}m-{statements}s-{seed}"
+    target = folder / f"workload-{matters}m-{statements}s-{seed}{'-skewed' if skewed else ''}"
     if not (target / "manifest.json").exists():
         shutil.rmtree(target, ignore_errors=True)
-        write_workload(target, matters=matters, statements=statements, seed=seed)
+        write_workload(target, matters=matters, statements=statements, seed=seed, skewed=skewed)
     return target / "record"
 
 
@@ -363,6 +400,17 @@ def bench_backend(backend: str, folder: Path, ingest_n: int, sizes: list[int], m
             out.setdefault("ingest_rss", []).append({"statements": size, "max_rss_mb": ingest["max_rss_mb"],
                                                      "record_s": ingest["record_s"],
                                                      "project_s": ingest["project_s"]})
+            if size == ingest_n:
+                print(f"[{backend}] check, report and plot on a big matter ...", file=sys.stderr, flush=True)
+                out["analyst"] = run_worker("analyst", url, ANALYST_MATTER, folder / f"{backend}_plot.png")
+        # The skewed ledger (scripts/generate.py --skewed): a few matters hold most statements,
+        # and year-precision statements pile figures on 12-31.
+        data = workload(folder, ingest_n, matters, seed, skewed=True)
+        url = new_database(backend, folder, f"{backend}_{ingest_n}_skewed")
+        created.append(url)
+        print(f"[{backend}] skewed ledger: ingest {ingest_n:,} and status ...", file=sys.stderr, flush=True)
+        run_worker("ingest", url, data, BATCH)
+        out["status_skewed"] = {"statements": ingest_n, **run_worker("status", url, pairs, seed)}
     finally:
         if backend == "postgres":
             drop_databases(created)
@@ -400,6 +448,24 @@ def markdown(results: dict[str, Any]) -> str:
         for s in b["status"]:
             lines.append(f"| {b['backend']} | {s['statements']:,} | {s['p50_ms']:.2f} ms | {s['p99_ms']:.2f} ms "
                          f"| {s['max_ms']:.2f} ms |")
+    lines += ["", "### 3b. As-of status on the skewed ledger (`generate.py --skewed`)", "",
+              "| backend | statements | p50 | p99 | max |", "|---|---|---|---|---|"]
+    for b in results["backends"]:
+        s = b.get("status_skewed")
+        if s:
+            lines.append(f"| {b['backend']} | {s['statements']:,} | {s['p50_ms']:.2f} ms | {s['p99_ms']:.2f} ms "
+                         f"| {s['max_ms']:.2f} ms |")
+    lines += ["", "### 3c. Analyst commands (in-process; `check` over every matter, `report` and `plot` of one "
+              "matter)", "",
+              "| backend | ledger | matter (statements) | check, all matters | report (size) | plot |",
+              "|---|---|---|---|---|---|"]
+    for b in results["backends"]:
+        a = b.get("analyst")
+        if a:
+            lines.append(f"| {b['backend']} | {b['ingest']['statements']:,} statements, {a['matters']:,} matters | "
+                         f"{a['matter']} ({a['matter_statements']:,}) | {a['check_all_s']:.1f} s "
+                         f"(CPU {a['check_all_cpu_s']:.1f} s) | {a['report_s']:.1f} s, CPU {a['report_cpu_s']:.1f} s "
+                         f"({a['report_mb']:.1f} MB) | {a['plot_s']:.1f} s (CPU {a['plot_cpu_s']:.1f} s) |")
     lines += ["", "### 4. Peak memory (max RSS of the child process)", "",
               "| backend | operation | statements | max RSS |", "|---|---|---|---|"]
     for b in results["backends"]:
