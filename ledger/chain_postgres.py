@@ -26,6 +26,12 @@ _LINK_SQL = (
     "|| '\\x1f'::bytea || convert_to(versions[i]::text, 'UTF8') || '\\x1f'::bytea || sha256(states[i])), 'hex')"
 )
 
+# The same expression over one row of the staged batch (``r``: its stored event and the
+# sha256 of its state) instead of the i-th elements of the argument arrays.
+_STAGED_LINK_SQL = (_LINK_SQL.replace("nid::text", "r.nid::text").replace("topics[i]", "r.topic")
+                    .replace("ids[i]", "r.originator_id").replace("versions[i]", "r.originator_version")
+                    .replace("sha256(states[i])", "r.digest"))
+
 
 class PostgresChainedRecorder(PostgresApplicationRecorder):
     """PostgreSQL application recorder whose only write path is ``<events>_append(...)``.
@@ -115,31 +121,24 @@ class PostgresChainedRecorder(PostgresApplicationRecorder):
             "CREATE OR REPLACE FUNCTION {0}() "
             "RETURNS SETOF bigint LANGUAGE plpgsql SECURITY DEFINER "
             "SET search_path = pg_catalog, pg_temp AS $append$ "
-            "DECLARE prev text; nid bigint; seqs integer[]; ids uuid[]; versions integer[]; topics text[]; "
-            "states bytea[]; nids bigint[]; hashes text[]; "
+            "DECLARE prev text; r record; nids bigint[] := '{{}}'; hashes text[] := '{{}}'; last bigint := 0; "
             "BEGIN "
             "LOCK TABLE {1} IN EXCLUSIVE MODE; "
             "NOTIFY {3}; "
             "SELECT hash INTO prev FROM {2} ORDER BY notification_id DESC LIMIT 1; "
             "prev := coalesce(prev, {4}); "
-            "WITH moved AS (INSERT INTO {1} (originator_id, originator_version, topic, state) "
+            # rows go in in the batch's order (seq), so notification ids rise in that order: checked
+            "FOR r IN INSERT INTO {1} (originator_id, originator_version, topic, state) "
             "  SELECT originator_id, originator_version, topic, state FROM pg_temp." + STAGING + " ORDER BY seq "
-            "  RETURNING notification_id, originator_id, originator_version, topic, state) "
-            "SELECT array_agg(m.notification_id ORDER BY m.notification_id), "
-            "  array_agg(s.seq ORDER BY m.notification_id), "
-            "  array_agg(m.originator_id ORDER BY m.notification_id), "
-            "  array_agg(m.originator_version ORDER BY m.notification_id), "
-            "  array_agg(m.topic ORDER BY m.notification_id), array_agg(m.state ORDER BY m.notification_id) "
-            "INTO nids, seqs, ids, versions, topics, states FROM moved m JOIN pg_temp." + STAGING + " s "
-            "  ON s.originator_id = m.originator_id AND s.originator_version = m.originator_version; "
-            "hashes := array_fill(NULL::text, ARRAY[coalesce(array_length(nids, 1), 0)]); "
-            "FOR i IN 1 .. coalesce(array_length(nids, 1), 0) LOOP "
-            "  nid := nids[i]; "
-            "  prev := " + _LINK_SQL + "; "
-            "  hashes[i] := prev; "
+            "  RETURNING notification_id AS nid, originator_id, originator_version, topic, sha256(state) AS digest "
+            "LOOP "
+            "  IF r.nid <= last THEN RAISE EXCEPTION 'append out of order at %', r.nid; END IF; "
+            "  last := r.nid; "
+            "  prev := " + _STAGED_LINK_SQL + "; "
+            "  nids := nids || r.nid; hashes := hashes || prev; "
             "END LOOP; "
             "INSERT INTO {2} (notification_id, hash) SELECT * FROM unnest(nids, hashes); "
-            "RETURN QUERY SELECT x.nid FROM unnest(nids, seqs) AS x(nid, seq) ORDER BY x.seq; "
+            "RETURN QUERY SELECT unnest(nids); "
             "END $append$"
         ).format(staged, events, table, Identifier(self.channel_name), Literal(GENESIS)))
         self.sql_create_statements.append(SQL("REVOKE ALL ON FUNCTION {0}() FROM PUBLIC").format(staged))

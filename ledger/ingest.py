@@ -18,7 +18,6 @@ is then re-checked against the ledger and retried.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
@@ -29,9 +28,10 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from eventsourcing.persistence import IntegrityError
 
+from ledger.canonical import digest as _digest
+from ledger.canonical import json_bytes as _json_bytes
 from ledger.domain.aggregates import Matter, Statement, matter_uuid, statement_uuid
 from ledger.domain.documents import Matter as MatterDocument
 from ledger.domain.documents import Statement as StatementDocument
@@ -75,22 +75,6 @@ class RecordResult:
         self.unchanged_count += 1
         if len(self.unchanged) < MAX_LISTED_IDS:
             self.unchanged.append(statement_id)
-
-
-def _digest(document: dict[str, Any]) -> str:
-    """A canonical digest of a document, to tell within one call whether a statement id used
-    twice carries the same content. Never stored: it is only compared with digests made by
-    this function in the same call, so its bytes may change between versions."""
-    return hashlib.sha256(_json_bytes(document, sort_keys=True)).hexdigest()
-
-
-def _json_bytes(document: dict[str, Any], sort_keys: bool = False) -> bytes:
-    """JSON by orjson (about 4x faster than ``json``), by ``json`` where orjson refuses (an
-    integer beyond 64 bits)."""
-    try:
-        return orjson.dumps(document, option=orjson.OPT_SORT_KEYS if sort_keys else 0)
-    except TypeError:  # orjson.JSONEncodeError
-        return json.dumps(document, sort_keys=sort_keys, separators=(",", ":")).encode()
 
 
 def statement_against_matter(item: Located, statement: StatementDocument,

@@ -122,6 +122,40 @@ def worker_append(source_url: str, target_url: str, batch: int) -> dict[str, Any
     return {"events": len(events), "append_s": elapsed}
 
 
+def _old_sqlite_insert_events(self: Any, c: Any, stored_events: Any, **kwargs: Any) -> Any:
+    """The SQLite append path before the executemany change (one INSERT per event), for A/B."""
+    from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+    from ledger.chain import GENESIS, chain_hashes, clamp_times
+
+    if not stored_events:
+        return SQLiteApplicationRecorder._insert_events(self, c, stored_events, **kwargs)
+    c.execute(f"DELETE FROM {self.chain_table_name} WHERE 0")
+    c.execute(f"SELECT state FROM {self.events_table_name} ORDER BY rowid DESC LIMIT 1")
+    row = c.fetchone()
+    stored_events = clamp_times(row[0] if row else None, stored_events)
+    ids = SQLiteApplicationRecorder._insert_events(self, c, stored_events, **kwargs)
+    c.execute(f"SELECT hash FROM {self.chain_table_name} ORDER BY notification_id DESC LIMIT 1")
+    row = c.fetchone()
+    hashes = chain_hashes(row[0] if row else GENESIS, ids, stored_events)
+    c.executemany(f"INSERT INTO {self.chain_table_name} (notification_id, hash) VALUES (?, ?)",
+                  list(zip(ids, hashes, strict=True)))
+    return ids
+
+
+def worker_append_path(source_url: str, target_url: str, batch: int, path: str) -> dict[str, Any]:
+    """``worker_append`` through one append path: ``new`` (SQLite executemany; PostgreSQL
+    binary COPY into a staging table + ``<events>_append_staged()``) or ``old`` (SQLite one
+    INSERT per event; PostgreSQL arrays into ``<events>_append(...)``)."""
+    if path == "old":
+        import ledger.chain_postgres
+        from ledger.chain import SQLiteChainedRecorder
+
+        ledger.chain_postgres.COPY_FROM = 10**9  # type: ignore[misc]
+        SQLiteChainedRecorder._insert_events = _old_sqlite_insert_events  # type: ignore[method-assign]
+    return worker_append(source_url, target_url, batch)
+
+
 def worker_raw_insert(source_url: str, target_url: str, batch: int) -> dict[str, Any]:
     """The same stored events, inserted with the driver into an identical table."""
     events = _stored_events(source_url)
@@ -260,6 +294,7 @@ def worker_analyst(url: str, target: int, output: str) -> dict[str, Any]:
 
 
 WORKERS = {"analyst": worker_analyst, "ingest": worker_ingest, "append": worker_append, "raw_insert": worker_raw_insert,
+           "append_path": worker_append_path,
            "rebuild": worker_rebuild, "raw_read": worker_raw_read, "status": worker_status}
 
 
@@ -417,6 +452,61 @@ def bench_backend(backend: str, folder: Path, ingest_n: int, sizes: list[int], m
     return out
 
 
+def append_ab(backend: str, folder: Path, n: int, matters: int, seed: int, rounds: int) -> dict[str, Any]:
+    """Append paths and the whole record side by side, interleaved round by round: raw
+    ``executemany`` of the same stored events, the recorder's new and old append paths, and
+    ``Ledger.record`` of the same workload (medians over ``rounds``)."""
+    created: list[str] = []
+    data = workload(folder, n, matters, seed)
+    source = new_database(backend, folder, f"{backend}_ab_source")
+    created.append(source)
+    run_worker("ingest", source, data, BATCH)
+    times: dict[str, list[float]] = {"raw_executemany": [], "raw_copy": [], "append_new": [], "append_old": [],
+                                     "record": [], "raw_read_decode": [], "rebuild": []}
+    try:
+        for r in range(rounds):
+            print(f"[{backend}] append A/B round {r + 1}/{rounds} ...", file=sys.stderr, flush=True)
+            urls = {k: new_database(backend, folder, f"{backend}_ab_{k}") for k in ("raw", "new", "old", "rec")}
+            created += list(urls.values())
+            for step in ("raw", "new", "old")[r % 3:] + ("raw", "new", "old")[:r % 3]:  # order rotates
+                if step == "raw":
+                    raw = run_worker("raw_insert", source, urls["raw"], BATCH)
+                    times["raw_executemany"].append(raw["executemany_s"])
+                    if "copy_s" in raw:
+                        times["raw_copy"].append(raw["copy_s"])
+                else:
+                    times[f"append_{step}"].append(
+                        run_worker("append_path", source, urls[step], BATCH, step)["append_s"])
+            times["record"].append(run_worker("ingest", urls["rec"], data, BATCH)["record_s"])
+            times["raw_read_decode"].append(run_worker("raw_read", urls["rec"])["read_decode_s"])
+            times["rebuild"].append(run_worker("rebuild", urls["rec"])["rebuild_s"])
+            if backend == "postgres":
+                drop_databases(list(urls.values()))
+    finally:
+        if backend == "postgres":
+            drop_databases(created)
+    med = {k: statistics.median(v) for k, v in times.items() if v}
+    base = med["raw_executemany"]
+    return {"backend": backend, "statements": n, "rounds": rounds, "seconds": times, "median_s": med,
+            "ratio_to_raw_executemany": {k: v / base for k, v in med.items()},
+            "rebuild_to_raw_read_decode": med["rebuild"] / med["raw_read_decode"]}
+
+
+def append_ab_markdown(results: list[dict[str, Any]]) -> str:
+    lines = ["| backend | statements | raw executemany s | raw COPY | append new | append old | whole record "
+             "| raw read+decode s | rebuild (x raw read+decode) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        m, x = r["median_s"], r["ratio_to_raw_executemany"]
+
+        def cell(k: str) -> str:
+            return f"{m[k]:.2f} s ({x[k]:.2f}x)" if k in m else "-"
+        lines.append(f"| {r['backend']} | {r['statements']:,} | {m['raw_executemany']:.2f} | {cell('raw_copy')} | "
+                     f"{cell('append_new')} | {cell('append_old')} | {cell('record')} | "
+                     f"{m['raw_read_decode']:.2f} | {m['rebuild']:.2f} s ({r['rebuild_to_raw_read_decode']:.2f}x) |")
+    return "\n".join(lines) + "\n"
+
+
 def markdown(results: dict[str, Any]) -> str:
     lines = [f"Command: `{results['command']}`  ", f"Machine: {results['machine']}; {results['when']}", ""]
     lines += ["### 1. Ingest (statements/s; ratio = time / raw executemany time)", "",
@@ -508,12 +598,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", default=None, help="where workloads and SQLite files go (kept)")
     parser.add_argument("--json", dest="json_out", default=None, help="write the raw results here")
     parser.add_argument("--markdown", default=None, help="write the tables here (else stdout)")
+    parser.add_argument("--append-ab", type=int, default=0, metavar="N",
+                        help="only the A/B of append paths, whole record and rebuild on N statements, "
+                             "interleaved (--rounds rounds)")
+    parser.add_argument("--rounds", type=int, default=3)
     options = parser.parse_args(argv)
     ingest_n = options.ingest or (100_000 if options.full else 20_000)
     sizes = [int(s) for s in options.sizes.split(",")] if options.sizes else (
         [10_000, 100_000, 1_000_000] if options.full else [2_000, 20_000])
     folder = Path(options.workdir) if options.workdir else Path(tempfile.mkdtemp(prefix="ledger-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
+    if options.append_ab:
+        found = [append_ab(b, folder, options.append_ab, options.matters, options.seed, options.rounds)
+                 for b in options.backends.split(",")]
+        if options.json_out:
+            Path(options.json_out).write_text(json.dumps(found, indent=2))
+        print(append_ab_markdown(found))
+        return 0
     results: dict[str, Any] = {
         "command": "python scripts/bench.py " + " ".join(argv), "pairs": options.pairs,
         "machine": f"{os.cpu_count()} cores, Python {sys.version.split()[0]}",
