@@ -115,9 +115,9 @@ def chart_data(view: View, matter_id: str | None = None, categories: list[str] |
 
     # The status can only change on a day some figure is stated or comes to describe the past.
     days = sorted(change_days | {end})
-    # Replayed in memory from two queries (ledger.readmodel.replay), not `status` asked once per day.
+    # Replayed in memory from two queries (ledger.readmodel.picture_replay), not `status` asked once per day.
     from ledger.readmodel import Snapshot
-    from ledger.readmodel.replay import replay_inputs, replay_pictures
+    from ledger.readmodel.picture_replay import replay_inputs, replay_pictures
 
     figure_rows, relations = replay_inputs(view, matter["id"], Snapshot(end, known_at))
     for day_text, picture, reconciled in replay_pictures(matter, figure_rows, relations,

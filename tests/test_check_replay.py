@@ -1,4 +1,4 @@
-"""`check` replays each matter in memory (ledger.readmodel.replay); it must find exactly what asking
+"""`check` replays each matter in memory (ledger.readmodel.picture_replay); it must find exactly what asking
 `status` at every statement date finds (the way `check` worked before), on both backends.
 
 The workload is the skewed generator's (year-precision statements pile figures on 12-31,

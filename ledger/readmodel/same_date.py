@@ -6,7 +6,7 @@ date; reconciliation only reports those whose interval cannot meet the standing 
 using an interval no wider than the figure's (an approximate figure counts as its bare
 value), so it never drops a conflict; ``reconcile`` still decides with the exact
 intervals. At most :data:`SAME_DATE_CAP` rows per category come back (the earliest
-recorded). :mod:`ledger.readmodel.replay` applies the same rule in memory.
+recorded). :mod:`ledger.readmodel.picture_replay` applies the same rule in memory.
 
 Kept apart from the standing-figure lookup (``sql.status_sql``) on purpose: this module
 only narrows the *other* figures of the standing figure's date.

@@ -345,16 +345,23 @@ class TimelineReadModel(AuditQueries, ExportQueries):
 
     def _replay_discrepancies(self, matter: dict[str, Any], dates: list[str], snapshot: Snapshot,
                               stale_days: int | None) -> list[dict[str, Any]]:
-        """The pictures are replayed in memory from two queries (:mod:`ledger.readmodel.replay`),
+        """The pictures are replayed in memory from two queries (:mod:`ledger.readmodel.picture_replay`),
         not asked of ``status`` once per date: the same discrepancies, a 100k ledger in seconds."""
-        from ledger.readmodel.replay import replay_discrepancies, replay_inputs
+        from ledger.readmodel.picture_replay import replay_discrepancies, replay_inputs
+
+        import datetime as dt
 
         matter_id = matter["id"]
-        figure_rows, relations = replay_inputs(self.view, matter_id, snapshot)
         found: list[dict[str, Any]] = []
         active: dict[tuple[Any, ...], dict[str, Any]] = {}
         days = sorted(set(dates) | {snapshot.day})
-        for when, discrepancies in replay_discrepancies(matter, figure_rows, relations, days, stale_days):
+        if snapshot.policy == "latest":  # the replay knows the standing rule of this policy only
+            figure_rows, relations = replay_inputs(self.view, matter_id, snapshot)
+            pictures = replay_discrepancies(matter, figure_rows, relations, days, stale_days)
+        else:
+            pictures = ((when, self.status(matter_id, snapshot.on(dt.date.fromisoformat(when)),
+                                           stale_days)["discrepancies"]) for when in days)
+        for when, discrepancies in pictures:
             seen = set()
             for item in discrepancies:
                 key = (item["kind"], tuple(item["categories"]), tuple(item["statements"]), item.get("relation"))
