@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -49,18 +50,21 @@ def postgres_schema_complete(conn: Any, schema: str) -> bool:
     """Whether every table, trigger and function of the ledger exists in ``schema``."""
     events = f"{LedgerApp.name.lower()}_events"
     tables = [events, f"{events}_chain", f"{TimelineProjection.name}_tracking", *TimelineSQL.tables]
+    # the view's secondary indexes too: one left out by an interrupted rebuild, or new in this version
+    indexes = [re.search(r"EXISTS (\w+)", index).group(1) for index in TimelineSQL.indexes]  # type: ignore[union-attr]
     triggers, functions = postgres_guards(events)
     row = conn.execute(
         "SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "        WHERE n.nspname = %(schema)s AND c.relname = ANY(%(tables)s) AND c.relkind = 'r'), "
+        "        WHERE n.nspname = %(schema)s AND (c.relname = ANY(%(tables)s) AND c.relkind = 'r' "
+        "        OR c.relname = ANY(%(indexes)s) AND c.relkind = 'i')), "
         "       (SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
         "        JOIN pg_namespace n ON n.oid = c.relnamespace "
         "        WHERE n.nspname = %(schema)s AND t.tgname = ANY(%(triggers)s)), "
         "       (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
         "        WHERE n.nspname = %(schema)s AND p.proname = ANY(%(functions)s))",
-        {"schema": schema, "tables": tables, "triggers": triggers, "functions": functions},
+        {"schema": schema, "tables": tables, "indexes": indexes, "triggers": triggers, "functions": functions},
     ).fetchone()
-    return tuple(row) == (len(tables), len(triggers), len(functions))
+    return tuple(row) == (len(tables) + len(indexes), len(triggers), len(functions))
 
 
 class LedgerApp(Application[UUID]):
@@ -136,7 +140,9 @@ class Ledger:
 
     def catch_up(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Bring the timeline projection up to the end of the event log."""
-        return self.catch_up_view(self.view, progress)
+        processed = self.catch_up_view(self.view, progress)
+        self.view.create_deferred_indexes()  # after reset_projection: once every row is in
+        return processed
 
     def catch_up_view(self, view: Any, progress: Callable[[int, int], None] | None = None,
                       stop: int | None = None) -> int:
@@ -181,10 +187,12 @@ class Ledger:
         """Drop the projection's tables and tracking (one transaction); catch_up rebuilds them.
 
         On PostgreSQL the grants other roles hold on those tables (``ledger db roles``) are
-        read first and given again to the new tables.
+        read first and given again to the new tables. The secondary indexes are left out until
+        that catch-up has applied every event (a bulk load is faster without them); it then
+        creates them.
         """
         grants = self._projection_grants() if self.database.backend == "postgres" else []
-        self.view.reset(self.app.name)
+        self.view.reset(self.app.name, defer_indexes=True)
         if grants:
             import psycopg
 

@@ -128,17 +128,23 @@ class SQLiteChainedRecorder(SQLiteApplicationRecorder):
         1. take SQLite's write lock first (a write statement that changes nothing), so that
            the log's last event and link read next are final;
         2. clamp recording times to commit order (:func:`clamp_times`);
-        3. insert the events (the library's statement) and their links.
-        A faster path (``executemany`` of events and links) plugs in at step 3.
+        3. insert the events (the library's statement, one ``executemany`` for the batch) and
+           their links; the new notification ids are read back (those after the last event read
+           in step 1: no other writer can insert while the lock is held).
         """
         if not stored_events:
             return super()._insert_events(c, stored_events, **kwargs)
         c.execute(f"DELETE FROM {self.chain_table_name} WHERE 0")
-        c.execute(f"SELECT state FROM {self.events_table_name} ORDER BY rowid DESC LIMIT 1")
+        c.execute(f"SELECT rowid, state FROM {self.events_table_name} ORDER BY rowid DESC LIMIT 1")
         row = c.fetchone()
-        stored_events = clamp_times(row[0] if row else None, stored_events)
-        ids = super()._insert_events(c, stored_events, **kwargs)
-        assert ids is not None and len(ids) == len(stored_events)
+        last = row[0] if row else 0
+        stored_events = clamp_times(row[1] if row else None, stored_events)
+        c.executemany(self.insert_events_statement, [
+            (e.originator_id.hex if isinstance(e.originator_id, UUID) else e.originator_id,
+             e.originator_version, e.topic, e.state) for e in stored_events])
+        c.execute(f"SELECT rowid FROM {self.events_table_name} WHERE rowid > ? ORDER BY rowid", (last,))
+        ids = [r[0] for r in c.fetchall()]
+        assert len(ids) == len(stored_events)
         c.execute(f"SELECT hash FROM {self.chain_table_name} ORDER BY notification_id DESC LIMIT 1")
         row = c.fetchone()
         hashes = chain_hashes(row[0] if row else GENESIS, ids, stored_events)
@@ -176,4 +182,5 @@ def postgres_guards(events_table_name: str) -> tuple[list[str], list[str]]:
     """Names of the triggers and functions :class:`PostgresChainedRecorder` creates."""
     chain = f"{events_table_name}_chain"
     triggers = [f"{t}_{suffix}" for t in (events_table_name, chain) for suffix in ("no_change", "no_truncate")]
-    return triggers, [f"{events_table_name}_append_only", f"{events_table_name}_lock", f"{events_table_name}_append"]
+    return triggers, [f"{events_table_name}_append_only", f"{events_table_name}_lock", f"{events_table_name}_append",
+                      f"{events_table_name}_append_staged"]

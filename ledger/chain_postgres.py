@@ -5,6 +5,7 @@ Kept apart from :mod:`ledger.chain` so that a SQLite ledger never imports psycop
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
@@ -15,12 +16,21 @@ from eventsourcing.utils import retry
 
 from ledger.chain import GENESIS, clamp_times
 
+STAGING = "ledger_append_staging"  # the writer's temporary table of a batch being appended
+COPY_FROM = 2  # batches of this many events or more go by COPY + <events>_append_staged()
+
 # The link hash of :func:`ledger.chain.link_hash`, computed by the database.
 _LINK_SQL = (
     "encode(sha256(convert_to(prev, 'UTF8') || '\\x1f'::bytea || convert_to(nid::text, 'UTF8') || '\\x1f'::bytea "
     "|| convert_to(topics[i], 'UTF8') || '\\x1f'::bytea || convert_to(replace(ids[i]::text, '-', ''), 'UTF8') "
     "|| '\\x1f'::bytea || convert_to(versions[i]::text, 'UTF8') || '\\x1f'::bytea || sha256(states[i])), 'hex')"
 )
+
+# The same expression over one row of the staged batch (``r``: its stored event and the
+# sha256 of its state) instead of the i-th elements of the argument arrays.
+_STAGED_LINK_SQL = (_LINK_SQL.replace("nid::text", "r.nid::text").replace("topics[i]", "r.topic")
+                    .replace("ids[i]", "r.originator_id").replace("versions[i]", "r.originator_version")
+                    .replace("sha256(states[i])", "r.digest"))
 
 
 class PostgresChainedRecorder(PostgresApplicationRecorder):
@@ -101,6 +111,42 @@ class PostgresChainedRecorder(PostgresApplicationRecorder):
         self.sql_create_statements.append(
             SQL("REVOKE ALL ON FUNCTION {0}(uuid[], integer[], text[], bytea[]) FROM PUBLIC").format(append)
         )
+        # The bulk path: the writer binary-COPYs the batch into its own temporary staging table
+        # (:data:`STAGING`); ``<events>_append_staged()`` (owner-run, same lock, same link
+        # expression) moves the rows into the log, one INSERT for the events and one for the links.
+        self.append_staged_function_name = f"{self.events_table_name}_append_staged"
+        self.check_identifier_length(self.append_staged_function_name)
+        staged = SQL("{0}.{1}").format(schema, Identifier(self.append_staged_function_name))
+        self.sql_create_statements.append(SQL(
+            "CREATE OR REPLACE FUNCTION {0}() "
+            "RETURNS SETOF bigint LANGUAGE plpgsql SECURITY DEFINER "
+            "SET search_path = pg_catalog, pg_temp AS $append$ "
+            "DECLARE prev text; r record; nids bigint[] := '{{}}'; hashes text[] := '{{}}'; last bigint := 0; "
+            "BEGIN "
+            "LOCK TABLE {1} IN EXCLUSIVE MODE; "
+            "NOTIFY {3}; "
+            "SELECT hash INTO prev FROM {2} ORDER BY notification_id DESC LIMIT 1; "
+            "prev := coalesce(prev, {4}); "
+            # rows go in in the batch's order (seq), so notification ids rise in that order: checked
+            "FOR r IN INSERT INTO {1} (originator_id, originator_version, topic, state) "
+            "  SELECT originator_id, originator_version, topic, state FROM pg_temp." + STAGING + " ORDER BY seq "
+            "  RETURNING notification_id AS nid, originator_id, originator_version, topic, sha256(state) AS digest "
+            "LOOP "
+            "  IF r.nid <= last THEN RAISE EXCEPTION 'append out of order at %', r.nid; END IF; "
+            "  last := r.nid; "
+            "  prev := " + _STAGED_LINK_SQL + "; "
+            "  nids := nids || r.nid; hashes := hashes || prev; "
+            "END LOOP; "
+            "INSERT INTO {2} (notification_id, hash) SELECT * FROM unnest(nids, hashes); "
+            "RETURN QUERY SELECT unnest(nids); "
+            "END $append$"
+        ).format(staged, events, table, Identifier(self.channel_name), Literal(GENESIS)))
+        self.sql_create_statements.append(SQL("REVOKE ALL ON FUNCTION {0}() FROM PUBLIC").format(staged))
+        self._append_staged = SQL("SELECT {0}() AS notification_id").format(staged)
+        self._owner = SQL("SELECT pg_get_userbyid(relowner) AS owner, current_user AS me FROM pg_class "
+                          "WHERE oid = {0}::regclass").format(Literal(f'"{self.datastore.schema}".'
+                                                                      f'"{self.events_table_name}"'))
+        self._staging_ready: weakref.WeakSet[Any] = weakref.WeakSet()  # connections with the table
         self._take_lock = SQL("SELECT {0}()").format(lock)
         self._select_last_state = SQL(
             "SELECT state FROM {0} ORDER BY notification_id DESC LIMIT 1"
@@ -120,7 +166,8 @@ class PostgresChainedRecorder(PostgresApplicationRecorder):
         The lock is taken first so that the last event read here is final; recording times
         are clamped to commit order; the function inserts events and links. A faster path
         (binary COPY into a temporary staging table, moved into the log by a function taking
-        the same lock) replaces the ``_append`` call and keeps the rest.
+        the same lock, ``<events>_append_staged``) replaces the ``_append`` call for batches of
+        :data:`COPY_FROM` events or more and keeps the rest.
         """
         with self.datastore.transaction(commit=True) as curs:
             if not stored_events:
@@ -130,11 +177,37 @@ class PostgresChainedRecorder(PostgresApplicationRecorder):
             curs.execute(self._select_last_state)
             row = curs.fetchone()
             stored_events = clamp_times(bytes(row["state"]) if row else None, stored_events)
-            curs.execute(self._append, (
-                [e.originator_id for e in stored_events], [e.originator_version for e in stored_events],
-                [e.topic for e in stored_events], [bytes(e.state) for e in stored_events],
-            ))
+            if len(stored_events) < COPY_FROM:
+                curs.execute(self._append, (
+                    [e.originator_id for e in stored_events], [e.originator_version for e in stored_events],
+                    [e.topic for e in stored_events], [bytes(e.state) for e in stored_events],
+                ))
+            else:
+                self._stage(curs, stored_events)
+                curs.execute(self._append_staged)
             return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+
+    def _stage(self, curs: Any, stored_events: Sequence[StoredEvent]) -> None:
+        """Binary COPY of the batch into this session's staging table (created, and readable
+        by the log's owner who runs ``<events>_append_staged``, on the connection's first use;
+        its rows go at commit or rollback)."""
+        from psycopg.sql import SQL, Identifier
+
+        if curs.connection not in self._staging_ready:
+            curs.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING} (seq integer NOT NULL, "
+                         "originator_id uuid NOT NULL, originator_version integer NOT NULL, topic text NOT NULL, "
+                         "state bytea NOT NULL) ON COMMIT DELETE ROWS")
+            curs.execute(self._owner)
+            row = curs.fetchone()
+            if row["owner"] != row["me"]:
+                curs.execute(SQL("GRANT SELECT ON pg_temp.{0} TO {1}").format(Identifier(STAGING),
+                                                                               Identifier(row["owner"])))
+            self._staging_ready.add(curs.connection)
+        with curs.copy(f"COPY pg_temp.{STAGING} (seq, originator_id, originator_version, topic, state) "
+                       "FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["int4", "uuid", "int4", "text", "bytea"])
+            for seq, e in enumerate(stored_events):
+                copy.write_row((seq, e.originator_id, e.originator_version, e.topic, e.state))
 
     def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
                                        **_: Any) -> Sequence[int] | None:

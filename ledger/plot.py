@@ -209,7 +209,10 @@ def _draw(data: dict[str, Any]) -> Any:
         _draw_steps(ax, panel, right)
         flagged = {s for item in panel["discrepancies"] if item["hard"] for s in item["statements"]}
         top = 0.0
-        for point in panel["points"]:
+        labelled = _labelled(panel["points"])
+        if len(panel["points"]) > DENSE_POINTS:
+            top = _draw_dense(ax, panel["points"], colours, flagged, qualifiers_used, labelled)
+        for point in panel["points"] if len(panel["points"]) <= DENSE_POINTS else ():
             qualifiers_used.add(point["qualifier"])
             colour = colours[point["source"]]
             lo, hi = point["low"], point["high"]
@@ -224,8 +227,9 @@ def _draw(data: dict[str, Any]) -> Any:
                         color=colour, ms=7, capsize=3, elinewidth=1.4, zorder=4)
             if point["statement"] in flagged:
                 ax.plot([point["end"]], [y], "o", ms=15, mfc="none", mec=_HARD, mew=2, zorder=5)
-            ax.annotate(point["text"], (point["end"], y), xytext=(6, 5), textcoords="offset points",
-                        fontsize=8, color=colour, zorder=6)
+            if id(point) in labelled:
+                ax.annotate(point["text"], (point["end"], y), xytext=(6, 5), textcoords="offset points",
+                            fontsize=8, color=colour, zorder=6)
             top = max(top, y, hi if math.isfinite(hi) else y)
         for step in panel["steps"]:
             for bound in (step["low"], step["high"]):
@@ -293,6 +297,70 @@ def _date_locator(left: dt.date, right: dt.date) -> Any:
     return mdates.YearLocator(base=max(1, math.ceil(months / 12 / 8)))
 
 
+DENSE_POINTS = 200  # more figures than this in a panel: drawn as a density of small marks
+LABELLED_POINTS = 24  # at most this many figures of a panel carry their value as a label
+
+
+def _labelled(points: list[dict[str, Any]]) -> set[int]:
+    """The points that get a label: all of few; else about LABELLED_POINTS spread evenly in
+    time (labels of hundreds of points pile up into an unreadable block)."""
+    if len(points) <= LABELLED_POINTS:
+        return {id(p) for p in points}
+    ordered = sorted(points, key=lambda p: p["end"])
+    step = len(ordered) / LABELLED_POINTS
+    return {id(ordered[min(len(ordered) - 1, int(i * step + step / 2))]) for i in range(LABELLED_POINTS)}
+
+
+def _draw_dense(ax: Any, points: list[dict[str, Any]], colours: dict[str, str], flagged: set[str],
+                qualifiers_used: set[str], labelled: set[int]) -> float:
+    """Many figures: one scatter per source and qualifier of small translucent marks (where
+    they crowd, the colour deepens), ranges as thin vertical lines, no period bars; figures
+    involved in a discrepancy ringed. Returns the highest value drawn."""
+    import matplotlib.dates as mdates
+    from matplotlib.collections import LineCollection
+
+    groups: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
+    ranges: dict[str, list[Any]] = {}
+    ringed: tuple[list[float], list[float]] = ([], [])
+    top = 0.0
+    for point in points:
+        lo, hi = point["low"], point["high"]
+        y = point["value"] if point["value"] is not None else (lo + hi) / 2
+        x = mdates.date2num(point["end"])
+        xs, ys = groups.setdefault((point["source"], point["qualifier"]), ([], []))
+        xs.append(x)
+        ys.append(y)
+        if point["qualifier"] == "range":
+            ranges.setdefault(point["source"], []).append([(x, lo), (x, hi)])
+        if point["statement"] in flagged:
+            ringed[0].append(x)
+            ringed[1].append(y)
+        if id(point) in labelled:
+            ax.annotate(point["text"], (point["end"], y), xytext=(4, 4), textcoords="offset points",
+                        fontsize=7, color=colours[point["source"]], zorder=6)
+        top = max(top, y, hi if math.isfinite(hi) else y)
+    for (source, qualifier), (xs, ys) in groups.items():
+        qualifiers_used.add(qualifier)
+        ax.scatter(xs, ys, s=10, marker=_QUALIFIER_MARKERS[qualifier], color=colours[source], alpha=0.35,
+                   linewidths=0, zorder=4)
+    for source, segments in ranges.items():
+        ax.add_collection(LineCollection(segments, colors=colours[source], linewidths=0.6, alpha=0.35, zorder=4))
+    if ringed[0]:
+        ax.scatter(*ringed, s=40, facecolors="none", edgecolors=_HARD, linewidths=0.8, zorder=5)
+    return top
+
+
+def _step_line(low: float, high: float) -> float:
+    """Where the status line runs for an interval: an exact figure or a range at its low end,
+    "at least N" at N, and "at most N" ([0, N]) at its bound N, not at 0 (which would look
+    like a fall to zero)."""
+    if math.isnan(low):
+        return low
+    if low == 0 and math.isfinite(high) and high > 0:
+        return high
+    return low
+
+
 def _draw_steps(ax: Any, panel: dict[str, Any], right: dt.date) -> None:
     steps = panel["steps"]
     if not steps or all(s["low"] is None for s in steps):
@@ -304,13 +372,15 @@ def _draw_steps(ax: Any, panel: dict[str, Any], right: dt.date) -> None:
     exact = all(lo == hi or math.isnan(hi) for lo, hi in zip(lows, highs, strict=True))
     derived = any(s.get("derived") for s in steps)
     style = {"color": _STATUS, "lw": 1.8, "ls": "--" if derived else "-", "zorder": 3}
+    line = [_step_line(lo, hi) for lo, hi in zip(lows, highs, strict=True)]
     if exact:
-        ax.step(days, lows, where="post", **style)
+        ax.step(days, line, where="post", **style)
     else:
         tops = [h if not math.isnan(h) else lo for h, lo in zip(highs, lows, strict=True)]
         ax.fill_between(days, lows, tops,
                         step="post", color=_STATUS, alpha=0.15, lw=0, zorder=2)
-        ax.step(days, lows, where="post", **style)
+        ax.step(days, line, where="post", **style)
+    lows = line
     index = next((i for i in range(len(steps) - 1, -1, -1) if steps[i]["text"]), None)
     if index is not None:
         # label the last stretch with a figure, at its right end

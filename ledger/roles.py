@@ -81,6 +81,7 @@ def roles_sql(database: Database, names: RoleNames, writer_password: str | None 
         f"GRANT EXECUTE ON FUNCTION {schema}.{ident(events + '_lock')}() TO {writer}",
         f"GRANT EXECUTE ON FUNCTION {schema}.{ident(events + '_append')}(uuid[], integer[], text[], bytea[]) "
         f"TO {writer}",
+        f"GRANT EXECUTE ON FUNCTION {schema}.{ident(events + '_append_staged')}() TO {writer}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON {view_tables} TO {writer}",
         f"GRANT SELECT ON {log_tables}, {view_tables} TO {auditor}",
     ]

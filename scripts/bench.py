@@ -20,7 +20,10 @@ What is measured (see BENCHMARKS.md for results and how to read them):
    eventsourcing recorder (with the hash chain) is measured too.
 2. Projection rebuild: dropping the timeline tables and applying every event again,
    against a raw ``SELECT`` of the stored events plus decoding them to domain events.
-3. As-of status: ``queries.status`` for 1,000 random (matter, date) pairs, p50/p99.
+3. As-of status: ``queries.status`` for 1,000 random (matter, date) pairs, p50/p99; also
+   on the skewed ledger (``generate.py --skewed``) of the ingest size.
+3c. Analyst commands: ``check`` over every matter, ``report`` and ``plot`` of the matter
+   nearest 1,000 statements, in the ingest-size ledger.
 4. Peak memory (max RSS) of ingest and rebuild.
 5. Start-up: a whole ``ledger status`` command, and ``python -c pass`` beside it.
 6. (PostgreSQL) the lag of ``ledger follow`` under a steady ingest of 1,000 statements/s.
@@ -48,6 +51,7 @@ if str(ROOT) not in sys.path:
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
 PG_URL = "postgresql://postgres@127.0.0.1:5432/{name}"
 BATCH = 1000
+ANALYST_MATTER = 1000  # check/report/plot: the matter with about this many statements
 
 
 # --- databases ---------------------------------------------------------------------------
@@ -116,6 +120,40 @@ def worker_append(source_url: str, target_url: str, batch: int) -> dict[str, Any
             recorder.insert_events(events[start:start + batch])
         elapsed = time.perf_counter() - started
     return {"events": len(events), "append_s": elapsed}
+
+
+def _old_sqlite_insert_events(self: Any, c: Any, stored_events: Any, **kwargs: Any) -> Any:
+    """The SQLite append path before the executemany change (one INSERT per event), for A/B."""
+    from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+    from ledger.chain import GENESIS, chain_hashes, clamp_times
+
+    if not stored_events:
+        return SQLiteApplicationRecorder._insert_events(self, c, stored_events, **kwargs)
+    c.execute(f"DELETE FROM {self.chain_table_name} WHERE 0")
+    c.execute(f"SELECT state FROM {self.events_table_name} ORDER BY rowid DESC LIMIT 1")
+    row = c.fetchone()
+    stored_events = clamp_times(row[0] if row else None, stored_events)
+    ids = SQLiteApplicationRecorder._insert_events(self, c, stored_events, **kwargs)
+    c.execute(f"SELECT hash FROM {self.chain_table_name} ORDER BY notification_id DESC LIMIT 1")
+    row = c.fetchone()
+    hashes = chain_hashes(row[0] if row else GENESIS, ids, stored_events)
+    c.executemany(f"INSERT INTO {self.chain_table_name} (notification_id, hash) VALUES (?, ?)",
+                  list(zip(ids, hashes, strict=True)))
+    return ids
+
+
+def worker_append_path(source_url: str, target_url: str, batch: int, path: str) -> dict[str, Any]:
+    """``worker_append`` through one append path: ``new`` (SQLite executemany; PostgreSQL
+    binary COPY into a staging table + ``<events>_append_staged()``) or ``old`` (SQLite one
+    INSERT per event; PostgreSQL arrays into ``<events>_append(...)``)."""
+    if path == "old":
+        import ledger.chain_postgres
+        from ledger.chain import SQLiteChainedRecorder
+
+        ledger.chain_postgres.COPY_FROM = 10**9  # type: ignore[misc]
+        SQLiteChainedRecorder._insert_events = _old_sqlite_insert_events  # type: ignore[method-assign]
+    return worker_append(source_url, target_url, batch)
 
 
 def worker_raw_insert(source_url: str, target_url: str, batch: int) -> dict[str, Any]:
@@ -222,7 +260,41 @@ def worker_status(url: str, pairs: int, seed: int) -> dict[str, Any]:
             "figures_found": figures}
 
 
-WORKERS = {"ingest": worker_ingest, "append": worker_append, "raw_insert": worker_raw_insert,
+def worker_analyst(url: str, target: int, output: str) -> dict[str, Any]:
+    """`check` over every matter, and `report` and `plot` of the matter nearest ``target``
+    statements, in-process, as the commands run them (after start-up). Wall time, and the CPU
+    time of this process (on a shared machine the steadier of the two; on PostgreSQL it leaves
+    out the server's share)."""
+    import datetime as dt
+
+    from ledger import plot, queries, report
+    from ledger.application import Ledger
+
+    day = dt.date(2026, 1, 1)
+    with Ledger(url) as ledger:
+        ledger.catch_up()
+        counts = ledger.view.query("SELECT matter_id, COUNT(*) AS n FROM {ledger_statements} GROUP BY matter_id")
+        chosen = min(counts, key=lambda r: (abs(r["n"] - target), r["matter_id"]))
+        out: dict[str, Any] = {"matter": chosen["matter_id"], "matter_statements": chosen["n"],
+                               "matters": len(counts)}
+        started, cpu = time.perf_counter(), time.process_time()
+        found = queries.check(ledger.view, None, day)
+        out["check_all_s"], out["check_all_cpu_s"] = time.perf_counter() - started, time.process_time() - cpu
+        out["check_findings"] = len(found)
+        started, cpu = time.perf_counter(), time.process_time()
+        data = report.report_data(ledger.view, chosen["matter_id"], day, charts=True)
+        html = report.render(data)
+        out["report_s"], out["report_cpu_s"] = time.perf_counter() - started, time.process_time() - cpu
+        out["report_mb"] = len(html.encode()) / 1e6
+        started, cpu = time.perf_counter(), time.process_time()
+        chart = plot.chart_data(ledger.view, chosen["matter_id"], None, day)
+        plot.save(plot.draw(chart), output)
+        out["plot_s"], out["plot_cpu_s"] = time.perf_counter() - started, time.process_time() - cpu
+    return out
+
+
+WORKERS = {"analyst": worker_analyst, "ingest": worker_ingest, "append": worker_append, "raw_insert": worker_raw_insert,
+           "append_path": worker_append_path,
            "rebuild": worker_rebuild, "raw_read": worker_raw_read, "status": worker_status}
 
 
@@ -320,13 +392,13 @@ def follower_lag(folder: Path, matters_file: Path, rate: int, seconds: float) ->
 # --- the run ---------------------------------------------------------------------------------
 
 
-def workload(folder: Path, statements: int, matters: int, seed: int) -> Path:
+def workload(folder: Path, statements: int, matters: int, seed: int, skewed: bool = False) -> Path:
     from scripts.generate import write_workload
 
-    target = folder / f"workload-{matters}m-{statements}s-{seed}"
+    target = folder / f"workload-{matters}m-{statements}s-{seed}{'-skewed' if skewed else ''}"
     if not (target / "manifest.json").exists():
         shutil.rmtree(target, ignore_errors=True)
-        write_workload(target, matters=matters, statements=statements, seed=seed)
+        write_workload(target, matters=matters, statements=statements, seed=seed, skewed=skewed)
     return target / "record"
 
 
@@ -370,10 +442,76 @@ def bench_backend(backend: str, folder: Path, ingest_n: int, sizes: list[int], m
             out.setdefault("ingest_rss", []).append({"statements": size, "max_rss_mb": ingest["max_rss_mb"],
                                                      "record_s": ingest["record_s"],
                                                      "project_s": ingest["project_s"]})
+            if size == ingest_n:
+                print(f"[{backend}] check, report and plot on a big matter ...", file=sys.stderr, flush=True)
+                out["analyst"] = run_worker("analyst", url, ANALYST_MATTER, folder / f"{backend}_plot.png")
+        # The skewed ledger (scripts/generate.py --skewed): a few matters hold most statements,
+        # and year-precision statements pile figures on 12-31.
+        data = workload(folder, ingest_n, matters, seed, skewed=True)
+        url = new_database(backend, folder, f"{backend}_{ingest_n}_skewed")
+        created.append(url)
+        print(f"[{backend}] skewed ledger: ingest {ingest_n:,} and status ...", file=sys.stderr, flush=True)
+        run_worker("ingest", url, data, BATCH)
+        out["status_skewed"] = {"statements": ingest_n, **run_worker("status", url, pairs, seed)}
     finally:
         if backend == "postgres":
             drop_databases(created)
     return out
+
+
+def append_ab(backend: str, folder: Path, n: int, matters: int, seed: int, rounds: int) -> dict[str, Any]:
+    """Append paths and the whole record side by side, interleaved round by round: raw
+    ``executemany`` of the same stored events, the recorder's new and old append paths, and
+    ``Ledger.record`` of the same workload (medians over ``rounds``)."""
+    created: list[str] = []
+    data = workload(folder, n, matters, seed)
+    source = new_database(backend, folder, f"{backend}_ab_source")
+    created.append(source)
+    run_worker("ingest", source, data, BATCH)
+    times: dict[str, list[float]] = {"raw_executemany": [], "raw_copy": [], "append_new": [], "append_old": [],
+                                     "record": [], "raw_read_decode": [], "rebuild": []}
+    try:
+        for r in range(rounds):
+            print(f"[{backend}] append A/B round {r + 1}/{rounds} ...", file=sys.stderr, flush=True)
+            urls = {k: new_database(backend, folder, f"{backend}_ab_{k}") for k in ("raw", "new", "old", "rec")}
+            created += list(urls.values())
+            for step in ("raw", "new", "old")[r % 3:] + ("raw", "new", "old")[:r % 3]:  # order rotates
+                if step == "raw":
+                    raw = run_worker("raw_insert", source, urls["raw"], BATCH)
+                    times["raw_executemany"].append(raw["executemany_s"])
+                    if "copy_s" in raw:
+                        times["raw_copy"].append(raw["copy_s"])
+                else:
+                    times[f"append_{step}"].append(
+                        run_worker("append_path", source, urls[step], BATCH, step)["append_s"])
+            times["record"].append(run_worker("ingest", urls["rec"], data, BATCH)["record_s"])
+            times["raw_read_decode"].append(run_worker("raw_read", urls["rec"])["read_decode_s"])
+            times["rebuild"].append(run_worker("rebuild", urls["rec"])["rebuild_s"])
+            if backend == "postgres":
+                drop_databases(list(urls.values()))
+    finally:
+        if backend == "postgres":
+            drop_databases(created)
+    med = {k: statistics.median(v) for k, v in times.items() if v}
+    base = med["raw_executemany"]
+    return {"backend": backend, "statements": n, "rounds": rounds, "seconds": times, "median_s": med,
+            "ratio_to_raw_executemany": {k: v / base for k, v in med.items()},
+            "rebuild_to_raw_read_decode": med["rebuild"] / med["raw_read_decode"]}
+
+
+def append_ab_markdown(results: list[dict[str, Any]]) -> str:
+    lines = ["| backend | statements | raw executemany s | raw COPY | append new | append old | whole record "
+             "| raw read+decode s | rebuild (x raw read+decode) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        m, x = r["median_s"], r["ratio_to_raw_executemany"]
+
+        def cell(k: str) -> str:
+            return f"{m[k]:.2f} s ({x[k]:.2f}x)" if k in m else "-"
+        lines.append(f"| {r['backend']} | {r['statements']:,} | {m['raw_executemany']:.2f} | {cell('raw_copy')} | "
+                     f"{cell('append_new')} | {cell('append_old')} | {cell('record')} | "
+                     f"{m['raw_read_decode']:.2f} | {m['rebuild']:.2f} s ({r['rebuild_to_raw_read_decode']:.2f}x) |")
+    return "\n".join(lines) + "\n"
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -407,6 +545,24 @@ def markdown(results: dict[str, Any]) -> str:
         for s in b["status"]:
             lines.append(f"| {b['backend']} | {s['statements']:,} | {s['p50_ms']:.2f} ms | {s['p99_ms']:.2f} ms "
                          f"| {s['max_ms']:.2f} ms |")
+    lines += ["", "### 3b. As-of status on the skewed ledger (`generate.py --skewed`)", "",
+              "| backend | statements | p50 | p99 | max |", "|---|---|---|---|---|"]
+    for b in results["backends"]:
+        s = b.get("status_skewed")
+        if s:
+            lines.append(f"| {b['backend']} | {s['statements']:,} | {s['p50_ms']:.2f} ms | {s['p99_ms']:.2f} ms "
+                         f"| {s['max_ms']:.2f} ms |")
+    lines += ["", "### 3c. Analyst commands (in-process; `check` over every matter, `report` and `plot` of one "
+              "matter)", "",
+              "| backend | ledger | matter (statements) | check, all matters | report (size) | plot |",
+              "|---|---|---|---|---|---|"]
+    for b in results["backends"]:
+        a = b.get("analyst")
+        if a:
+            lines.append(f"| {b['backend']} | {b['ingest']['statements']:,} statements, {a['matters']:,} matters | "
+                         f"{a['matter']} ({a['matter_statements']:,}) | {a['check_all_s']:.1f} s "
+                         f"(CPU {a['check_all_cpu_s']:.1f} s) | {a['report_s']:.1f} s, CPU {a['report_cpu_s']:.1f} s "
+                         f"({a['report_mb']:.1f} MB) | {a['plot_s']:.1f} s (CPU {a['plot_cpu_s']:.1f} s) |")
     lines += ["", "### 4. Peak memory (max RSS of the child process)", "",
               "| backend | operation | statements | max RSS |", "|---|---|---|---|"]
     for b in results["backends"]:
@@ -463,12 +619,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", default=None, help="where workloads and SQLite files go (kept)")
     parser.add_argument("--json", dest="json_out", default=None, help="write the raw results here")
     parser.add_argument("--markdown", default=None, help="write the tables here (else stdout)")
+    parser.add_argument("--append-ab", type=int, default=0, metavar="N",
+                        help="only the A/B of append paths, whole record and rebuild on N statements, "
+                             "interleaved (--rounds rounds)")
+    parser.add_argument("--rounds", type=int, default=3)
     options = parser.parse_args(argv)
     ingest_n = options.ingest or (100_000 if options.full else 20_000)
     sizes = [int(s) for s in options.sizes.split(",")] if options.sizes else (
         [10_000, 100_000, 1_000_000] if options.full else [2_000, 20_000])
     folder = Path(options.workdir) if options.workdir else Path(tempfile.mkdtemp(prefix="ledger-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
+    if options.append_ab:
+        found = [append_ab(b, folder, options.append_ab, options.matters, options.seed, options.rounds)
+                 for b in options.backends.split(",")]
+        if options.json_out:
+            Path(options.json_out).write_text(json.dumps(found, indent=2))
+        print(append_ab_markdown(found))
+        return 0
     results: dict[str, Any] = {
         "command": "python scripts/bench.py " + " ".join(argv), "pairs": options.pairs,
         "machine": f"{os.cpu_count()} cores, Python {sys.version.split()[0]}",

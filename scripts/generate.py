@@ -422,10 +422,20 @@ def _corpus(size: int = 1 << 16) -> tuple[str, list[int]]:
 CORPUS, CORPUS_STARTS = _corpus()
 
 
-def generate_statements(matters: list[dict[str, Any]], n: int, seed: int) -> Iterator[dict[str, Any]]:
+SKEW_MATTERS = 5  # --skewed: this many matters hold SKEW_SHARE of the statements
+SKEW_SHARE = 0.8
+SKEW_YEAR_SHARE = 0.3  # --skewed: this share of statements are made "in a year" (ending on 12-31)
+
+
+def generate_statements(matters: list[dict[str, Any]], n: int, seed: int,
+                        skewed: bool = False) -> Iterator[dict[str, Any]]:
     """Yield ``n`` statement documents for ``matters``, in roughly chronological order.
 
     A generator: only per-matter state is kept, so memory does not grow with ``n``.
+    ``skewed``: a few matters (``SKEW_MATTERS``) hold most statements (``SKEW_SHARE``),
+    and ``SKEW_YEAR_SHARE`` of the statements have year precision (``stated_on: "2021"``,
+    which ends on 12-31): many figures then describe the same last day of a year. The
+    default stream is unchanged by this option.
     """
     if not matters:
         raise ValueError("no matters to make statements for")
@@ -448,6 +458,7 @@ def generate_statements(matters: list[dict[str, Any]], n: int, seed: int) -> Ite
     notes, n_notes = NOTES, len(NOTES)
     corpus, starts, n_starts = CORPUS, CORPUS_STARTS, len(CORPUS_STARTS)
     day_text, month_text, year_text, month_index = DAY_TEXT, MONTH_TEXT, YEAR_TEXT, MONTH_INDEX
+    heavy = models[:SKEW_MATTERS]
     for i in range(n):
         day = int((i + random_()) * span_per)
         if day >= SPAN:
@@ -455,6 +466,11 @@ def generate_statements(matters: list[dict[str, Any]], n: int, seed: int) -> Ite
         model = models[bisect_(cum_weights, random_() * total)]
         r = random_()
         stated_on = day_text[day] if r < 0.85 else month_text[day] if r < 0.97 else year_text[day]
+        if skewed:
+            if random_() < SKEW_SHARE:
+                model = heavy[int(random_() * len(heavy))]
+            if random_() < SKEW_YEAR_SHARE:
+                stated_on = year_text[day]
         number = i + 1
         doc: dict[str, Any] = {"id": id_format(number), "matter": model.id, "stated_on": stated_on}
         fig_day = day
@@ -667,7 +683,7 @@ def _file_bounds(n: int, files: int) -> list[int]:
 
 
 def write_workload(output: str | Path, *, matters: int, statements: int, seed: int,
-                   fmt: str = "jsonl", files: int | None = None) -> dict[str, Any]:
+                   fmt: str = "jsonl", files: int | None = None, skewed: bool = False) -> dict[str, Any]:
     """Write the workload under ``output`` (see the module docstring); return the manifest."""
     if fmt not in ("jsonl", "yaml"):
         raise ValueError(f"unknown format {fmt!r}: use jsonl or yaml")
@@ -688,7 +704,7 @@ def write_workload(output: str | Path, *, matters: int, statements: int, seed: i
     bounds = _file_bounds(statements, files)
     names: list[str] = []
     counts = {"correction": 0, "retraction": 0}
-    stream = generate_statements(matter_docs, statements, seed) if statements else iter(())
+    stream = generate_statements(matter_docs, statements, seed, skewed) if statements else iter(())
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 
     def written() -> Iterator[dict[str, Any]]:
@@ -723,6 +739,7 @@ def write_workload(output: str | Path, *, matters: int, statements: int, seed: i
 
     manifest = {
         "generator": "scripts/generate.py", "seed": seed, "matters": matters, "statements": statements,
+        "skewed": skewed,
         "format": fmt, "files": {"matters": "record/matters.yaml", "statements": names,
                                  "corrections": "changes/corrections.jsonl",
                                  "retractions": "changes/retractions.jsonl"},
@@ -760,6 +777,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=_positive, default=None,
                         help=f"split the statements into K files (default: {JSONL_PER_FILE} statements "
                              f"per jsonl file, {YAML_PER_FILE} per yaml file)")
+    parser.add_argument("--skewed", action="store_true",
+                        help=f"a few matters ({SKEW_MATTERS}) hold {SKEW_SHARE:.0%} of the statements, and "
+                             f"{SKEW_YEAR_SHARE:.0%} of the statements have year precision (ending on 12-31)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace the generated files of an earlier run in --output")
     args = parser.parse_args(argv)
@@ -772,7 +792,7 @@ def main(argv: list[str] | None = None) -> int:
             for path in out.glob(pattern):
                 path.unlink()
     manifest = write_workload(out, matters=args.matters, statements=args.statements, seed=args.seed,
-                              fmt=args.fmt, files=args.files)
+                              fmt=args.fmt, files=args.files, skewed=args.skewed)
     files = len(manifest["files"]["statements"])
     print(f"wrote {args.matters} matters, {args.statements} statements in {files} "
           f"{args.fmt} file(s), {manifest['corrections']} corrections, {manifest['retractions']} retractions "

@@ -8,6 +8,7 @@ precision the source gave.
 from __future__ import annotations
 
 import calendar
+import functools
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -40,6 +41,10 @@ class PartialDate:
             value = str(value)
         if not isinstance(value, str):
             raise ValueError("expected a date such as 2025, 2025-07 or 2025-07-15")
+        return _parse_text(value)
+
+    @classmethod
+    def _parse_text(cls, value: str) -> PartialDate:
         text = value.strip()
         if text.lower() == UNKNOWN:
             return cls(None)
@@ -104,6 +109,11 @@ class PartialDate:
             if self.day is not None:
                 text += f"-{self.day:02d}"
         return text
+
+
+# Dates repeat a lot in a big input (ten years hold 3,653 days): parse each text once.
+# PartialDate is frozen, so the cached values can be shared; errors are not cached.
+_parse_text = functools.lru_cache(maxsize=65536)(PartialDate._parse_text)
 
 
 def parse_day(value: str) -> dt.date:

@@ -6,12 +6,16 @@ so that a SQLite ledger never imports psycopg.
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from eventsourcing.postgres import PostgresTrackingRecorder
 
 from ledger.projections.timeline import TimelineSQL
 from ledger.projections.views import _ViewMixin
+
+
+COPY_MIN_ROWS = 50  # below this, executemany is as fast as COPY
 
 
 class PostgresView(_ViewMixin, PostgresTrackingRecorder):
@@ -38,6 +42,29 @@ class PostgresView(_ViewMixin, PostgresTrackingRecorder):
     @staticmethod
     def _lock_params(application_name: str) -> tuple[str]:
         return (application_name,)
+
+    def _bulk_insert(self, c: Any, name: str, rows: list[dict[str, Any]]) -> None:
+        """A gathered plain INSERT: ``COPY`` when there are enough rows to pay for it."""
+        if len(rows) < COPY_MIN_ROWS:
+            super()._bulk_insert(c, name, rows)
+            return
+        table, columns, values = self._copy_parts(name)
+        with c.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[v[1:]] if v.startswith(":") else int(v) for v in values])
+
+    def _copy_parts(self, name: str) -> tuple[str, list[str], list[str]]:
+        """Table, columns and values (``:name`` or an integer literal) of an INSERT ... VALUES."""
+        cache = self.__dict__.setdefault("_copy_cache", {})
+        if name not in cache:
+            text = " ".join(self.sql.statements[name].format(**self._table_names()).split())
+            match = re.fullmatch(r"INSERT INTO (\S+) \((.*?)\) VALUES \((.*)\)", text)
+            assert match, f"not a plain INSERT ... VALUES: {name}"
+            columns = [x.strip() for x in match.group(2).split(",")]
+            values = [x.strip() for x in match.group(3).split(",")]
+            assert len(columns) == len(values) and all(v.startswith(":") or v.isdigit() for v in values), name
+            cache[name] = (match.group(1), columns, values)
+        return cache[name]
 
     def _qualified(self, name: str) -> str:
         return f'"{self.datastore.schema}"."{name}"'

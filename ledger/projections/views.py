@@ -102,21 +102,55 @@ class _ViewMixin:
 
     def _write_gathered(self, c: Any, gathered: dict[str, list[dict[str, Any]]]) -> None:
         for name, rows in gathered.items():
-            c.executemany(self._render(self.sql.statements[name]), rows)
+            self._bulk_insert(c, name, rows)
         gathered.clear()
 
-    def reset(self, application_name: str) -> None:
+    def _bulk_insert(self, c: Any, name: str, rows: list[dict[str, Any]]) -> None:
+        """A gathered plain INSERT: positional parameters (tuples bind faster than dicts)."""
+        text, names = self._positional(name)
+        c.executemany(text, [tuple(row[n] for n in names) for row in rows])
+
+    def _positional(self, name: str) -> tuple[str, tuple[str, ...]]:
+        """A named statement with positional placeholders, and its parameter names in order."""
+        cache = self.__dict__.setdefault("_positional_cache", {})
+        if name not in cache:
+            text = self.sql.statements[name].format(**self._table_names())
+            names = tuple(re.findall(r"(?<!:):([a-z_][a-z0-9_]*)", text))
+            mark = "?" if self.placeholder_style == "named" else "%s"
+            cache[name] = (re.sub(r"(?<!:):([a-z_][a-z0-9_]*)", mark, text), names)
+        return cache[name]
+
+    def reset(self, application_name: str, defer_indexes: bool = False) -> None:
         """Drop the view's tables and forget its position, then create them empty, in one transaction.
 
         Readers see the old rows until the commit; afterwards catching up rebuilds
-        the view from the first event.
+        the view from the first event. ``defer_indexes``: create the tables without their
+        secondary indexes (loading is faster without them); ``create_deferred_indexes``
+        adds them once the rows are in (a ledger opened meanwhile creates them too).
         """
         with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
             for name in self._table_names().values():
                 c.execute(f"DROP TABLE IF EXISTS {name}")
             c.execute(self._delete_tracking_statement, self._lock_params(application_name))
+            indexes = set(self._index_ddl()) if defer_indexes else set()
             for statement in self._view_ddl():
+                if statement not in indexes:
+                    c.execute(statement)
+        self.indexes_deferred = defer_indexes
+
+    indexes_deferred = False
+
+    def _index_ddl(self) -> list[str]:
+        return [self._render(index) for index in self.sql.indexes]
+
+    def create_deferred_indexes(self) -> None:
+        """Create the secondary indexes left out by ``reset(defer_indexes=True)``."""
+        if not self.indexes_deferred:
+            return
+        with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
+            for statement in self._index_ddl():
                 c.execute(statement)
+        self.indexes_deferred = False
 
     def query(self, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         with self.datastore.transaction(commit=self.commit_reads) as c:  # type: ignore[attr-defined]

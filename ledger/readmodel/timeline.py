@@ -326,7 +326,7 @@ class TimelineReadModel(AuditQueries, ExportQueries):
                         "categories": sorted(figures), "statements": [row["statement_id"]],
                         "first_seen": row["stated_end"], "resolved_on": None, "open": True, "ended": None,
                     })
-            found += self._replay_discrepancies(mid, sorted({row["stated_end"] for row in statements}),
+            found += self._replay_discrepancies(matter, sorted({row["stated_end"] for row in statements}),
                                                 snapshot, stale_days)
             found += undated_conflicts(self, mid, snapshot)
             if progress is not None:
@@ -334,16 +334,21 @@ class TimelineReadModel(AuditQueries, ExportQueries):
         found.sort(key=lambda d: (d["matter"], d["first_seen"], d["kind"]))
         return found
 
-    def _replay_discrepancies(self, matter_id: str, dates: list[str], snapshot: Snapshot,
+    def _replay_discrepancies(self, matter: dict[str, Any], dates: list[str], snapshot: Snapshot,
                               stale_days: int | None) -> list[dict[str, Any]]:
+        """The status replayed at every date a statement was made (one rule: what ``status``
+        answers is what ``check`` follows)."""
         import datetime as dt
 
+        matter_id = matter["id"]
         found: list[dict[str, Any]] = []
         active: dict[tuple[Any, ...], dict[str, Any]] = {}
-        for when in sorted(set(dates) | {snapshot.day}):
-            report = self.status(matter_id, snapshot.on(dt.date.fromisoformat(when)), stale_days)
+        days = sorted(set(dates) | {snapshot.day})
+        pictures = ((when, self.status(matter_id, snapshot.on(dt.date.fromisoformat(when)),
+                                       stale_days)["discrepancies"]) for when in days)
+        for when, discrepancies in pictures:
             seen = set()
-            for item in report["discrepancies"]:
+            for item in discrepancies:
                 key = (item["kind"], tuple(item["categories"]), tuple(item["statements"]), item.get("relation"))
                 seen.add(key)
                 if key not in active:

@@ -1,0 +1,135 @@
+"""The fast paths of issue 15 keep the slow paths' meaning."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import _make_url
+
+from ledger.domain.dates import PartialDate
+from ledger.ingest import Spool, _digest
+
+
+def test_digest_is_canonical_and_copes_with_big_integers() -> None:
+    a = {"id": "s-1", "figures": {"dead": 3, "hurt": {"value": 4, "qualifier": "at_least"}}, "quote": "é"}
+    b = {"quote": "é", "figures": {"hurt": {"qualifier": "at_least", "value": 4}, "dead": 3}, "id": "s-1"}
+    assert _digest(a) == _digest(b)
+    assert _digest(a) != _digest({**a, "quote": "e"})
+    big = {"id": "s-2", "figures": {"dead": 2**70}}  # beyond orjson: falls back to json
+    expected = hashlib.sha256(json.dumps(big, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    assert _digest(big) == expected
+
+
+def test_spool_round_trips_documents_in_chunks() -> None:
+    spool = Spool()
+    try:
+        documents = [{"id": f"s-{i}", "n": i, "big": 2**70 if i == 3 else i, "text": "ü"} for i in range(7)]
+        spool.push(documents[:4])
+        spool.push(documents[4:])
+        spool.remember([("s-0", "d0", "f:1"), ("s-1", "d1", "f:2")])
+        assert [d for batch in spool.batches(3) for d in batch] == documents
+        assert spool.seen(["s-0", "s-1", "s-9"]) == {"s-0": ("d0", "f:1"), "s-1": ("d1", "f:2")}
+        assert not spool.db.in_transaction
+    finally:
+        spool.close()
+
+
+def test_partial_date_parse_is_cached_and_still_refuses_bad_dates() -> None:
+    assert PartialDate.parse("2024-02-29") is PartialDate.parse("2024-02-29")
+    assert PartialDate.parse(2024) == PartialDate(2024)
+    for _ in range(2):  # errors are not cached away
+        with pytest.raises(ValueError, match="has 28 days"):
+            PartialDate.parse("2023-02-29")
+
+
+def _chart(points: int) -> dict:
+    import datetime as dt
+    import math
+
+    day = dt.date(2020, 1, 1)
+    pts = []
+    for i in range(points):
+        end = day + dt.timedelta(days=i)
+        qualifier = ["exact", "at_least", "at_most", "range", "approx"][i % 5]
+        value = None if qualifier == "range" else 100 + i
+        low, high = {"exact": (100 + i, 100 + i), "at_least": (100 + i, math.inf), "at_most": (0, 100 + i),
+                     "range": (90 + i, 110 + i), "approx": (90 + i, 110 + i)}[qualifier]
+        pts.append({"start": end, "end": end, "value": value, "low": low, "high": high, "qualifier": qualifier,
+                    "text": f"v{i}", "statement": f"s-{i}", "source": f"src{i % 3}", "as_of": end.isoformat(),
+                    "stated_on": end.isoformat()})
+    steps = [{"day": day, "low": 0, "high": 50, "text": "<=50"},
+             {"day": day + dt.timedelta(days=10), "low": 0, "high": 40, "text": "<=40"}]
+    panel = {"category": "dead", "kind": "cumulative", "description": None, "points": pts, "steps": steps,
+             "discrepancies": [{"kind": "conflicting_sources", "first_seen": day, "resolved_on": None,
+                                "statements": ["s-3"], "message": "m", "hard": True}]}
+    return {"matter": "m", "title": "t", "as_of": day + dt.timedelta(days=points + 5), "known_at": None,
+            "panels": [panel], "sources": ["src0", "src1", "src2"], "undated": 0, "discrepancies": []}
+
+
+@pytest.mark.parametrize("points", [10, 1000])
+def test_plot_thins_labels_and_draws_many_points_as_density(points: int) -> None:
+    pytest.importorskip("matplotlib")
+    from ledger import plot
+
+    fig = plot.draw(_chart(points))
+    ax = fig.axes[0]
+    labels = [t for t in ax.texts if t.get_text().startswith("v")]
+    assert len(labels) == min(points, plot.LABELLED_POINTS)
+    if points > plot.DENSE_POINTS:
+        assert len(ax.collections) >= 5 and len(ax.lines) < 10  # a few scatters, not a marker per figure
+    else:
+        assert len(ax.lines) >= points
+
+
+def test_plot_draws_an_at_most_status_at_its_bound_not_at_zero() -> None:
+    pytest.importorskip("matplotlib")
+    from ledger import plot
+
+    fig = plot.draw(_chart(5))
+    step_lines = [line for line in fig.axes[0].lines if line.get_drawstyle() == "steps-post"]
+    assert step_lines and list(step_lines[0].get_ydata())[:2] == [50, 40]
+    assert plot._step_line(0, 12) == 12 and plot._step_line(5, math.inf) == 5 and plot._step_line(7, 9) == 7
+
+
+def test_bulk_append_paths_keep_order_ids_and_links(db_url: str, tmp_path: Path) -> None:
+    """Batches of several events take the bulk path (SQLite executemany; PostgreSQL COPY into
+    the staging table + <events>_append_staged()), single events the one-by-one path: the ids
+    returned are the log's positions in the batch's order, and every link verifies."""
+    from eventsourcing.persistence import StoredEvent
+
+    from ledger.application import Ledger
+    from ledger.inputs import iter_inputs
+    from scripts.generate import write_workload
+
+    write_workload(tmp_path / "w", matters=3, statements=60, seed=3)
+    with Ledger(db_url) as source:
+        source.record(iter_inputs([str(tmp_path / "w" / "record")]), recorded_by="test")
+        stored = [StoredEvent(n.originator_id, n.originator_version, n.topic, n.state)
+                  for n in source.app.recorder.select_notifications(0, 10**6, inclusive_of_start=False)]
+    backend = "sqlite" if db_url.startswith("sqlite") else "postgres"
+    (tmp_path / "t").mkdir()
+    for target_url in _make_url(backend, tmp_path / "t"):  # a second, empty log (dropped after)
+        _append_again(target_url, stored)
+
+
+def _append_again(target_url: str, stored: list[Any]) -> None:
+    """The same events into another log: one alone, then batches of 1, 7 and the rest."""
+    from ledger.application import Ledger
+    from ledger.integrity.verify import verify_chain
+
+    with Ledger(target_url) as target:
+        recorder = target.app.recorder
+        returned: list[int] = []
+        for chunk in (stored[:1], stored[1:2], stored[2:9], stored[9:]):
+            returned += list(recorder.insert_events(chunk))
+        log = recorder.select_notifications(0, 10**6, inclusive_of_start=False)
+        assert returned == [n.id for n in log]
+        assert [(n.originator_id, n.originator_version) for n in log] == [
+            (e.originator_id, e.originator_version) for e in stored]
+        assert verify_chain(recorder, target.app.mapper).problems == []
