@@ -13,7 +13,7 @@ from ledger.application import Ledger
 from ledger.domain.aggregates import Statement, statement_uuid
 from tests.conftest import EXAMPLES, event_count, run
 
-RESTATEMENT = EXAMPLES.parent / "evidence" / "ani-restatement.yaml"
+RESTATEMENT = EXAMPLES / "ani-restatement.yaml"  # part of the bundled example
 
 GOOD = """\
 id: evidence-good
@@ -98,7 +98,7 @@ def test_links_forward_in_the_call_and_to_the_ledger(db_url: str, tmp_path: Path
 
 
 def test_restatement_example_records_with_spans(db_url: str) -> None:
-    result = run(db_url, "record", str(EXAMPLES), str(RESTATEMENT))
+    result = run(db_url, "record", str(EXAMPLES))
     assert result.exit_code == 0, result.output
     with Ledger(db_url) as ledger:
         ani = ledger._get(Statement, statement_uuid("ani-2025-11-08-lead"))
@@ -121,7 +121,7 @@ def test_restatement_alone_needs_its_target(db_url: str) -> None:
     before = event_count(db_url)
     result = run(db_url, "record", str(RESTATEMENT))
     assert result.exit_code == 3
-    assert "ani-restatement.yaml:27: statements[0].links[0].statement: 'ani-2025-11-08-lead' restates unknown " \
+    assert "ani-restatement.yaml:26: statements[0].links[0].statement: 'ani-2025-11-08-lead' restates unknown " \
            "statement 'mea-briefing-2025-11-08'" in result.stderr
     assert event_count(db_url) == before
 

@@ -9,10 +9,10 @@
   (history, sources, show, matters), :mod:`~ledger.cli.reconciliation` (status, check),
   :mod:`~ledger.cli.audit` (audit, trace, log, verify), :mod:`~ledger.cli.views` (export,
   plot, report), :mod:`~ledger.cli.admin` (follow, lag, rebuild, db roles), :mod:`~ledger.cli.web`
-  (serve)
+  (serve), :mod:`~ledger.cli.evidence` (link, unlink, links)
 """
 
-from ledger.cli import admin, audit, queries, reconciliation, recording, views, web  # noqa: F401 - registers commands
+from ledger.cli import admin, audit, evidence, queries, reconciliation, recording, views, web  # noqa: F401 - registers commands
 from ledger.cli.base import cli, main
 from ledger.cli.errors import (
     EXIT_DATABASE, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL, EXIT_IO, EXIT_NOT_FOUND, EXIT_OK, EXIT_OUTPUT_FILE,

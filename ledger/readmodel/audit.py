@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.domain.figures import Figure
+from ledger.readmodel.evidence import evidence_why, statement_spans
 from ledger.readmodel.snapshot import Snapshot
 from ledger.readmodel.sql import ALL_FIGURE_COLUMNS
 
@@ -72,8 +73,12 @@ class AuditQueries:
             "matter": matter["id"], "category": category, "as_of": snapshot.day, "known_at": snapshot.known_at,
             "figure": None, "statement": None, "trail": [], "others": [],
         }
+        disputed = self.disputed_statements(matter["id"], snapshot)  # type: ignore[attr-defined]
+        restated = self.restatements(snapshot)  # type: ignore[attr-defined]
         for row in rows:
             fate, why = outcome(row, winner, snapshot)
+            if fate == "outranked":
+                why = evidence_why(row, winner, why, disputed, restated)
             entry = {
                 "statement": row["statement_id"], "value": row["value"], "qualifier": row["qualifier"],
                 "low": row["low"], "high": row["high"], "text": figure_text(row),
@@ -81,6 +86,8 @@ class AuditQueries:
                 "recorded_at": row["recorded_at"], "position": row["position"],
                 "outcome": fate, "why": why,
             }
+            if row["statement_id"] in disputed:
+                entry["disputed_by"] = disputed[row["statement_id"]]
             if fate == "stands":
                 result["figure"] = entry
             else:
@@ -95,21 +102,30 @@ class AuditQueries:
                 "quote": document["quote"], "attribution": document.get("attribution"),
                 "citations": document.get("citations", []),
                 "recorded_at": standing["recorded_at"], "recorded_by": standing["recorded_by"],
+                "spans": statement_spans(document),
+                "links": self.links(document["id"], snapshot),  # type: ignore[attr-defined]
             }
             result["trail"] = [_trail_entry(version) for version in versions]
         return result
 
-    def audit(self, source: str, snapshot: Snapshot) -> dict[str, Any]:
-        """Every figure a source (organization or person, by substring) asserted, and its fate."""
+    def audit(self, source: str, snapshot: Snapshot, statement_ids: list[str] | None = None) -> dict[str, Any]:
+        """Every figure a source (organization or person, by substring) asserted, and its fate.
+        ``statement_ids``: audit these statements instead (``audit --source ID``, ``--outlet``:
+        :meth:`~ledger.readmodel.evidence.EvidenceQueries.statements_by`); ``source`` is then the label."""
+        if statement_ids is not None:
+            return self._audit(source, snapshot, statement_ids)
         statements = self.view.query(
             "SELECT DISTINCT statement_id FROM {ledger_statements} "
             "WHERE (LOWER(organization) LIKE :p ESCAPE '\\' OR LOWER(COALESCE(person, '')) LIKE :p ESCAPE '\\') "
             f"AND {snapshot.recorded()}",
             {"p": _like(source), **snapshot.params()},
         )
+        return self._audit(source, snapshot, [s["statement_id"] for s in statements])
+
+    def _audit(self, source: str, snapshot: Snapshot, statement_ids: list[str]) -> dict[str, Any]:
         winners: dict[tuple[str, str], Row | None] = {}
         entries = []
-        for statement_id in sorted(s["statement_id"] for s in statements):
+        for statement_id in sorted(statement_ids):
             versions = self.versions(statement_id, snapshot)  # type: ignore[attr-defined]
             current = versions[-1]
             document = current["document"]
@@ -127,6 +143,9 @@ class AuditQueries:
                 if fate == "outranked":
                     winner = winners[key]
                     assert winner is not None
+                    why = evidence_why(row, winner, why,
+                                       self.disputed_statements(None, snapshot),  # type: ignore[attr-defined]
+                                       self.restatements(snapshot))  # type: ignore[attr-defined]
                     why = (f"outranked by {winner['statement_id']} ({source_label(winner)}): "
                            f"{figure_text(winner)} as of {winner['as_of']}; {why}")
                 figures.append({

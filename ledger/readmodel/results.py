@@ -36,6 +36,8 @@ class Figure(Result):
     statement: str
     source: Source
     recorded_at: str
+    disputed: bool | None = None  # status: a statement denies this figure's statement (docs/evidence.md)
+    disputed_by: list[str] | None = None
 
 
 class DerivedInput(Result):
@@ -62,7 +64,7 @@ class DerivedFigure(Result):
 
 class Discrepancy(Result):
     kind: Literal["relation_violated", "cumulative_decrease", "conflicting_sources", "stale_inputs",
-                  "inconsistent_statement"]
+                  "inconsistent_statement", "misquoted", "not_in_quote", "not_in_span"]
     message: str
     categories: list[str]
     statements: list[str]
@@ -93,6 +95,7 @@ class CheckItem(Discrepancy):
     resolved_on: str | None
     open: bool
     ended: Literal["resolved", "superseded"] | None
+    severity: Literal["warning"] | None = None  # a warning (not_in_quote) does not make check fail
 
 
 class HistoryResult(Result):
@@ -123,6 +126,49 @@ class SourceSummary(Result):
     statement_ids: list[str]
 
 
+class SourceEntity(Result):
+    """``ledger sources``: one stable source id (organization, person)."""
+
+    id: str
+    organization: str
+    person: str | None
+    type: str | None
+    roles: list[str]
+    statements: int
+    figures: int
+    undated: int
+    retracted: int
+    first_statement: str | None
+    last_statement: str | None
+    first_stated_on: str | None
+    last_stated_on: str | None
+    statement_ids: list[str]
+
+
+class LinkEntry(Result):
+    type: str
+    statement: str
+    origin: Literal["document", "event"]
+    reason: str | None
+    recorded_by: str | None
+    recorded_at: str
+    meaning: str | None = None
+    direction: Literal["outgoing", "incoming"] | None = None
+    ended_at: str | None = None
+    ended_by: str | None = None
+    end_reason: str | None = None
+
+
+class LinksResult(Result):
+    """``ledger links ID``: both directions, as of ``known_at``."""
+
+    statement: str
+    known_at: str | None
+    outgoing: list[LinkEntry]
+    incoming: list[LinkEntry]
+    ended: list[LinkEntry]
+
+
 class TrailVersion(Result):
     position: int
     event: Literal["recorded", "corrected", "retracted"]
@@ -142,6 +188,8 @@ class ShowResult(Result):
     recorded_by: str
     position: int
     trail: list[ShownVersion]
+    spans: dict[str, dict[str, Any]] | None = None  # where each figure stands in the quote
+    links: dict[str, Any] | None = None  # as `ledger links ID`
 
 
 Outcome = Literal["stands", "outranked", "corrected", "retracted", "undated", "not yet stated"]
@@ -161,6 +209,7 @@ class TracedFigure(Result):
     position: int
     outcome: Outcome
     why: str
+    disputed_by: list[str] | None = None
 
 
 class TracedStatement(Result):
@@ -174,6 +223,8 @@ class TracedStatement(Result):
     citations: list[dict[str, Any]]
     recorded_at: str
     recorded_by: str
+    spans: dict[str, dict[str, Any]] | None = None  # code-point offsets in the quote (docs/evidence.md)
+    links: dict[str, Any] | None = None  # as `ledger links ID`
 
 
 class TraceResult(Result):

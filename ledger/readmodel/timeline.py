@@ -17,6 +17,7 @@ from ledger.domain.figures import Figure
 from ledger.errors import NotFoundError
 from ledger.readmodel import postgres as pg
 from ledger.readmodel.audit import AuditQueries, source_of
+from ledger.readmodel.evidence import EvidenceQueries, independent_same_date, mark_disputed, statement_spans
 from ledger.readmodel.exports import ExportQueries
 from ledger.readmodel.snapshot import Snapshot
 from ledger.readmodel.sql import FIGURE_COLUMNS, status_sql
@@ -41,7 +42,7 @@ def figure_result(row: Row) -> dict[str, Any]:
     return figure
 
 
-class TimelineReadModel(AuditQueries, ExportQueries):
+class TimelineReadModel(AuditQueries, ExportQueries, EvidenceQueries):
     """Questions answered from the timeline projection's tables (see the module docstring)."""
 
     def __init__(self, view: Any) -> None:
@@ -101,12 +102,19 @@ class TimelineReadModel(AuditQueries, ExportQueries):
 
     # --- status ----------------------------------------------------------------------------
 
-    def standing_figure(self, matter_id: str, category: str, snapshot: Snapshot) -> Row | None:
-        """The raw row of the figure that stands for a category, or None."""
-        return self.view.query_one(status_sql(snapshot), {
-            "matter": matter_id, "category": category, **snapshot.params()})
+    def standing_figure(self, matter_id: str, category: str, snapshot: Snapshot,
+                        include_disputed: bool = False) -> Row | None:
+        """The raw row of the figure that stands for a category, or None (disputed figures
+        and restatements give way as in status: :meth:`evidence_picture`)."""
+        base = {"matter": matter_id, **snapshot.params()}
+        with self.view.reading() as query:
+            found = query(status_sql(snapshot), {**base, "category": category})
+            picture, _, _ = self.evidence_picture(query, {category: found[0] if found else None}, snapshot, base,
+                                                  include_disputed)
+        return picture[category]
 
-    def status(self, matter_id: str | None, snapshot: Snapshot, stale_days: int | None = None) -> dict[str, Any]:
+    def status(self, matter_id: str | None, snapshot: Snapshot, stale_days: int | None = None,
+               include_disputed: bool = False) -> dict[str, Any]:
         """The official picture as of a day: per category, the figure that describes the latest
         date; then what the figures imply together (derived) and where they disagree.
 
@@ -125,7 +133,10 @@ class TimelineReadModel(AuditQueries, ExportQueries):
             picture: dict[str, Row | None] = dict.fromkeys(categories)
             for row in rows:
                 picture[row["category"]] = row
+            # evidence (ledger/readmodel/evidence.py): disputed figures and restatements give way
+            picture, disputed, restated = self.evidence_picture(query, picture, snapshot, base, include_disputed)
             previous, same_date = self._context(query, matter, picture, snapshot, base)
+            same_date = independent_same_date(same_date, picture, restated)
             undated = query(
                 "SELECT COUNT(*) AS n FROM {ledger_statements} WHERE matter_id = :matter "
                 f"AND stated_end IS NULL AND retracted = 0 AND {snapshot.in_force()}", base)
@@ -144,7 +155,8 @@ class TimelineReadModel(AuditQueries, ExportQueries):
             "title": matter["title"],
             "as_of": snapshot.day,
             "known_at": snapshot.known_at,
-            "figures": {c: figure_result(row) if row else None for c, row in picture.items()},
+            "figures": mark_disputed({c: figure_result(row) if row else None for c, row in picture.items()},
+                                     disputed),
             "derived": reconciled["derived"],
             "discrepancies": reconciled["discrepancies"],
             "no_figure": no_figure,
@@ -294,6 +306,8 @@ class TimelineReadModel(AuditQueries, ExportQueries):
             "recorded_by": rows[0]["recorded_by"],
             "position": rows[0]["position"],
             "trail": trail,
+            "spans": statement_spans(current["document"]),
+            "links": self.links(statement_id, snapshot),
         }
 
     def statement_ids(self, matter_id: str, snapshot: Snapshot) -> list[str]:
@@ -306,7 +320,7 @@ class TimelineReadModel(AuditQueries, ExportQueries):
     # --- check -----------------------------------------------------------------------------
 
     def check(self, matter_id: str | None, snapshot: Snapshot, stale_days: int | None = None,
-              progress: Progress | None = None) -> list[dict[str, Any]]:
+              progress: Progress | None = None, include_disputed: bool = False) -> list[dict[str, Any]]:
         """Discrepancies over the whole timeline up to ``as_of``, like ``bean-check``.
 
         The picture is replayed at every date on which a statement was made; each
@@ -338,20 +352,21 @@ class TimelineReadModel(AuditQueries, ExportQueries):
                         "first_seen": row["stated_end"], "resolved_on": None, "open": True, "ended": None,
                     })
             found += self._replay_discrepancies(mid, sorted({row["stated_end"] for row in statements}),
-                                                snapshot, stale_days)
+                                                snapshot, stale_days, include_disputed)
+            found += self.evidence_check(mid, snapshot)  # misquoted, not_in_quote (readmodel/evidence.py)
             if progress is not None:
                 progress(done + 1, len(matter_ids))
         found.sort(key=lambda d: (d["matter"], d["first_seen"], d["kind"]))
         return found
 
     def _replay_discrepancies(self, matter_id: str, dates: list[str], snapshot: Snapshot,
-                              stale_days: int | None) -> list[dict[str, Any]]:
+                              stale_days: int | None, include_disputed: bool = False) -> list[dict[str, Any]]:
         import datetime as dt
 
         found: list[dict[str, Any]] = []
         active: dict[tuple[Any, ...], dict[str, Any]] = {}
         for when in sorted(set(dates) | {snapshot.day}):
-            report = self.status(matter_id, snapshot.on(dt.date.fromisoformat(when)), stale_days)
+            report = self.status(matter_id, snapshot.on(dt.date.fromisoformat(when)), stale_days, include_disputed)
             seen = set()
             for item in report["discrepancies"]:
                 key = (item["kind"], tuple(item["categories"]), tuple(item["statements"]), item.get("relation"))
