@@ -88,7 +88,7 @@ def sources(ctx: click.Context, matter: str | None, known_at: str | None, fmt: s
         return
     table(["id", "source", "type", "stmts", "figures", "first", "last"],
           [[r["id"], _source_text(r), r["type"], r["statements"], r["figures"], r["first_stated_on"],
-            r["last_stated_on"]] for r in rows])
+            r["last_stated_on"]] for r in rows], max_width=1000)  # ids are never clipped
 
 
 @cli.command()

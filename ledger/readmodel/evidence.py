@@ -190,11 +190,19 @@ class EvidenceQueries:
     def disputed_statements(self, matter: str | None, snapshot: Snapshot,
                             query: Query | None = None) -> dict[str, list[str]]:
         """Statements (of ``matter``, or all) whose figures are disputed at ``known_at``:
-        statement -> the statements denying it (a retracted denier's links are closed).
+        statement -> the statements denying it (a retracted denier's links are closed). A
+        statement restating a disputed one is disputed too (it repeats the denied figures).
         The one function policies use to skip disputed figures unless ``--include-disputed``."""
         result: dict[str, list[str]] = {}
         for row in self._typed(DENIES, snapshot, query):
             result.setdefault(row["target_id"], []).append(row["source_id"])
+        if result:  # a restatement of a disputed statement repeats disputed figures
+            restated = self.restatements(snapshot, query)
+            for restating in restated:
+                original = original_of(restating, restated)
+                for denied in (original, restated[restating]):
+                    if denied in result and restating not in result:
+                        result[restating] = result[denied]
         if matter is not None and result:
             ids = set(self._matter_statements(matter, snapshot, query))
             result = {k: v for k, v in result.items() if k in ids}

@@ -55,6 +55,7 @@ class DerivedFigure(Result):
     low: int | None
     high: int | None
     qualifier: Literal["derived"]
+    best: int | None = None  # computed from the inputs' bests (reconcile._derive)
     text: str
     relation: str
     under: str  # "matter" or "statement ID"
