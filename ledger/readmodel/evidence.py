@@ -84,7 +84,8 @@ def span_context(quote: str, entry: dict[str, Any] | None, width: int = 40) -> s
 def independent_same_date(same_date: dict[str, list[Row]], picture: dict[str, Row | None],
                           restated: dict[str, str]) -> dict[str, list[Row]]:
     """The other figures about the standing one's date, less those that are not independent
-    of it: a restatement of it, or a statement it restates (same original). A restated
+    of it (a restatement of it, or a statement it restates: same original), and with each
+    original counted once among the rest (the original's own figure kept). A restated
     number that differs is ``misquoted`` in check, not a conflict between sources."""
     if not restated:
         return same_date
@@ -92,7 +93,12 @@ def independent_same_date(same_date: dict[str, list[Row]], picture: dict[str, Ro
     for category, rows in same_date.items():
         standing = picture.get(category)
         origin = original_of(standing["statement_id"], restated) if standing else None
-        result[category] = [r for r in rows if original_of(r["statement_id"], restated) != origin]
+        kept: dict[str, Row] = {}  # one figure per original: restatements are counted once
+        for row in rows:
+            original = original_of(row["statement_id"], restated)
+            if original != origin and (original not in kept or row["statement_id"] == original):
+                kept[original] = row
+        result[category] = list(kept.values())
     return result
 
 
@@ -222,21 +228,20 @@ class EvidenceQueries:
                          base: dict[str, Any], include_disputed: bool = False
                          ) -> tuple[dict[str, Row | None], dict[str, list[str]], dict[str, str]]:
         """Status's evidence step, before reconciling: a disputed standing figure gives way
-        to the next candidate (unless ``include_disputed``), and so does a restatement when
-        the statement it restates (its original) gives a figure about the same date.
+        to the next candidate (unless ``include_disputed``), and a standing restatement gives
+        way to the figure that would stand without any restatement, when that one describes
+        the same date (a restatement stands only where nothing else says as much).
         Returns the picture, the disputed statements and the restatements."""
         disputed = self.disputed_statements(None, snapshot, query)
         restated = self.restatements(snapshot, query)
         if not include_disputed:
             picture = skip_statements(query, picture, set(disputed), snapshot, base)
-        restating = {row["statement_id"] for row in picture.values() if row and row["statement_id"] in restated}
-        if restating:
-            skipped = restating | (set() if include_disputed else set(disputed))
+        if any(row and row["statement_id"] in restated for row in picture.values()):
+            skipped = set(restated) | (set() if include_disputed else set(disputed))
             fallback = skip_statements(query, picture, skipped, snapshot, base)
             for category, row in picture.items():
                 other = fallback.get(category)
-                if (row and other and row["statement_id"] in restating and other["as_of_end"] == row["as_of_end"]
-                        and original_of(row["statement_id"], restated) == other["statement_id"]):
+                if row and other and row["statement_id"] in restated and other["as_of_end"] == row["as_of_end"]:
                     picture[category] = other
         return picture, disputed, restated
 
