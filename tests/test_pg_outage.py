@@ -69,7 +69,7 @@ def test_server_unreachable_then_back(outage: dict[str, Any]) -> None:
     outage["proxy"].start()
     result = run(outage["url"], "record", str(EXAMPLES))
     assert result.exit_code == 0, result.output
-    assert "recorded 4 statement(s)" in result.stdout
+    assert "recorded 5 statement(s)" in result.stdout
     assert run(outage["url"], "verify").exit_code == 0
 
 
@@ -89,7 +89,7 @@ def test_server_goes_away_in_the_middle_of_recording(outage: dict[str, Any],
     outage["proxy"].start()
     result = run(outage["url"], "record", str(EXAMPLES))
     assert result.exit_code == 0, result.output
-    assert "recorded 4 statement(s)" in result.stdout
+    assert "recorded 5 statement(s)" in result.stdout
     assert event_count(outage["direct"]) == 5
     assert run(outage["url"], "verify").exit_code == 0
 
