@@ -76,9 +76,9 @@ def test_known_at_reproduces_a_past_report_exactly(audited: dict) -> None:
     assert then["figures"]["remaining"]["statement"] == "mea-briefing-2025-11-08"
     assert then["known_at"] == audited["seeded"]
     history_then = run_json(url, "history", "remaining", "--known-at", audited["seeded"])
-    # the briefing's 44 and ANI's restatement of it (at least 44; its file is read first)
+    # the briefing's 44 and ANI's restatement of it (at least 44), recorded after it
     assert [(f["value"], f["statement"]) for f in history_then["figures"]] == [
-        (13, "rajya-sabha-2025-07"), (44, "ani-2025-11-08-lead"), (44, "mea-briefing-2025-11-08")]
+        (13, "rajya-sabha-2025-07"), (44, "mea-briefing-2025-11-08"), (44, "ani-2025-11-08-lead")]
     history_now = run_json(url, "history", "remaining")
     assert [(f["value"], f["statement"]) for f in history_now["figures"]] == [
         (13, "rajya-sabha-2025-07"), (44, "ani-2025-11-08-lead")]  # the briefing is retracted

@@ -134,10 +134,10 @@ def test_chain_linking_attacks_are_found(db_url: str, attack: Callable[[Raw], No
 def test_truncated_tail_is_found_by_the_projection_and_the_head(db_url: str) -> None:
     recorded(db_url)
     before = run_json(db_url, "verify")
-    attacked(db_url, lambda raw: (raw("DELETE FROM {events} WHERE {pos} = 5"),
-                                  raw("DELETE FROM {chain} WHERE notification_id = 5")))
-    out = verify_fails(db_url, "projection claims to reflect position 5, beyond the end of the log (4)")
-    assert f"head at position 4" in out and before["head_hash"] not in out  # a memo's head no longer matches
+    attacked(db_url, lambda raw: (raw("DELETE FROM {events} WHERE {pos} = 6"),
+                                  raw("DELETE FROM {chain} WHERE notification_id = 6")))
+    out = verify_fails(db_url, "projection claims to reflect position 6, beyond the end of the log (5)")
+    assert f"head at position 5" in out and before["head_hash"] not in out  # a memo's head no longer matches
 
 
 # --- the log's own rules, with a well-formed chain recomputed by the intruder ----------------
@@ -254,7 +254,7 @@ def test_lagging_projection_is_lag_not_tampering(db_url: str) -> None:
         ledger.retract("mea-2025-01-killed", "drill", recorded_by="test")
     result = run(db_url, "--no-catch-up", "verify")
     assert result.exit_code == 0, result.output
-    assert "projection compared up to position 5; 1 event(s) not yet projected" in result.stdout
+    assert "projection compared up to position 6; 1 event(s) not yet projected" in result.stdout
     data = run_json(db_url, "--no-catch-up", "verify")
     assert (data["ok"], data["projection_position"], data["projection_lag"], data["head_position"]) == \
         (True, 5, 1, 6)
@@ -280,7 +280,7 @@ def test_stray_environment_cannot_change_the_write_path(db_url: str, monkeypatch
         check_write_path(ledger.app, ledger.database.backend)
         assert ledger.app.mapper.compressor is None
     result = run(db_url, "verify")
-    assert result.exit_code == 0 and "5 event(s) checked" in result.stdout, result.output
+    assert result.exit_code == 0 and "6 event(s) checked" in result.stdout, result.output
 
 
 def test_start_up_refuses_a_write_path_that_does_not_chain(db_url: str) -> None:

@@ -259,7 +259,7 @@ def test_auditor_role_with_catch_up_off(tmp_path: Path) -> None:
                 api = get_json(test_client, f"/api/matters/{MATTER_ID}/status", as_of=as_of)
                 assert api == run_json(owner, "status", "--as-of", as_of)
             assert test_client.get(f"/matters/{MATTER_ID}").status_code == 200
-            assert get_json(test_client, "/api/log/head")["position"] == 5
+            assert get_json(test_client, "/api/log/head")["position"] == 6
         # the owner records without catching up: the view lags, and the auditor cannot write it
         before = run_json(owner, "status", "--as-of", "2025-12-31")
         later = write_yaml(tmp_path, "later.yaml", statement("later-2025-12", stated_on="2025-12-01",

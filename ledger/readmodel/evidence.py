@@ -312,13 +312,14 @@ class EvidenceQueries:
             kind = json.loads(r["document"])["source"].get("type")
             entry = grouped.setdefault(sid, {
                 "id": sid, "organization": r["organization"], "person": r["person"], "type": kind,
-                "roles": [], "statements": 0, "figures": 0, "undated": 0, "retracted": 0,
+                "role": None, "roles": [], "statements": 0, "figures": 0, "undated": 0, "retracted": 0,
                 "first_statement": None, "last_statement": None,
                 "first_stated_on": None, "last_stated_on": None, "statement_ids": [],
             })
             entry["type"] = kind or entry["type"]
             if r["role"] and r["role"] not in entry["roles"]:
                 entry["roles"].append(r["role"])
+            entry["role"] = r["role"] or entry["role"]  # the latest role stated
             entry["statements"] += 1
             entry["figures"] += r["figure_count"]
             entry["retracted"] += r["retracted"]

@@ -134,6 +134,7 @@ class SourceEntity(Result):
     organization: str
     person: str | None
     type: str | None
+    role: str | None  # the latest role stated (roles: every one, in order)
     roles: list[str]
     statements: int
     figures: int
