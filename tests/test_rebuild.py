@@ -44,7 +44,7 @@ def test_rebuild_equals_incremental_processing(db_url: str, tmp_path: Path) -> N
 
     result = run(db_url, "rebuild")
     assert result.exit_code == 0, result.output
-    assert "rebuilt the timeline projection from 10 event(s)" in result.stdout
+    assert "rebuilt the timeline projection from 11 event(s)" in result.stdout
     assert projection_rows(db_url) == incremental
     assert run(db_url, "verify").exit_code == 0
 
