@@ -62,9 +62,8 @@ def test_other_answers_are_the_cli_json(client: TestClient, seeded_url: str) -> 
     assert get_json(client, "/api/audit") == run_json(seeded_url, "log")
     shown = run_json(seeded_url, "show", "rajya-sabha-2025-07")
     api = get_json(client, "/api/statements/rajya-sabha-2025-07")
-    evidence = ("links", "spans")  # the CLI gives them (docs/evidence.md); the web's are still placeholders
-    assert {k: v for k, v in api.items() if k not in evidence} == {k: v for k, v in shown.items() if k not in evidence}
-    assert api["links"] == [] and api["spans"] == []
+    assert api == shown  # links and spans included (docs/evidence.md)
+    assert api["links"]["outgoing"] == [] and api["spans"]["missing"]["status"] == "found"
 
 
 def test_log_head_is_the_verified_head(client: TestClient, seeded_url: str) -> None:
