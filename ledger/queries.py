@@ -40,7 +40,7 @@ def history(view: Any, matter_id: str | None, category: str, as_of: date | None 
 
 
 def sources(view: Any, matter_id: str | None = None, known_at: str | None = None) -> list[dict[str, Any]]:
-    return TimelineReadModel(view).sources(matter_id, Snapshot(known_at=known_at))
+    return TimelineReadModel(view).source_entities(matter_id, Snapshot(known_at=known_at))  # one id per source
 
 
 def statement(view: Any, statement_id: str, known_at: str | None = None) -> dict[str, Any]:

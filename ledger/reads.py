@@ -230,7 +230,7 @@ class Reader:
 
     def sources(self, matter: str | None = None, known_at: str | None = None) -> list[dict[str, Any]]:
         """As ``ledger sources --format json``."""
-        return self.model.sources(matter, Snapshot(known_at=known_at))
+        return self.model.source_entities(matter, Snapshot(known_at=known_at))
 
     def audit_source(self, source: str, snap: Snapshot) -> dict[str, Any]:
         """As ``ledger audit --source TEXT --format json``."""

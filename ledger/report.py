@@ -17,6 +17,7 @@ from ledger import __version__, queries
 from ledger.domain.dates import PartialDate
 from ledger.export import figure_rows
 from ledger.readmodel import Snapshot, TimelineReadModel
+from ledger.readmodel.evidence import quote_parts
 from ledger.present import no_figure_text
 
 View = Any
@@ -103,6 +104,8 @@ def report_data(view: View, matter_id: str | None, as_of: dt.date, known_at: str
                            "link": c.get("url") if _is_web(c.get("url")) else None}
                           for c in document.get("citations", [])],
             "trail": trail,
+            "quote_parts": quote_parts(document["quote"], held.get("spans") or {}),  # numbers in <mark>
+            "links": held.get("links"),
         })
     statements.sort(key=lambda s: (s["stated_end"] is None, s["stated_end"] or "", s["id"]))
 

@@ -48,9 +48,12 @@ GRID = [
     ("corrected", "2025-08-15", "missing", 11),
     ("corrected", "2025-11-30", "remaining", 44),
     ("corrected", "2025-02-15", "missing", None),
-    ("retracted", "2025-11-30", "remaining", 13),
+    # With the briefing retracted, ANI's restatement of it (at least 44, same date) is what
+    # remains on the record for 8 November: it stands (a restatement yields to its original
+    # only while the original stands).
+    ("retracted", "2025-11-30", "remaining", 44),
     ("retracted", "2025-11-30", "missing", 11),
-    (None, "2025-11-30", "remaining", 13),
+    (None, "2025-11-30", "remaining", 44),
     (None, "2025-08-15", "missing", 11),
     (None, "2025-02-15", "dead", 12),
 ]
@@ -73,9 +76,12 @@ def test_known_at_reproduces_a_past_report_exactly(audited: dict) -> None:
     assert then["figures"]["remaining"]["statement"] == "mea-briefing-2025-11-08"
     assert then["known_at"] == audited["seeded"]
     history_then = run_json(url, "history", "remaining", "--known-at", audited["seeded"])
-    assert [f["value"] for f in history_then["figures"]] == [13, 44]
+    # the briefing's 44 and ANI's restatement of it (at least 44), recorded after it
+    assert [(f["value"], f["statement"]) for f in history_then["figures"]] == [
+        (13, "rajya-sabha-2025-07"), (44, "mea-briefing-2025-11-08"), (44, "ani-2025-11-08-lead")]
     history_now = run_json(url, "history", "remaining")
-    assert [f["value"] for f in history_now["figures"]] == [13]
+    assert [(f["value"], f["statement"]) for f in history_now["figures"]] == [
+        (13, "rajya-sabha-2025-07"), (44, "ani-2025-11-08-lead")]  # the briefing is retracted
     assert [f["value"] for f in run_json(url, "history", "remaining", "--as-of", "2025-08-15")["figures"]] == [13]
 
 
@@ -103,26 +109,28 @@ def test_sources_count_retractions(audited: dict) -> None:
 
 def test_audit_by_source(audited: dict) -> None:
     url = audited["url"]
-    report = run_json(url, "audit", "--source", "external affairs", "--as-of", "2025-11-30")
+    report = run_json(url, "audit", "--search", "external affairs", "--as-of", "2025-11-30")
     by_id = {s["statement"]: s for s in report["statements"]}
     assert set(by_id) == {"mea-2025-01-killed", "rajya-sabha-2025-07", "mea-briefing-2025-11-08"}
     rajya = {(f["category"], f["value"]): f for f in by_id["rajya-sabha-2025-07"]["figures"]}
     assert rajya[("missing", 12)]["outcome"] == "corrected"
     assert rajya[("missing", 11)]["outcome"] == "stands"
-    assert rajya[("remaining", 13)]["outcome"] == "stands"  # the briefing was retracted
+    # the briefing was retracted; ANI's restatement of it (at least 44) still describes 8 November
+    assert rajya[("remaining", 13)]["outcome"] == "outranked"
+    assert "outranked by ani-2025-11-08-lead" in rajya[("remaining", 13)]["why"]
     assert by_id["mea-briefing-2025-11-08"]["figures"][0]["outcome"] == "retracted"
     assert by_id["rajya-sabha-2025-07"]["quote"].startswith("There were 127")
     assert by_id["rajya-sabha-2025-07"]["citations"][0]["outlet"] == "ANI"
     # before the retraction, July's remaining was outranked by the briefing
-    then = run_json(url, "audit", "--source", "Kirti", "--as-of", "2025-11-30", "--known-at", audited["corrected"])
+    then = run_json(url, "audit", "--search", "Kirti", "--as-of", "2025-11-30", "--known-at", audited["corrected"])
     old, remaining = [f for f in then["statements"][0]["figures"] if f["category"] == "remaining"]
     assert old["outcome"] == "corrected" and old["position"] < remaining["position"]
     assert remaining["outcome"] == "outranked"
     assert "outranked by mea-briefing-2025-11-08" in remaining["why"]
-    rows = list(csv.DictReader(io.StringIO(run(url, "audit", "--source", "CBI", "--format", "csv").stdout)))
+    rows = list(csv.DictReader(io.StringIO(run(url, "audit", "--search", "CBI", "--format", "csv").stdout)))
     assert rows == []  # "CBI" is not in the organization's name
-    cbi = run_json(url, "audit", "--source", "central bureau")["statements"]
-    assert cbi[0]["figures"] == [] and "no figures" in run(url, "audit", "--source", "central bureau").stdout
+    cbi = run_json(url, "audit", "--search", "central bureau")["statements"]
+    assert cbi[0]["figures"] == [] and "no figures" in run(url, "audit", "--search", "central bureau").stdout
 
 
 def test_trace_explains_the_figure(audited: dict) -> None:
@@ -131,16 +139,18 @@ def test_trace_explains_the_figure(audited: dict) -> None:
     assert then["figure"]["statement"] == "mea-briefing-2025-11-08" and then["figure"]["value"] == 44
     assert then["statement"]["quote"].startswith("As per our understanding, 44")
     assert then["statement"]["recorded_by"] == "alice"
-    [other] = then["others"]
+    other, restatement = sorted(then["others"], key=lambda o: o["statement"], reverse=True)
     assert other["statement"] == "rajya-sabha-2025-07" and other["outcome"] == "outranked"
     assert "describes an earlier date (2025-07)" in other["why"]
+    assert restatement["statement"] == "ani-2025-11-08-lead" and restatement["outcome"] == "outranked"
+    assert restatement["why"].startswith("restates mea-briefing-2025-11-08: the original's figure stands")
     now = run_json(url, "trace", "missing", "--as-of", "2025-11-30")
     assert now["figure"]["value"] == 11
     assert [v["event"] for v in now["trail"]] == ["recorded", "corrected"]
     assert now["trail"][1]["reason"] == "12 was a typo for 11"
     assert {o["outcome"] for o in now["others"]} == {"corrected"}
     text = run(url, "trace", "remaining", "--as-of", "2025-11-30").stdout
-    assert "stands: 13" in text and "retracted" in text
+    assert "stands: >=44 (at_least)" in text and "retracted" in text  # ANI's restatement, the briefing retracted
     early = run_json(url, "trace", "remaining", "--as-of", "2025-02-15")
     assert early["figure"] is None
     assert {o["outcome"] for o in early["others"]} >= {"not yet stated"}
@@ -148,11 +158,11 @@ def test_trace_explains_the_figure(audited: dict) -> None:
 
 def test_log_lists_events_in_order(audited: dict) -> None:
     entries = run_json(audited["url"], "log")
-    assert [e["position"] for e in entries] == list(range(1, 8))
+    assert [e["position"] for e in entries] == list(range(1, 9))  # a matter, 5 statements, 2 changes
     assert [e["type"] for e in entries][-2:] == ["Statement.Corrected", "Statement.Retracted"]
     assert entries[-1]["id"] == "mea-briefing-2025-11-08" and entries[-1]["recorded_by"] == "carol"
     assert all(len(e["hash"]) == 64 for e in entries)
-    assert [e["position"] for e in run_json(audited["url"], "log", "--since", "5")] == [6, 7]
+    assert [e["position"] for e in run_json(audited["url"], "log", "--since", "5")] == [6, 7, 8]
     rows = list(csv.DictReader(io.StringIO(run(audited["url"], "log", "--format", "csv").stdout)))
     assert rows[0]["type"] == "Matter.Declared"
 

@@ -182,4 +182,4 @@ def test_matter_and_statements_in_one_call(db_url: str, tmp_path: Path) -> None:
     assert event_count(db_url) == 0
     result = run(db_url, "record", str(EXAMPLES / "statements.yaml"), str(EXAMPLES / "matter.yaml"))
     assert result.exit_code == 0, result.stderr
-    assert event_count(db_url) == 5
+    assert event_count(db_url) == 6  # the matter and five statements

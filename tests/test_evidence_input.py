@@ -13,7 +13,6 @@ from ledger.application import Ledger
 from ledger.domain.aggregates import Statement, statement_uuid
 from tests.conftest import EXAMPLES, event_count, run
 
-RESTATEMENT = EXAMPLES.parent / "evidence" / "ani-restatement.yaml"
 
 GOOD = """\
 id: evidence-good
@@ -98,7 +97,7 @@ def test_links_forward_in_the_call_and_to_the_ledger(db_url: str, tmp_path: Path
 
 
 def test_restatement_example_records_with_spans(db_url: str) -> None:
-    result = run(db_url, "record", str(EXAMPLES), str(RESTATEMENT))
+    result = run(db_url, "record", str(EXAMPLES))
     assert result.exit_code == 0, result.output
     with Ledger(db_url) as ledger:
         ani = ledger._get(Statement, statement_uuid("ani-2025-11-08-lead"))
@@ -116,12 +115,20 @@ def test_restatement_example_records_with_spans(db_url: str) -> None:
     assert july.document["quote"][missing[0]:missing[0] + 16] == "12 individuals h"
 
 
-def test_restatement_alone_needs_its_target(db_url: str) -> None:
+def test_restatement_alone_needs_its_target(db_url: str, tmp_path: Path) -> None:
+    import yaml
+
+    [ani] = [s for s in yaml.safe_load((EXAMPLES / "statements.yaml").read_text())["statements"]
+             if s["id"] == "ani-2025-11-08-lead"]  # the bundled example's restatement, on its own
+    restatement = tmp_path / "ani-restatement.yaml"
+    restatement.write_text(yaml.safe_dump({"statements": [ani]}, sort_keys=False))
+    line = next(n for n, text in enumerate(restatement.read_text().splitlines(), 1)
+                if "mea-briefing-2025-11-08" in text)
     assert run(db_url, "record", str(EXAMPLES / "matter.yaml")).exit_code == 0
     before = event_count(db_url)
-    result = run(db_url, "record", str(RESTATEMENT))
+    result = run(db_url, "record", str(restatement))
     assert result.exit_code == 3
-    assert "ani-restatement.yaml:27: statements[0].links[0].statement: 'ani-2025-11-08-lead' restates unknown " \
+    assert f"ani-restatement.yaml:{line}: statements[0].links[0].statement: 'ani-2025-11-08-lead' restates unknown " \
            "statement 'mea-briefing-2025-11-08'" in result.stderr
     assert event_count(db_url) == before
 
@@ -160,7 +167,7 @@ def test_link_and_unlink_through_the_ledger(db_url: str, tmp_path: Path) -> None
     stream, the rules checked before anything is written."""
     from ledger.errors import NotFoundError, StateError, UsageProblem
 
-    assert run(db_url, "record", str(EXAMPLES), str(RESTATEMENT)).exit_code == 0
+    assert run(db_url, "record", str(EXAMPLES)).exit_code == 0
     with Ledger(db_url) as ledger:
         ledger.link("rajya-sabha-2025-07", "denies", "mea-2025-01-killed", reason="a test denial", recorded_by="al")
         ledger.link("mea-briefing-2025-11-08", "updates", "rajya-sabha-2025-07", reason="newer count")

@@ -113,7 +113,7 @@ def test_json_and_jsonl_match_csv(ledger_url: str, tmp_path: Path) -> None:
     as_json = json.loads(run(ledger_url, "export", "--format", "json").stdout)
     lines = run(ledger_url, "export", "--format", "jsonl").stdout.splitlines()
     assert [json.loads(line) for line in lines] == as_json
-    assert len(as_json) == len(frame) == 8  # 4 + 1 + 1 (rajya sabha), briefing, dead, range; undated last
+    assert len(as_json) == len(frame) == 9  # 4 + 1 + 1 (rajya sabha), briefing, ANI, dead, range; undated last
     assert list(as_json[0]) == list(COLUMNS)
     undated = as_json[-1]
     assert undated["statement"] == "undated-claim" and undated["stated_on"] == "unknown"

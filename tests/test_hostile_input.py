@@ -127,6 +127,9 @@ def test_sql_in_every_text_field_is_stored_verbatim(db_url: str, tmp_path: Path)
         assert shown[key] == document[key]
     sources = json.loads(run(db_url, "sources", "--format", "json").stdout)
     assert any(s["organization"] == f"Org {SQL}" for s in sources)
-    assert len(json.loads(run(db_url, "audit", "--source", SQL, "--format", "json").stdout)["statements"]) == 1
+    [hostile] = [s for s in sources if s["organization"] == f"Org {SQL}"]
+    audited = json.loads(run(db_url, "audit", "--source", hostile["id"], "--format", "json").stdout)
+    assert [s["statement"] for s in audited["statements"]] == ["sql-everywhere"]  # the id, exactly
+    assert len(json.loads(run(db_url, "audit", "--search", SQL, "--format", "json").stdout)["statements"]) == 1
     assert event_count(db_url) == 2
     assert run(db_url, "verify").exit_code == 0

@@ -98,19 +98,19 @@ def forge_with_own_hash(raw: Raw) -> None:
     """A new event at the end with a well-formed hash of its own (not linked to the log)."""
     (_, _, _, topic, state) = rows(raw)[2]
     forged = uuid.uuid4()
-    raw("INSERT INTO {events} ({pos}, originator_id, originator_version, topic, state) VALUES (6, ?, 1, ?, ?)",
+    raw("INSERT INTO {events} ({pos}, originator_id, originator_version, topic, state) VALUES (7, ?, 1, ?, ?)",
         forged.hex if raw.sqlite else forged, topic, state)
     event = StoredEvent(originator_id=forged, originator_version=1, topic=topic, state=bytes(state))
-    raw("INSERT INTO {chain} VALUES (6, ?)", link_hash(GENESIS, 6, event))
+    raw("INSERT INTO {chain} VALUES (7, ?)", link_hash(GENESIS, 7, event))
 
 
 def move_to_huge_position(raw: Raw) -> None:
     """The last event and its link moved to 2^63-1: later records would vanish from the projection."""
     huge = 2**63 - 1
     (_, oid, version, topic, state) = rows(raw)[-1]
-    [(link,)] = raw("SELECT hash FROM {chain} WHERE notification_id = 5")
-    raw("DELETE FROM {events} WHERE {pos} = 5")
-    raw("DELETE FROM {chain} WHERE notification_id = 5")
+    [(link,)] = raw("SELECT hash FROM {chain} WHERE notification_id = 6")
+    raw("DELETE FROM {events} WHERE {pos} = 6")
+    raw("DELETE FROM {chain} WHERE notification_id = 6")
     raw("INSERT INTO {events} ({pos}, originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?, ?)",
         huge, oid, version, topic, state)
     raw("INSERT INTO {chain} VALUES (?, ?)", huge, link)
@@ -119,7 +119,7 @@ def move_to_huge_position(raw: Raw) -> None:
 CHAIN_ATTACKS = [
     (delete_with_link, "chain: position 4: the hash does not match"),
     (reorder, "chain: position 2: the hash does not match"),
-    (forge_with_own_hash, "chain: position 6: the hash does not match"),
+    (forge_with_own_hash, "chain: position 7: the hash does not match"),
     (move_to_huge_position, f"chain: position {2**63 - 1}: the hash does not match"),
 ]
 
@@ -134,10 +134,10 @@ def test_chain_linking_attacks_are_found(db_url: str, attack: Callable[[Raw], No
 def test_truncated_tail_is_found_by_the_projection_and_the_head(db_url: str) -> None:
     recorded(db_url)
     before = run_json(db_url, "verify")
-    attacked(db_url, lambda raw: (raw("DELETE FROM {events} WHERE {pos} = 5"),
-                                  raw("DELETE FROM {chain} WHERE notification_id = 5")))
-    out = verify_fails(db_url, "projection claims to reflect position 5, beyond the end of the log (4)")
-    assert f"head at position 4" in out and before["head_hash"] not in out  # a memo's head no longer matches
+    attacked(db_url, lambda raw: (raw("DELETE FROM {events} WHERE {pos} = 6"),
+                                  raw("DELETE FROM {chain} WHERE notification_id = 6")))
+    out = verify_fails(db_url, "projection claims to reflect position 6, beyond the end of the log (5)")
+    assert f"head at position 5" in out and before["head_hash"] not in out  # a memo's head no longer matches
 
 
 # --- the log's own rules, with a well-formed chain recomputed by the intruder ----------------
@@ -254,10 +254,10 @@ def test_lagging_projection_is_lag_not_tampering(db_url: str) -> None:
         ledger.retract("mea-2025-01-killed", "drill", recorded_by="test")
     result = run(db_url, "--no-catch-up", "verify")
     assert result.exit_code == 0, result.output
-    assert "projection compared up to position 5; 1 event(s) not yet projected" in result.stdout
+    assert "projection compared up to position 6; 1 event(s) not yet projected" in result.stdout
     data = run_json(db_url, "--no-catch-up", "verify")
     assert (data["ok"], data["projection_position"], data["projection_lag"], data["head_position"]) == \
-        (True, 5, 1, 6)
+        (True, 6, 1, 7)
 
 
 # --- the write path -----------------------------------------------------------------------
@@ -280,7 +280,7 @@ def test_stray_environment_cannot_change_the_write_path(db_url: str, monkeypatch
         check_write_path(ledger.app, ledger.database.backend)
         assert ledger.app.mapper.compressor is None
     result = run(db_url, "verify")
-    assert result.exit_code == 0 and "5 event(s) checked" in result.stdout, result.output
+    assert result.exit_code == 0 and "6 event(s) checked" in result.stdout, result.output
 
 
 def test_start_up_refuses_a_write_path_that_does_not_chain(db_url: str) -> None:

@@ -69,7 +69,7 @@ def test_server_unreachable_then_back(outage: dict[str, Any]) -> None:
     outage["proxy"].start()
     result = run(outage["url"], "record", str(EXAMPLES))
     assert result.exit_code == 0, result.output
-    assert "recorded 4 statement(s)" in result.stdout
+    assert "recorded 5 statement(s)" in result.stdout
     assert run(outage["url"], "verify").exit_code == 0
 
 
@@ -78,7 +78,7 @@ def test_server_goes_away_in_the_middle_of_recording(outage: dict[str, Any],
     """The events are inserted but not committed when the server goes: none of them is kept."""
     calls = after_insert(monkeypatch, lambda curs, n: outage["proxy"].stop())
     result = run(outage["url"], "record", str(EXAMPLES))
-    assert calls and calls[0] == [1, 2, 3, 4, 5]  # the batch was in the database, uncommitted
+    assert calls and calls[0] == [1, 2, 3, 4, 5, 6]  # the batch was in the database, uncommitted
     assert_clear_database_error(result)
     assert "nothing was recorded" in result.stderr
     assert event_count(outage["direct"]) == 0
@@ -89,8 +89,8 @@ def test_server_goes_away_in_the_middle_of_recording(outage: dict[str, Any],
     outage["proxy"].start()
     result = run(outage["url"], "record", str(EXAMPLES))
     assert result.exit_code == 0, result.output
-    assert "recorded 4 statement(s)" in result.stdout
-    assert event_count(outage["direct"]) == 5
+    assert "recorded 5 statement(s)" in result.stdout
+    assert event_count(outage["direct"]) == 6
     assert run(outage["url"], "verify").exit_code == 0
 
 
@@ -102,7 +102,7 @@ def test_connection_cut_for_good_mid_write(outage: dict[str, Any], monkeypatch: 
     assert event_count(outage["direct"]) == 0
     monkeypatch.undo()
     assert run(outage["url"], "record", str(EXAMPLES)).exit_code == 0
-    assert event_count(outage["direct"]) == 5
+    assert event_count(outage["direct"]) == 6
 
 
 def test_connection_cut_once_mid_write_is_retried_exactly_once(outage: dict[str, Any],
@@ -113,5 +113,5 @@ def test_connection_cut_once_mid_write_is_retried_exactly_once(outage: dict[str,
     result = run(outage["url"], "record", str(EXAMPLES))
     assert result.exit_code == 0, result.output
     assert len(calls) == 2 and calls[0] != calls[1]  # two attempts; the first one's ids were lost
-    assert event_count(outage["direct"]) == 5
+    assert event_count(outage["direct"]) == 6
     assert run(outage["url"], "verify").exit_code == 0

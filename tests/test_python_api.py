@@ -35,7 +35,7 @@ def test_the_documented_example_runs(tmp_path: Path, document: str, heading: str
 def test_answers_are_the_cli_json(db_url: str) -> None:
     with ledger.open(db_url) as lg:
         result = lg.record([str(EXAMPLES)])
-        assert result["recorded_count"] == 4
+        assert result["recorded_count"] == 5
         for day in ("2025-02-15", "2025-08-15", dt.date(2025, 11, 30)):
             status = lg.status(MATTER_ID, as_of=day)
             assert status == run_json(db_url, "status", "--as-of", str(day))

@@ -97,7 +97,7 @@ def test_numbers_are_numbers_and_source_has_one_shape(seeded_url: str) -> None:
     sources += [f["source"] for f in run_json(seeded_url, "history", "remaining")["figures"]]
     trace = run_json(seeded_url, "trace", "remaining", "--as-of", "2025-11-30")
     sources += [trace["figure"]["source"], trace["statement"]["source"]] + [o["source"] for o in trace["others"]]
-    sources += [e["source"] for e in run_json(seeded_url, "audit", "--source", "External")["statements"]]
+    sources += [e["source"] for e in run_json(seeded_url, "audit", "--search", "External")["statements"]]
     assert sources and all(set(s) == shape for s in sources), sources
     remaining = trace["figure"]["source"]
     assert remaining["person"] == "Randhir Jaiswal" and remaining["role"]
@@ -114,10 +114,13 @@ def test_every_json_result_has_its_declared_shape(seeded_url: str) -> None:
         (list[r.CheckItem], ["check"]),
         (r.HistoryResult, ["history", "remaining"]),
         (list[r.MatterSummary], ["matters"]),
-        (list[r.SourceSummary], ["sources"]),
+        (list[r.SourceEntity], ["sources"]),
+        (r.LinksResult, ["links", "mea-briefing-2025-11-08"]),
+        (r.ShowResult, ["show", "ani-2025-11-08-lead"]),
         (r.ShowResult, ["show", "rajya-sabha-2025-07"]),
         (r.TraceResult, ["trace", "remaining", "--as-of", "2025-11-30"]),
-        (r.AuditResult, ["audit", "--source", "External"]),
+        (r.AuditResult, ["audit", "--search", "External"]),
+        (r.AuditResult, ["audit", "--outlet", "ANI"]),
     ]
     for model, args in checks:
         result = run(seeded_url, *args, "--format", "json")

@@ -61,7 +61,7 @@ def test_status_csv_and_table(seeded_url: str) -> None:
 def test_history_sources_show(seeded_url: str) -> None:
     history = run_json(seeded_url, "history", "remaining")
     assert [(f["value"], f["statement"]) for f in history["figures"]] == [
-        (13, "rajya-sabha-2025-07"), (44, "mea-briefing-2025-11-08")]
+        (13, "rajya-sabha-2025-07"), (44, "mea-briefing-2025-11-08"), (44, "ani-2025-11-08-lead")]  # its restatement
     sources = run_json(seeded_url, "sources")
     cbi = next(s for s in sources if s["organization"].startswith("Central Bureau"))
     assert cbi["statements"] == 1 and cbi["figures"] == 0
@@ -77,7 +77,7 @@ def test_recording_again_is_a_no_op(seeded_url: str) -> None:
     result = run(seeded_url, "record", str(EXAMPLES))
     assert result.exit_code == 0
     assert "matter already recorded: indians-in-russian-army" in result.stdout
-    assert "recorded 0 statement(s); 4 already recorded" in result.stdout
+    assert "recorded 0 statement(s); 5 already recorded" in result.stdout
     assert event_count(seeded_url) == before
 
 

@@ -89,11 +89,11 @@ def test_writer_and_auditor_rights(roles_db: dict[str, str], tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
     assert run(writer_url, "status", "--as-of", "2025-11-30").exit_code == 0
     assert run(writer_url, "verify").exit_code == 0
-    assert event_count(roles_db["owner_url"]) == 6
+    assert event_count(roles_db["owner_url"]) == 7  # the matter, 5 statements, a retraction
 
     with connect(roles_db, "writer") as conn:
         for table in ("ledger_events", "ledger_events_chain"):
-            assert allowed(conn, f"SELECT COUNT(*) FROM {table}") == [(6,)]
+            assert allowed(conn, f"SELECT COUNT(*) FROM {table}") == [(7,)]
             for sql in (f"UPDATE {table} SET notification_id = notification_id",
                         f"DELETE FROM {table}", f"TRUNCATE {table}",
                         f"LOCK TABLE {table} IN EXCLUSIVE MODE"):
@@ -130,7 +130,7 @@ def test_writer_and_auditor_rights(roles_db: dict[str, str], tmp_path: Path) -> 
         assert result.exit_code == 5, result.output
         assert "database failure" in result.stderr and "permission denied" in result.stderr
         assert "Traceback" not in result.output
-    assert event_count(roles_db["owner_url"]) == 6
+    assert event_count(roles_db["owner_url"]) == 7
 
 
 def _apply_roles(info: dict[str, str]) -> None:
@@ -144,7 +144,7 @@ def test_writer_rights_attacks_are_refused_or_found(roles_db: dict[str, str]) ->
     assert run(roles_db["owner_url"], "record", str(EXAMPLES)).exit_code == 0
     _apply_roles(roles_db)
     with connect(roles_db, "writer") as conn:
-        for position in (6, 7, 2**63 - 1):  # squatting future (or huge) chain ids and positions
+        for position in (8, 9, 2**63 - 1):  # squatting future (or huge) chain ids and positions
             assert "permission denied" in refused(conn, f"INSERT INTO ledger_events_chain VALUES ({position}, 'x')")
             assert "permission denied" in refused(
                 conn, "INSERT INTO ledger_events (notification_id, originator_id, originator_version, topic, state) "

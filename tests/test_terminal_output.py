@@ -89,17 +89,17 @@ def test_show_escapes_venue_notes_names_and_the_trail(hostile_url: str) -> None:
 
 
 def test_audit_escapes_the_venue_and_the_trail(hostile_url: str) -> None:
-    out = printed(hostile_url, "audit", "--source", "evil")
+    out = printed(hostile_url, "audit", "--search", "evil")
     assert f"stated 2025-11-09, {SHOWN['venue']}; corrected)" in out
     assert f"by {SHOWN['by']}: {SHOWN['reason']}" in out
     assert f"cited by {SHOWN['outlet']}, 2025-11-09" in out
-    rows = csv_rows(hostile_url, "audit", "--source", "evil")
+    rows = csv_rows(hostile_url, "audit", "--search", "evil")
     assert {r["quote"] for r in rows} == {"'" + SHOWN["quote"]}
     assert {r["source"] for r in rows} == {f"{SHOWN['organization']} (=cmd|' /C calc'!A0)"}
 
 
 def test_audit_of_a_source_named_with_escapes(hostile_url: str) -> None:
-    out = printed(hostile_url, "audit", "--source", "x\x1b[2Jy")
+    out = printed(hostile_url, "audit", "--search", "x\x1b[2Jy")
     assert "'x\\x1b[2Jy'" in out
 
 

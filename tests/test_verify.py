@@ -84,7 +84,7 @@ def delete_projection_row(raw: Raw) -> None:
 TAMPERING: list[tuple[Callable[[Raw], None], str]] = [
     (alter_event_state, "chain: position 4: the hash does not match"),
     (delete_event, "chain: position 3: an event is missing"),
-    (insert_event, "chain: position 6: an event has no hash"),
+    (insert_event, "chain: position 7: an event has no hash"),
     (alter_chain, "chain: position 2: the hash does not match"),
     (alter_projection, "projection: position 4: ledger_figures: row (matter_id=indians-in-russian-army, "
                        "statement_id=rajya-sabha-2025-07, category=recruited, position=4): value is 99, "
@@ -97,7 +97,7 @@ def test_verify_passes_on_an_untouched_ledger(db_url: str) -> None:
     assert run(db_url, "record", str(EXAMPLES)).exit_code == 0
     result = run(db_url, "verify")
     assert result.exit_code == 0, result.stdout
-    assert "5 event(s) checked" in result.stdout and "verify: OK" in result.stdout
+    assert "6 event(s) checked" in result.stdout and "verify: OK" in result.stdout
 
 
 @pytest.mark.parametrize(("tamper", "expected"), TAMPERING, ids=[t[0].__name__ for t in TAMPERING])
@@ -139,8 +139,8 @@ def test_event_tables_refuse_update_and_delete(db_url: str) -> None:
                                match="append-only"):
                 raw(sql, *params)
             raw.conn.rollback()
-        assert raw("SELECT COUNT(*) FROM {events}") == [(5,)]
-        assert raw("SELECT COUNT(*) FROM {chain}") == [(5,)]
+        assert raw("SELECT COUNT(*) FROM {events}") == [(6,)]
+        assert raw("SELECT COUNT(*) FROM {chain}") == [(6,)]
     finally:
         raw.close()
     result = run(db_url, "verify")

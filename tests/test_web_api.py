@@ -66,8 +66,8 @@ SAME = [
     ("/api/statements/rajya-sabha-2025-07", {}, ["show", "rajya-sabha-2025-07"], "ShowResult"),
     ("/api/statements/rajya-sabha-2025-07", {"known_at": "2030-01-01"},
      ["show", "rajya-sabha-2025-07", "--known-at", "2030-01-01"], "ShowResult"),
-    ("/api/sources", {}, ["sources"], "SourceSummary"),
-    ("/api/sources", {"matter": MATTER_ID}, ["sources", "--matter", MATTER_ID], "SourceSummary"),
+    ("/api/sources", {}, ["sources"], "SourceEntity"),
+    ("/api/sources", {"matter": MATTER_ID}, ["sources", "--matter", MATTER_ID], "SourceEntity"),
     ("/api/audit", {}, ["log"], "LogEntry"),
     ("/api/audit", {"since": "2", "limit": "2"}, ["log", "--since", "2", "--limit", "2"], "LogEntry"),
 ]
@@ -110,6 +110,12 @@ def test_every_policy_of_the_domain_is_accepted(client: TestClient, policy: str)
     assert response.status_code == 200, response.text
     page = client.get(f"/matters/{MATTER_ID}", params={"as_of": "2025-08-15", "policy": policy})
     assert page.status_code == 200 and f"policy={policy}" in page.text
+
+
+def test_statement_answer_carries_links_and_spans(client: TestClient, seeded_url: str) -> None:
+    api = get_json(client, "/api/statements/rajya-sabha-2025-07")
+    assert api == run_json(seeded_url, "show", "rajya-sabha-2025-07")  # links and spans included (docs/evidence.md)
+    assert api["links"]["outgoing"] == [] and api["spans"]["missing"]["status"] == "found"
 
 
 def test_log_head_is_the_verified_head(client: TestClient, seeded_url: str) -> None:
@@ -318,7 +324,7 @@ def test_auditor_role_with_catch_up_off(tmp_path: Path) -> None:
                 api = get_json(test_client, f"/api/matters/{MATTER_ID}/status", as_of=as_of)
                 assert api == run_json(owner, "status", "--as-of", as_of)
             assert test_client.get(f"/matters/{MATTER_ID}").status_code == 200
-            assert get_json(test_client, "/api/log/head")["position"] == 5
+            assert get_json(test_client, "/api/log/head")["position"] == 6
         # the owner records without catching up: the view lags, and the auditor cannot write it
         before = run_json(owner, "status", "--as-of", "2025-12-31")
         later = write_yaml(tmp_path, "later.yaml", statement("later-2025-12", stated_on="2025-12-01",

@@ -9,10 +9,11 @@
   (history, sources, show, matters), :mod:`~ledger.cli.reconciliation` (status, check),
   :mod:`~ledger.cli.audit` (audit, trace, log, verify), :mod:`~ledger.cli.views` (export,
   plot, report), :mod:`~ledger.cli.admin` (follow, lag, rebuild, db roles), :mod:`~ledger.cli.web`
-  (serve), :mod:`~ledger.cli.analysis` (diff, series), :mod:`~ledger.cli.ranks` (rank)
+  (serve), :mod:`~ledger.cli.analysis` (diff, series), :mod:`~ledger.cli.ranks` (rank),
+  :mod:`~ledger.cli.evidence` (link, unlink, links)
 """
 
-from ledger.cli import admin, analysis, audit, queries, ranks, reconciliation, recording, views, web  # noqa: F401 - registers commands
+from ledger.cli import admin, analysis, audit, evidence, queries, ranks, reconciliation, recording, views, web  # noqa: F401 - registers commands
 from ledger.cli.base import cli, main
 from ledger.cli.errors import (
     EXIT_DATABASE, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL, EXIT_IO, EXIT_NOT_FOUND, EXIT_OK, EXIT_OUTPUT_FILE,

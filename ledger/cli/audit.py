@@ -18,28 +18,47 @@ from ledger.present import source_text as _source_text
 
 
 @cli.command()
-@click.option("--source", "source", required=True, metavar="TEXT",
+@click.option("--source", "source", metavar="ID",
+              help="A source id as `ledger sources` lists it (matched exactly).")
+@click.option("--search", "search", metavar="TEXT",
               help="Part of an organization's or person's name (case-insensitive).")
+@click.option("--outlet", "outlet", metavar="NAME",
+              help="Only statements cited by this outlet (its whole name, case-insensitive).")
 @as_of_option
 @known_at_option
 @format_option
 @click.pass_context
 @handle_errors
-def audit(ctx: click.Context, source: str, as_of: dt.date | None, known_at: str | None, fmt: str) -> None:
+def audit(ctx: click.Context, source: str | None, search: str | None, outlet: str | None,
+          as_of: dt.date | None, known_at: str | None, fmt: str) -> None:
     """Every figure a source asserted, with dates, quotes, citations and what became of it.
 
+    Give a source id (--source, exact; see `ledger sources`), a name to search for
+    (--search, substring), a citation outlet (--outlet), or several (all must match).
     Each figure is marked: stands (it is in the status as of the date), outranked (by
     which statement, and why), corrected, retracted, undated or not yet stated.
 
     \b
     Examples:
-      ledger audit --source "External Affairs"
-      ledger audit --source Jaiswal --as-of 2025-11-30 --format csv
+      ledger audit --search "External Affairs"
+      ledger audit --search Jaiswal --as-of 2025-11-30 --format csv
+      ledger audit --outlet ANI
     """
+    from ledger.errors import UsageProblem
     from ledger.readmodel import Snapshot
     from ledger.present import table, write_csv, write_json
 
-    report = read_model(ctx).audit(source, Snapshot(as_of or dt.date.today(), known_at))
+    if source is None and search is None and outlet is None:
+        raise UsageProblem("give --source ID, --search TEXT or --outlet NAME (see `ledger sources` for ids)")
+    model = read_model(ctx)
+    snapshot = Snapshot(as_of or dt.date.today(), known_at)
+    label = " ".join(f"{k} {v}" for k, v in (("source", source), ("search", search), ("outlet", outlet)) if v)
+    if source is None and outlet is None:
+        report = model.audit(search, snapshot)
+    else:
+        report = model.audit(label, snapshot, model.statements_by(snapshot, source=source, search=search,
+                                                                   outlet=outlet))
+    source = label if (source or outlet) else search
     if fmt == "json":
         write_json(report)
         return
@@ -140,7 +159,17 @@ def trace(ctx: click.Context, category: str, matter: str | None, as_of: dt.date 
                    f"stated {figure['stated_on']} by {safe(_source_text(figure['source']))}")
         click.echo(f"statement: {statement['id']}"
                    + (f", {safe(statement['venue'])}" if statement.get("venue") else ""))
+        from ledger.readmodel.evidence import span_context
+
         click.echo(f"quote ({statement['attribution']}): \"{safe(_clip(statement['quote'], 400))}\"")
+        entry = (statement.get("spans") or {}).get(category)
+        click.echo(f"{category} in the quote: " + safe(span_context(statement["quote"], entry))
+                   + (f" ({entry['status']})" if entry and entry["status"] not in ("found", "given") else ""))
+        links = statement.get("links") or {}
+        for e in links.get("outgoing", []):
+            click.echo(f"link: {statement['id']} {e['type']} {e['statement']}")
+        for e in links.get("incoming", []):
+            click.echo(f"link: {e['statement']} {e['type']} {statement['id']}")
         for citation in statement["citations"]:
             click.echo("cited by: " + safe(citations_text([citation])))
         click.echo("trail:")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from typing import Any
+
 import click
 
 from ledger.cli.base import cli, read_model
@@ -62,7 +64,11 @@ def history(ctx: click.Context, category: str, matter: str | None, as_of: dt.dat
 @click.pass_context
 @handle_errors
 def sources(ctx: click.Context, matter: str | None, known_at: str | None, fmt: str) -> None:
-    """Who asserted what: each source with its statements, figures and dates.
+    """Who asserted what: each source (a stable id per organization and person) with its
+    type, roles, statements, figures, first and last statement.
+
+    The id stays the same across corrections and role changes; `ledger audit --source ID`
+    matches it exactly.
 
     \b
     Examples:
@@ -72,19 +78,20 @@ def sources(ctx: click.Context, matter: str | None, known_at: str | None, fmt: s
     from ledger.readmodel import Snapshot
     from ledger.present import table, write_csv, write_json
 
-    rows = read_model(ctx).sources(matter, Snapshot(known_at=known_at))
+    rows = read_model(ctx).source_entities(matter, Snapshot(known_at=known_at))
     if fmt == "json":
         write_json(rows)
         return
-    columns = ["organization", "person", "role", "statements", "figures", "undated", "retracted",
-               "first_stated_on", "last_stated_on"]
-    values = [[r[c] for c in columns] for r in rows]
+    columns = ["id", "organization", "person", "type", "roles", "statements", "figures", "undated", "retracted",
+               "first_statement", "first_stated_on", "last_statement", "last_stated_on"]
+    values = [[" | ".join(r[c]) if c == "roles" else r[c] for c in columns] for r in rows]
     if fmt == "csv":
         write_csv(columns + ["statement_ids"],
                   [v + [" ".join(r["statement_ids"])] for v, r in zip(values, rows, strict=True)])
         return
-    table(["organization", "person", "role", "stmts", "figures", "undated", "retracted", "first", "last"],
-          values)
+    table(["id", "source", "type", "stmts", "figures", "first", "last"],
+          [[r["id"], _source_text(r), r["type"], r["statements"], r["figures"], r["first_stated_on"],
+            r["last_stated_on"]] for r in rows], max_width=1000)  # ids are never clipped
 
 
 @cli.command()
@@ -130,6 +137,8 @@ def show(ctx: click.Context, statement_id: str, known_at: str | None, fmt: str) 
     click.echo("quote:")
     for line in s["quote"].splitlines() or [""]:
         click.echo(f"  {safe(line)}")
+    for line in _evidence_lines(s["quote"], data["spans"], data["links"]):
+        click.echo(safe(line))
     for citation in s.get("citations", []):
         parts = [citation["outlet"], citation.get("published_on"), citation.get("url")]
         click.echo("cited by:    " + safe(", ".join(p for p in parts if p)))
@@ -163,3 +172,19 @@ def matters(ctx: click.Context, fmt: str) -> None:
         return
     values = [[r["matter"], r["title"], r["statements"], " ".join(r["categories"])] for r in rows]
     (write_csv if fmt == "csv" else table)(["matter", "title", "statements", "categories"], values)
+
+
+def _evidence_lines(quote: str, spans: dict[str, Any], links: dict[str, Any]) -> list[str]:
+    """Each figure's words in the quote, its number bracketed, and the standing links."""
+    from ledger.readmodel.evidence import span_context
+
+    lines = []
+    for category, entry in spans.items():
+        where = span_context(quote, entry)
+        lines.append(f"{category + ':':<13}" + (f"[{entry['status']}] " if entry["status"] != "found" and
+                                                  entry["status"] != "given" else "") + where)
+    for e in links["outgoing"]:
+        lines.append(f"links:       {e['type']} {e['statement']}")
+    for e in links["incoming"]:
+        lines.append(f"linked from: {e['statement']} {e['type']} this statement")
+    return lines

@@ -14,11 +14,16 @@ from ledger.cli.options import progress_option, reconciliation_command
 from ledger.present import missing_text, no_figure_notes, replayed_text, safe
 from ledger.present import source_text as _source_text
 
+include_disputed_option = click.option(
+    "--include-disputed", is_flag=True,
+    help="Let figures another statement denies stand (they are skipped by default; docs/evidence.md).")
+
 
 @cli.command()
 @reconciliation_command
+@include_disputed_option
 def status(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_at: str | None,
-           stale_days: int | None, policy: str, window_days: int, fmt: str) -> None:
+           stale_days: int | None, policy: str, window_days: int, fmt: str, include_disputed: bool) -> None:
     """The official picture as of a date: per category, the figure that stands then.
 
     Among statements made by DATE the figure describing the latest period wins; a period
@@ -40,7 +45,7 @@ def status(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_
     from ledger.present import table, write_csv, write_json
 
     report = read_model(ctx).status(matter, Snapshot(as_of or dt.date.today(), known_at, policy, window_days),
-                                    stale_days)
+                                    stale_days, include_disputed=include_disputed)
     if fmt == "json":
         write_json(report)
         return
@@ -73,6 +78,9 @@ def status(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_
     ])
     for note in no_figure_notes(report):
         click.echo(note)
+    for category, f in report["figures"].items():
+        if f and f.get("disputed"):
+            click.echo(f"{category}: disputed: {f['statement']} is denied by {', '.join(f['disputed_by'])}")
     if report["derived"]:
         click.echo("\nDerived from relations:")
         table(["category", "value", "relation", "from statements"],
@@ -119,9 +127,10 @@ class MatterProgress:
 @reconciliation_command
 @progress_option
 @click.option("--strict", is_flag=True, help="Open stale_figure discrepancies fail the check too.")
+@include_disputed_option
 def check(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_at: str | None,
           stale_days: int | None, policy: str, window_days: int, fmt: str, show_progress: bool | None,
-          strict: bool) -> None:
+          strict: bool, include_disputed: bool) -> None:
     """List discrepancies over the whole timeline; exit code 1 when any is open.
 
     A figure left standing longer than the threshold (stale_figure) is listed but fails
@@ -154,19 +163,22 @@ def check(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_a
             click.echo(f"the ledger is empty: nothing to check up to {until} (record a matter file first)")
         return
     with MatterProgress(show_progress) as progress:
-        found = model.check(matter, Snapshot(as_of, known_at, policy, window_days), stale_days, progress=progress)
+        found = model.check(matter, Snapshot(as_of, known_at, policy, window_days), stale_days, progress=progress,
+                            include_disputed=include_disputed)
     if fmt == "json":
         write_json(found)
     elif fmt == "csv":
         write_csv(CHECK_COLUMNS, [[d[c] for c in CHECK_COLUMNS[:-1]] + [" ".join(d["statements"])] for d in found])
     else:
         for item in found:
-            state = "open" if item["open"] else f"{item['ended'] or 'resolved'} {item['resolved_on']}"
+            state = ("warning" if item.get("severity") == "warning" else "open" if item["open"]
+                     else f"{item['ended'] or 'resolved'} {item['resolved_on']}")
             click.echo(f"{item['matter']}: {item['first_seen']}: [{item['kind']}] ({state}) {safe(item['message'])}")
-        still = sum(1 for d in found if d["open"])
+        still = sum(1 for d in found if d["open"] and d.get("severity") != "warning")
         if not found:
             click.echo(f"no discrepancies up to {until}")
         else:
             click.echo(f"{len(found)} discrepanc{'y' if len(found) == 1 else 'ies'} up to {until}, {still} open")
-    if any(d["open"] and (strict or d["kind"] not in NOT_FAILING) for d in found):
+    if any(d["open"] and d.get("severity") != "warning" and (strict or d["kind"] not in NOT_FAILING)
+           for d in found):  # warnings (not_in_quote) and, unless --strict, stale figures never fail
         sys.exit(EXIT_FINDINGS)

@@ -34,8 +34,9 @@ def _output_stream(output: str | None) -> Any:
 @click.option("--as-of", type=DateParam(), default=None,
               help="Only statements made by this date; 'stands' is judged as of it (default today).")
 @known_at_option
-@output_options(("csv", "json", "jsonl"), output=True,
-                help="CSV for spreadsheets and pandas, a JSON array, or JSON Lines.")
+@output_options(("csv", "json", "jsonl", "prov"), output=True,
+                help="CSV for spreadsheets and pandas, a JSON array, JSON Lines, or "
+                     "prov: the lineage as W3C PROV-O JSON-LD (docs/evidence.md).")
 @click.option("--derived", is_flag=True,
               help="Also a row per figure derived from the relations in the status as of the date.")
 @replay_options
@@ -53,12 +54,23 @@ def export(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_
       ledger export --output figures.csv
       ledger export --matter indians-in-russian-army --as-of 2025-08-15 --format jsonl
       ledger export --as-of 2025-08-15 --derived      # with the derived figures (qualifier: derived)
+      ledger export --format prov --output lineage.jsonld
       python -c "import pandas as pd; print(pd.read_csv('figures.csv', parse_dates=['as_of_end']))"
     """
     from ledger import export as exporting
 
     from ledger.readmodel import Snapshot
 
+    if fmt == "prov":  # statements, figures, sources, citations and links (ledger/domain/prov.py)
+        from ledger.present import write_json
+
+        graph = read_model(ctx).prov(Snapshot(as_of, known_at, policy, window_days))
+        stream = _output_stream(output)
+        write_json(graph, stream or sys.stdout)
+        if stream is not None:
+            stream.close()
+            _err(f"wrote {len(graph['@graph'])} node(s) to {output}")
+        return
     rows = read_model(ctx).export_rows(matter, Snapshot(as_of, known_at, policy, window_days), derived)
     stream = _output_stream(output)
     if stream is None:

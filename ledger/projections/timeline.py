@@ -20,6 +20,7 @@ from eventsourcing.projection import Projection
 from ledger.domain.aggregates import Matter, Statement
 from ledger.domain.dates import PartialDate
 from ledger.domain.figures import Figure
+from ledger.projections import evidence
 from ledger.projections.views import Change, SQLiteView, ViewSQL
 
 
@@ -68,6 +69,7 @@ class TimelineSQL(ViewSQL):
             "recorded_at TEXT NOT NULL, recorded_by TEXT NOT NULL, superseded_at TEXT, "
             "PRIMARY KEY (statement_id, position)"
         ),
+        **evidence.LINK_TABLES,  # typed links between statements (ledger/projections/evidence.py)
     }
     indexes = [
         # Replay: the window, a range of described periods' ends (ledger/readmodel/replay.py).
@@ -85,6 +87,7 @@ class TimelineSQL(ViewSQL):
         "CREATE INDEX IF NOT EXISTS ledger_ranks_statement ON {ledger_ranks} (statement_id, recorded_at)",
         "CREATE INDEX IF NOT EXISTS ledger_statements_matter "
         "ON {ledger_statements} (matter_id, stated_end)",
+        *evidence.LINK_INDEXES,
     ]
     gatherable = frozenset({"insert_statement", "insert_figure"})
     statements = {
@@ -134,6 +137,7 @@ class TimelineSQL(ViewSQL):
             ":recorded_by, 'retracted', :reason, 1, relations FROM {ledger_statements} "
             "WHERE statement_id = :statement_id AND superseded_at = :at AND superseded_by = 'retraction'"
         ),
+        **evidence.LINK_STATEMENTS,
     }
 
 
@@ -227,8 +231,9 @@ class TimelineProjection(Projection[Any]):
 
     @changes.register
     def _(self, domain_event: Statement.Recorded, position: int) -> list[Change]:
-        return statement_rows(domain_event.document, position,
-                              timestamp_text(domain_event.timestamp), domain_event.recorded_by)
+        at = timestamp_text(domain_event.timestamp)
+        return (statement_rows(domain_event.document, position, at, domain_event.recorded_by)
+                + evidence.recorded_link_changes(domain_event.document, position, at, domain_event.recorded_by))
 
     @changes.register
     def _(self, domain_event: Statement.Corrected, position: int) -> list[Change]:
@@ -239,6 +244,7 @@ class TimelineProjection(Projection[Any]):
             Change("close_figures", closing),
             *statement_rows(domain_event.document, position, at, domain_event.recorded_by,
                             event="corrected", reason=domain_event.reason),
+            *evidence.corrected_link_changes(domain_event.document, position, at, domain_event.recorded_by),
         ]
 
     @changes.register
@@ -252,6 +258,7 @@ class TimelineProjection(Projection[Any]):
                 "statement_id": domain_event.statement_id, "at": at, "position": position,
                 "recorded_by": domain_event.recorded_by, "reason": domain_event.reason,
             }),
+            *evidence.retracted_link_changes(domain_event.statement_id, at),
         ]
 
     @changes.register
@@ -260,6 +267,14 @@ class TimelineProjection(Projection[Any]):
                "reason": domain_event.reason, "recorded_at": timestamp_text(domain_event.timestamp),
                "recorded_by": domain_event.recorded_by}
         return [Change("close_rank", row), Change("insert_rank", row)]
+
+    @changes.register
+    def _(self, domain_event: Statement.Linked, position: int) -> list[Change]:
+        return evidence.linked_changes(domain_event, position, timestamp_text(domain_event.timestamp))
+
+    @changes.register
+    def _(self, domain_event: Statement.Unlinked, position: int) -> list[Change]:
+        return evidence.unlinked_changes(domain_event, timestamp_text(domain_event.timestamp))
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """The eventsourcing entry point (used by ``ProjectionRunner``): one event, one transaction."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from ledger.domain.figures import Figure
 from ledger.readmodel.ranking import rank_sql, why_outranked
+from ledger.readmodel.evidence import evidence_why, statement_spans
 from ledger.readmodel.snapshot import Snapshot
 from ledger.readmodel.sql import ALL_FIGURE_COLUMNS
 
@@ -65,8 +66,12 @@ class AuditQueries:
             "policy": snapshot.policy, "figure": None, "statement": None, "trail": [], "others": [],
             "derived": None,
         }
+        disputed = self.disputed_statements(matter["id"], snapshot)  # type: ignore[attr-defined]
+        restated = self.restatements(snapshot)  # type: ignore[attr-defined]
         for row in rows:
             fate, why = outcome(row, replayed, snapshot)
+            if fate == "outranked" and winner is not None:
+                why = evidence_why(row, winner, why, disputed, restated)
             entry = {
                 "statement": row["statement_id"], "value": row["value"], "qualifier": row["qualifier"],
                 "low": row["low"], "high": row["high"], "text": figure_text(row),
@@ -74,6 +79,8 @@ class AuditQueries:
                 "recorded_at": row["recorded_at"], "position": row["position"],
                 "outcome": fate, "why": why,
             }
+            if row["statement_id"] in disputed:
+                entry["disputed_by"] = disputed[row["statement_id"]]
             if fate == "stands" and winner is not None and row["statement_id"] == winner["statement_id"] \
                     and row["position"] == winner["position"]:
                 result["figure"] = entry
@@ -89,6 +96,8 @@ class AuditQueries:
                 "quote": document["quote"], "attribution": document.get("attribution"),
                 "citations": document.get("citations", []),
                 "recorded_at": standing["recorded_at"], "recorded_by": standing["recorded_by"],
+                "spans": statement_spans(document),
+                "links": self.links(document["id"], snapshot),  # type: ignore[attr-defined]
             }
             result["trail"] = [_trail_entry(version) for version in versions]
         else:  # a derived figure explains itself by its relation and inputs (issue 11)
@@ -117,17 +126,24 @@ class AuditQueries:
         kept = ("value", "low", "high", "text", "relation", "under", "statements")
         return {**{key: derived[key] for key in kept}, "best": derived.get("best"), "inputs": inputs}
 
-    def audit(self, source: str, snapshot: Snapshot) -> dict[str, Any]:
-        """Every figure a source (organization or person, by substring) asserted, and its fate."""
+    def audit(self, source: str, snapshot: Snapshot, statement_ids: list[str] | None = None) -> dict[str, Any]:
+        """Every figure a source (organization or person, by substring) asserted, and its fate.
+        ``statement_ids``: audit these statements instead (``audit --source ID``, ``--outlet``:
+        :meth:`~ledger.readmodel.evidence.EvidenceQueries.statements_by`); ``source`` is then the label."""
+        if statement_ids is not None:
+            return self._audit(source, snapshot, statement_ids)
         statements = self.view.query(
             "SELECT DISTINCT statement_id FROM {ledger_statements} "
             "WHERE (LOWER(organization) LIKE :p ESCAPE '\\' OR LOWER(COALESCE(person, '')) LIKE :p ESCAPE '\\') "
             f"AND {snapshot.recorded()}",
             {"p": _like(source), **snapshot.params()},
         )
+        return self._audit(source, snapshot, [s["statement_id"] for s in statements])
+
+    def _audit(self, source: str, snapshot: Snapshot, statement_ids: list[str]) -> dict[str, Any]:
         winners: dict[tuple[str, str], Any] = {}
         entries = []
-        for statement_id in sorted(s["statement_id"] for s in statements):
+        for statement_id in sorted(statement_ids):
             versions = self.versions(statement_id, snapshot)  # type: ignore[attr-defined]
             current = versions[-1]
             document = current["document"]
@@ -146,6 +162,9 @@ class AuditQueries:
                 fate, why = outcome(row, winners[key], snapshot)
                 if fate == "outranked" and winners[key].standing is not None:
                     winner = winners[key].standing
+                    why = evidence_why(row, winner, why,
+                                       self.disputed_statements(None, snapshot),  # type: ignore[attr-defined]
+                                       self.restatements(snapshot))  # type: ignore[attr-defined]
                     why = (f"outranked by {winner['statement_id']} ({source_label(winner)}): "
                            f"{figure_text(winner)} as of {winner['as_of']}; {why}")
                 figures.append({

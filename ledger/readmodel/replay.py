@@ -74,10 +74,14 @@ def _minus_days(expression: str, days: str, postgres: bool) -> str:
 
 
 @functools.lru_cache(maxsize=64)
-def candidates_sql(members: int, with_known_at: bool, postgres: bool) -> str:
-    """The candidate rows of one timeline of ``members`` categories (``:c0``, ``:c1``, ...)."""
+def candidates_sql(members: int, with_known_at: bool, postgres: bool, skipped: int = 0) -> str:
+    """The candidate rows of one timeline of ``members`` categories (``:c0``, ``:c1``, ...),
+    leaving out the ``skipped`` statements ``:x0``, ``:x1``, ... (disputed: they never head
+    the window either)."""
     snapshot = Snapshot(known_at="(bound)" if with_known_at else None)
     visible = f"f.matter_id = :matter AND {snapshot.in_force('f')} AND f.stated_end <= :day"
+    if skipped:
+        visible += f" AND f.statement_id NOT IN ({', '.join(f':x{i}' for i in range(skipped))})"
     total = f"f.qualifier <> 'change' AND {not_deprecated_sql(snapshot)}"
     starts = []
     for i in range(members):
@@ -119,18 +123,25 @@ def previous_sql(members: int, with_known_at: bool) -> str:
 
 
 def admissible(rows: list[Row], snapshot: Snapshot) -> list[Row]:
-    """The one place where candidate rows may be filtered before the rule sees them (a hook:
-    e.g. figures disputed by a later statement, unless ``--include-disputed``). Today: all."""
-    return rows
+    """The one place where candidate rows are filtered before the rule sees them (disputed
+    statements, ``snapshot.skip``, are already left out by the SQL): a restatement gives way
+    when the statement it restates is a candidate too (it is not independent: the original
+    stands for both; docs/evidence.md)."""
+    if not snapshot.restates:
+        return rows
+    ids = {row["statement_id"] for row in rows}
+    restating = {a for a, b in snapshot.restates if b in ids}
+    return [row for row in rows if row["statement_id"] not in restating]
 
 
 def replay_rows(query: Query, postgres: bool, matter: dict[str, Any], timeline: str,
                 snapshot: Snapshot) -> list[Row]:
     """The candidate rows of one timeline (see the module docstring)."""
     members = timeline_members(matter["categories"], timeline)
+    skipped = sorted(snapshot.skip)
     params = {"matter": matter["id"], "wdays": snapshot.window_days, **snapshot.params(),
-              **{f"c{i}": c for i, c in enumerate(members)}}
-    rows = query(candidates_sql(len(members), snapshot.known_at is not None, postgres), params)
+              **{f"c{i}": c for i, c in enumerate(members)}, **{f"x{i}": s for i, s in enumerate(skipped)}}
+    rows = query(candidates_sql(len(members), snapshot.known_at is not None, postgres, len(skipped)), params)
     unique = {(r["statement_id"], r["category"], r["position"]): r for r in rows}
     return admissible(list(unique.values()), snapshot)
 

@@ -50,6 +50,8 @@ class Figure(Result):
     statements: list[str] | None = None
     increments: Increments | None = None
     stands: bool | None = None  # history: the figure the status shows as of the date
+    disputed: bool | None = None  # status: a statement denies this figure's statement (docs/evidence.md)
+    disputed_by: list[str] | None = None
 
 
 class DerivedInput(Result):
@@ -69,6 +71,7 @@ class DerivedFigure(Result):
     high: int | None
     best: int | None = None  # the best computed from the inputs' bests, when they have one
     qualifier: Literal["derived"]
+    best: int | None = None  # computed from the inputs' bests (reconcile._derive)
     text: str
     relation: str
     under: str  # "matter" or "statement ID"
@@ -78,7 +81,8 @@ class DerivedFigure(Result):
 
 class Discrepancy(Result):
     kind: Literal["relation_violated", "cumulative_decrease", "conflicting_sources", "stale_inputs",
-                  "inconsistent_statement", "undated_conflict", "ambiguous_order", "stale_figure"]
+                  "inconsistent_statement", "undated_conflict", "ambiguous_order", "stale_figure",
+                  "misquoted", "not_in_quote", "not_in_span"]
     message: str
     categories: list[str]
     statements: list[str]
@@ -112,6 +116,7 @@ class CheckItem(Discrepancy):
     resolved_on: str | None
     open: bool
     ended: Literal["resolved", "superseded"] | None
+    severity: Literal["warning"] | None = None  # a warning (not_in_quote) does not make check fail
 
 
 class HistoryResult(Result):
@@ -130,17 +135,48 @@ class MatterSummary(Result):
     categories: list[str]
 
 
-class SourceSummary(Result):
+class SourceEntity(Result):
+    """``ledger sources``: one stable source id (organization, person)."""
+
+    id: str
     organization: str
     person: str | None
-    role: str | None
+    type: str | None
+    role: str | None  # the latest role stated (roles: every one, in order)
+    roles: list[str]
     statements: int
     figures: int
     undated: int
     retracted: int
+    first_statement: str | None
+    last_statement: str | None
     first_stated_on: str | None
     last_stated_on: str | None
     statement_ids: list[str]
+
+
+class LinkEntry(Result):
+    type: str
+    statement: str
+    origin: Literal["document", "event"]
+    reason: str | None
+    recorded_by: str | None
+    recorded_at: str
+    meaning: str | None = None
+    direction: Literal["outgoing", "incoming"] | None = None
+    ended_at: str | None = None
+    ended_by: str | None = None
+    end_reason: str | None = None
+
+
+class LinksResult(Result):
+    """``ledger links ID``: both directions, as of ``known_at``."""
+
+    statement: str
+    known_at: str | None
+    outgoing: list[LinkEntry]
+    incoming: list[LinkEntry]
+    ended: list[LinkEntry]
 
 
 class TrailVersion(Result):
@@ -162,6 +198,8 @@ class ShowResult(Result):
     recorded_by: str
     position: int
     trail: list[ShownVersion]
+    spans: dict[str, dict[str, Any]] | None = None  # where each figure stands in the quote
+    links: dict[str, Any] | None = None  # as `ledger links ID`
 
 
 Outcome = Literal["stands", "outranked", "deprecated", "corrected", "retracted", "undated", "not yet stated"]
@@ -181,6 +219,7 @@ class TracedFigure(Result):
     position: int
     outcome: Outcome
     why: str
+    disputed_by: list[str] | None = None
 
 
 class TracedStatement(Result):
@@ -194,6 +233,8 @@ class TracedStatement(Result):
     citations: list[dict[str, Any]]
     recorded_at: str
     recorded_by: str
+    spans: dict[str, dict[str, Any]] | None = None  # code-point offsets in the quote (docs/evidence.md)
+    links: dict[str, Any] | None = None  # as `ledger links ID`
 
 
 class ExplainedInput(DerivedInput):

@@ -24,6 +24,10 @@ class Snapshot:
     known_at: str | None = None
     policy: str = "latest"
     window_days: int = 0  # --window DAYS: widens the replay window (see ledger.domain.policies)
+    # evidence (docs/evidence.md), set by the read model, not by callers: statements whose figures
+    # are disputed (skipped), and (restating, restated) pairs (a restatement gives way to its original)
+    skip: frozenset[str] = frozenset()
+    restates: frozenset[tuple[str, str]] = frozenset()
 
     @property
     def day(self) -> str:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from ledger.domain.figures import Figure
 from ledger.errors import NotFoundError
 from ledger.readmodel import replay as rp
 from ledger.readmodel.audit import AuditQueries, source_of
+from ledger.readmodel.evidence import EvidenceQueries, independent_same_date, mark_disputed, statement_spans
 from ledger.readmodel.exports import ExportQueries
 from ledger.readmodel.snapshot import Snapshot
 from ledger.readmodel.sql import FIGURE_COLUMNS
@@ -43,7 +45,7 @@ def figure_result(row: Row) -> dict[str, Any]:
     return figure
 
 
-class TimelineReadModel(AuditQueries, ExportQueries):
+class TimelineReadModel(AuditQueries, ExportQueries, EvidenceQueries):
     """Questions answered from the timeline projection's tables (see the module docstring)."""
 
     def __init__(self, view: Any) -> None:
@@ -104,24 +106,45 @@ class TimelineReadModel(AuditQueries, ExportQueries):
     # --- status ----------------------------------------------------------------------------
 
     def replayed(self, matter_id: str | None, snapshot: Snapshot, stale_days: int | None = None,
-                 only: str | None = None, query: Any = None) -> dict[str, rp.Replayed]:
+                 only: str | None = None, query: Any = None,
+                 include_disputed: bool = False) -> dict[str, rp.Replayed]:
         """Each timeline of a matter (or only the one of category ``only``) replayed under the ONE
-        rule (:mod:`ledger.readmodel.replay`)."""
+        rule (:mod:`ledger.readmodel.replay`), disputed figures and restatements giving way
+        (:meth:`evidence_rule`)."""
         matter = self.matter(matter_id, snapshot)
-        if query is not None:
-            return rp.replay_matter(query, self.one_statement, matter, snapshot, stale_days, only)
-        with self.view.reading() as reading:
-            return rp.replay_matter(reading, self.one_statement, matter, snapshot, stale_days, only)
 
-    def standing_figure(self, matter_id: str, category: str, snapshot: Snapshot) -> Row | None:
+        def run(reading: Any) -> dict[str, rp.Replayed]:
+            rule = self.evidence_rule(reading, matter["id"], snapshot, include_disputed)
+            return rp.replay_matter(reading, self.one_statement, matter, rule, stale_days, only)
+
+        if query is not None:
+            return run(query)
+        with self.view.reading() as reading:
+            return run(reading)
+
+    def evidence_rule(self, query: Any, matter_id: str, snapshot: Snapshot,
+                      include_disputed: bool = False) -> Snapshot:
+        """The snapshot the replay applies: statements whose figures are disputed are skipped
+        (unless ``include_disputed``), and a restatement gives way to the statement it restates
+        when both are candidates (docs/evidence.md; :func:`ledger.readmodel.replay.admissible`)."""
+        disputed = {} if include_disputed else self.disputed_statements(matter_id, snapshot, query)  # type: ignore[attr-defined]
+        restated = self.restatements(snapshot, query)  # type: ignore[attr-defined]
+        if not disputed and not restated:
+            return snapshot
+        return replace(snapshot, skip=frozenset(disputed), restates=frozenset(restated.items()))
+
+    def standing_figure(self, matter_id: str, category: str, snapshot: Snapshot,
+                        include_disputed: bool = False) -> Row | None:
         """The raw row of the figure that stands for a category's timeline, or None."""
-        [replayed] = self.replayed(matter_id, snapshot, only=category).values()
+        [replayed] = self.replayed(matter_id, snapshot, only=category, include_disputed=include_disputed).values()
         return replayed.standing
 
-    def status(self, matter_id: str | None, snapshot: Snapshot, stale_days: int | None = None) -> dict[str, Any]:
+    def status(self, matter_id: str | None, snapshot: Snapshot, stale_days: int | None = None,
+               include_disputed: bool = False) -> dict[str, Any]:
         """The official picture as of a day: per timeline (a category and its synonyms) the
         figure the policy picks (:mod:`ledger.domain.replay`); then what the figures imply
-        together (derived) and where they disagree.
+        together (derived) and where they disagree. Disputed figures give way unless
+        ``include_disputed``; they are marked either way (docs/evidence.md).
 
         One candidate statement per timeline, in one read transaction (see
         :mod:`ledger.readmodel.replay`), plus the figure before each cumulative one.
@@ -129,7 +152,10 @@ class TimelineReadModel(AuditQueries, ExportQueries):
         matter = self.matter(matter_id, snapshot)
         base = {"matter": matter["id"], **snapshot.params()}
         with self.view.reading() as query:
-            replayed = rp.replay_matter(query, self.one_statement, matter, snapshot, stale_days)
+            rule = self.evidence_rule(query, matter["id"], snapshot, include_disputed)
+            disputed = self.disputed_statements(matter["id"], snapshot, query)  # type: ignore[attr-defined]
+            restated = dict(rule.restates)
+            replayed = rp.replay_matter(query, self.one_statement, matter, rule, stale_days)
             picture: dict[str, Row | None] = {key: rp.picture_row(r) for key, r in replayed.items()}
             previous: dict[str, Row | None] = {}
             for key, r in replayed.items():
@@ -149,6 +175,7 @@ class TimelineReadModel(AuditQueries, ExportQueries):
                            and row["statement_id"] != r.standing["statement_id"]
                            and row.get("rank") != "deprecated"]
                      for key, r in replayed.items()}
+        same_date = independent_same_date(same_date, picture, restated)
         reconciled = reconcile(matter, picture, relations, stale_days, previous, same_date)
         discrepancies = [d for r in replayed.values() for d in r.figure.discrepancies] + reconciled["discrepancies"]
         no_figure = {}
@@ -164,8 +191,8 @@ class TimelineReadModel(AuditQueries, ExportQueries):
             "known_at": snapshot.known_at,
             "policy": snapshot.policy,
             "window_days": snapshot.window_days,
-            "figures": {c: rp.status_figure(replayed[c], figure_result(replayed[c].standing or row))
-                        if row else None for c, row in picture.items()},
+            "figures": mark_disputed({c: rp.status_figure(replayed[c], figure_result(replayed[c].standing or row))
+                                      if row else None for c, row in picture.items()}, disputed),
             "derived": reconciled["derived"],
             "discrepancies": discrepancies,
             "no_figure": no_figure,
@@ -223,36 +250,6 @@ class TimelineReadModel(AuditQueries, ExportQueries):
                 "figures": [{**figure_result(r), "stands": (r["statement_id"], r["category"], r["position"]) == mark}
                             for r in rows]}
 
-    def sources(self, matter_id: str | None, snapshot: Snapshot) -> list[dict[str, Any]]:
-        """Who asserted what: one entry per source (organization, person, role)."""
-        where, params = f"WHERE {snapshot.in_force()}", dict(snapshot.params())
-        if matter_id is not None:
-            self.matter(matter_id, snapshot)  # an unknown matter is an error, not an empty list
-            where += " AND matter_id = :m"
-            params["m"] = matter_id
-        rows = self.view.query(
-            "SELECT organization, person, role, statement_id, stated_on, stated_end, figure_count, retracted "
-            f"FROM {{ledger_statements}} {where} ORDER BY (stated_end IS NULL), stated_end, position", params)
-        grouped: dict[tuple[Any, ...], dict[str, Any]] = {}
-        for r in rows:
-            key = (r["organization"], r["person"], r["role"])
-            entry = grouped.setdefault(key, {
-                "organization": r["organization"], "person": r["person"], "role": r["role"],
-                "statements": 0, "figures": 0, "undated": 0, "retracted": 0,
-                "first_stated_on": None, "last_stated_on": None, "statement_ids": [],
-            })
-            entry["statements"] += 1
-            entry["figures"] += r["figure_count"]
-            entry["statement_ids"].append(r["statement_id"])
-            entry["retracted"] += r["retracted"]
-            if r["stated_end"] is None:
-                entry["undated"] += 1
-            else:
-                entry["first_stated_on"] = entry["first_stated_on"] or r["stated_on"]
-                entry["last_stated_on"] = r["stated_on"]
-        # Sorted here, not in SQL: text collation differs between SQLite and PostgreSQL.
-        return [grouped[key] for key in sorted(grouped, key=lambda k: tuple(part or "" for part in k))]
-
     def versions(self, statement_id: str, snapshot: Snapshot) -> list[Row]:
         """Every version of a statement recorded by ``known_at``, oldest first, documents parsed."""
         rows = self.view.query(
@@ -282,6 +279,8 @@ class TimelineReadModel(AuditQueries, ExportQueries):
             "recorded_by": rows[0]["recorded_by"],
             "position": rows[0]["position"],
             "trail": trail,
+            "spans": statement_spans(current["document"]),
+            "links": self.links(statement_id, snapshot),
         }
 
     def statement_ids(self, matter_id: str, snapshot: Snapshot) -> list[str]:
@@ -294,7 +293,7 @@ class TimelineReadModel(AuditQueries, ExportQueries):
     # --- check -----------------------------------------------------------------------------
 
     def check(self, matter_id: str | None, snapshot: Snapshot, stale_days: int | None = None,
-              progress: Progress | None = None) -> list[dict[str, Any]]:
+              progress: Progress | None = None, include_disputed: bool = False) -> list[dict[str, Any]]:
         """Discrepancies over the whole timeline up to ``as_of``, like ``bean-check``.
 
         The picture is replayed at every date on which a statement was made; each
@@ -327,15 +326,16 @@ class TimelineReadModel(AuditQueries, ExportQueries):
                         "first_seen": row["stated_end"], "resolved_on": None, "open": True, "ended": None,
                     })
             found += self._replay_discrepancies(matter, sorted({row["stated_end"] for row in statements}),
-                                                snapshot, stale_days)
+                                                snapshot, stale_days, include_disputed)
             found += undated_conflicts(self, mid, snapshot)
+            found += self.evidence_check(mid, snapshot)  # misquoted, not_in_quote (readmodel/evidence.py)
             if progress is not None:
                 progress(done + 1, len(matter_ids))
         found.sort(key=lambda d: (d["matter"], d["first_seen"], d["kind"]))
         return found
 
     def _replay_discrepancies(self, matter: dict[str, Any], dates: list[str], snapshot: Snapshot,
-                              stale_days: int | None) -> list[dict[str, Any]]:
+                              stale_days: int | None, include_disputed: bool = False) -> list[dict[str, Any]]:
         """The status replayed at every date a statement was made (one rule: what ``status``
         answers is what ``check`` follows)."""
         import datetime as dt
@@ -345,7 +345,7 @@ class TimelineReadModel(AuditQueries, ExportQueries):
         active: dict[tuple[Any, ...], dict[str, Any]] = {}
         days = sorted(set(dates) | {snapshot.day})
         pictures = ((when, self.status(matter_id, snapshot.on(dt.date.fromisoformat(when)),
-                                       stale_days)["discrepancies"]) for when in days)
+                                       stale_days, include_disputed)["discrepancies"]) for when in days)
         for when, discrepancies in pictures:
             seen = set()
             for item in discrepancies:

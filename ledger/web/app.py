@@ -242,7 +242,7 @@ def _api_routes(app: FastAPI, reader: Callable[[], Reader]) -> None:
         return reader().statement(statement_id, snapshot(None, known_at).known_at)
 
     @app.get("/api/sources", tags=["sources"], summary="Who asserted what (as `ledger sources`)",
-             response_model=list[r.SourceSummary], **SHAPE)
+             response_model=list[r.SourceEntity], **SHAPE)
     def sources(matter: str | None = Query(None), known_at: str | None = KNOWN_AT) -> Any:
         return reader().sources(matter, snapshot(None, known_at).known_at)
 
