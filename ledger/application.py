@@ -120,7 +120,13 @@ class Ledger:
         else:
             from ledger.projections.postgres import PostgresTimelineView as view_class
         self._view_factory = factory
-        return factory.tracking_recorder(view_class)
+        try:
+            return factory.tracking_recorder(view_class)
+        except IntegrityError:
+            # Two processes created a fresh SQLite ledger at the same moment: eventsourcing's
+            # tracking table inserts its one migration row on creation, and the second insert
+            # fails. The table now exists; constructing again finds it and inserts nothing.
+            return factory.tracking_recorder(view_class)
 
     @property
     def view(self) -> Any:

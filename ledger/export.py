@@ -28,6 +28,7 @@ COLUMNS: dict[str, str] = {
     "value": "the count (empty for a range)",
     "qualifier": "exact, at_least, at_most, approx, or range",
     "low": "lower bound of a range (else empty)",
+    "best": "best estimate of an estimate {low, best, high} or of a derived figure (else empty)",
     "high": "upper bound of a range (else empty)",
     "figure_text": "the figure as the ledger prints it: 12, >=12, <=12, ~40, 35-50",
     "as_of": "the date the figure describes, as the source gave it (YYYY, YYYY-MM, YYYY-MM-DD or unknown)",
@@ -56,10 +57,10 @@ COLUMNS: dict[str, str] = {
 
 # For readers: ``pd.read_csv(path, **PANDAS_READ_CSV)`` gives typed columns.
 DATE_COLUMNS = ["as_of_start", "as_of_end", "stated_start", "stated_end"]
-_NOT_TEXT = {"value", "low", "high", "stands", "recorded_at", *DATE_COLUMNS}
+_NOT_TEXT = {"value", "low", "best", "high", "stands", "recorded_at", *DATE_COLUMNS}
 _TEXT_COLUMNS = [c for c in COLUMNS if c not in _NOT_TEXT]
 PANDAS_READ_CSV: dict[str, Any] = {
-    "dtype": {"value": "Int64", "low": "Int64", "high": "Int64", "stands": "bool",
+    "dtype": {"value": "Int64", "low": "Int64", "best": "Int64", "high": "Int64", "stands": "bool",
               **{c: "string" for c in _TEXT_COLUMNS}},
     "parse_dates": DATE_COLUMNS + ["recorded_at"],
 }

@@ -21,7 +21,7 @@ TEXT = {c: "string" for c in ("matter", "category", "qualifier", "figure_text", 
                               "organization", "person", "role", "venue", "attribution", "quote_language",
                               "quote", "citations", "notes")}
 READ_CSV = {
-    "dtype": {"value": "Int64", "low": "Int64", "high": "Int64", "stands": "bool", **TEXT},
+    "dtype": {"value": "Int64", "low": "Int64", "best": "Int64", "high": "Int64", "stands": "bool", **TEXT},
     "parse_dates": ["as_of_start", "as_of_end", "stated_start", "stated_end", "recorded_at"],
 }
 
@@ -40,7 +40,8 @@ def ledger_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
 def _fill(db_url: str, tmp_path: Path) -> str:
     assert run(db_url, "record", str(EXAMPLES), "--by", "alice").exit_code == 0
     extra = write_yaml(tmp_path, "extra.yaml", {"statements": [
-        statement("ngo-2025-range", stated_on="2025-12-01", as_of="2025", figures={"missing": {"low": 35, "high": 50}},
+        statement("ngo-2025-range", stated_on="2025-12-01", as_of="2025", figures={"missing": {"low": 35, "high": 50},
+                                                                       "dead": {"low": 10, "best": 12, "high": 20}},
                   source={"organization": "Some NGO", "person": "A. Person", "role": "Director"},
                   quote=AWKWARD_QUOTE, attribution="second_hand", venue="Press conference",
                   citations=[{"outlet": "Paper", "url": "https://example.org/a?b=1&c=2", "published_on": "2025-12-02"},
@@ -92,6 +93,8 @@ def test_csv_reads_with_pandas_typed(ledger_url: str, tmp_path: Path) -> None:
     assert ranged.as_of == "2025" and ranged.as_of_precision == "year"
     assert ranged.as_of_start == pd.Timestamp("2025-01-01") and ranged.as_of_end == pd.Timestamp("2025-12-31")
     assert ranged.stated_end == pd.Timestamp("2025-12-01") and ranged.stated_precision == "day"
+    estimate = by[("ngo-2025-range", "dead")]  # an estimate {low, best, high} keeps its best
+    assert (estimate.low, estimate.best, estimate.high) == (10, 12, 20)
     assert ranged.quote == AWKWARD_QUOTE  # commas, quotes, a newline and non-ASCII survive the round trip
     assert ranged.citations == "Paper, 2025-12-02, https://example.org/a?b=1&c=2 | Radio"
     assert (ranged.attribution, ranged.person, ranged.notes) == ("second_hand", "A. Person", "a note")
@@ -113,7 +116,7 @@ def test_json_and_jsonl_match_csv(ledger_url: str, tmp_path: Path) -> None:
     as_json = json.loads(run(ledger_url, "export", "--format", "json").stdout)
     lines = run(ledger_url, "export", "--format", "jsonl").stdout.splitlines()
     assert [json.loads(line) for line in lines] == as_json
-    assert len(as_json) == len(frame) == 9  # 4 + 1 + 1 (rajya sabha), briefing, ANI, dead, range; undated last
+    assert len(as_json) == len(frame) == 10  # 4 + 1 + 1 (rajya sabha), briefing, ANI, dead, range, estimate; undated last
     assert list(as_json[0]) == list(COLUMNS)
     undated = as_json[-1]
     assert undated["statement"] == "undated-claim" and undated["stated_on"] == "unknown"

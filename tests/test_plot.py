@@ -29,7 +29,8 @@ def test_chart_data_follows_the_replay(seeded_url: str, tmp_path: Path) -> None:
     assert list(panels) == ["remaining", "unaccounted", "dead"]
     remaining = panels["remaining"]
     assert [(p["end"], p["value"], p["statement"]) for p in remaining["points"]] == [
-        (dt.date(2025, 7, 31), 13, "rajya-sabha-2025-07"), (dt.date(2025, 11, 8), 44, "mea-briefing-2025-11-08")]
+        (dt.date(2025, 7, 31), 13, "rajya-sabha-2025-07"), (dt.date(2025, 11, 8), 44, "mea-briefing-2025-11-08"),
+        (dt.date(2025, 11, 8), 44, "ani-2025-11-08-lead")]  # ANI restates the briefing: asserted, plotted, never standing alone
     assert remaining["points"][0]["start"] == dt.date(2025, 7, 1)  # a month: the bar spans it
     assert remaining["points"][1]["source"] == "Ministry of External Affairs (India) (Randhir Jaiswal)"
 
@@ -81,7 +82,7 @@ def test_plot_writes_a_readable_png(sqlite_url: str, tmp_path: Path) -> None:
     result = run(sqlite_url, "plot", "--as-of", "2025-12-31", "--output", str(target))
     assert result.exit_code == 0, result.stderr
     found = json.loads(run(sqlite_url, "check", "--as-of", "2025-12-31", "--format", "json").stdout)
-    assert f"6 categories, 8 figure(s), {len(found)} discrepancy(ies)" in result.stderr
+    assert f"6 categories, 9 figure(s), {len(found)} discrepancy(ies)" in result.stderr
     assert png_size(target) == pixel_size(6) == (1200, 940)
     image = imread(target)[:, :, :3]
     assert (image.min(axis=2) < 0.9).mean() > 0.03  # drawn, not blank
@@ -96,7 +97,7 @@ def test_plot_categories_svg_and_errors(sqlite_url: str, tmp_path: Path) -> None
     result = run(sqlite_url, "plot", "--categories", "missing,remaining", "--as-of", "2025-12-31",
                  "-o", str(target))
     assert result.exit_code == 0, result.stderr
-    assert "2 categories, 5 figure(s)" in result.stderr
+    assert "2 categories, 6 figure(s)" in result.stderr
     root = ElementTree.parse(target).getroot()
     assert root.tag == "{http://www.w3.org/2000/svg}svg" and root.get("viewBox")
     assert len(root.findall(".//{http://www.w3.org/2000/svg}g")) > 50

@@ -47,8 +47,10 @@ def _database_error(error: BaseException) -> tuple[bool, bool]:
     psycopg may have been imported only during the command (a fresh process)."""
     from eventsourcing.persistence import InterfaceError, OperationalError, PersistenceError
 
+    import sqlite3
+
     psycopg = sys.modules.get("psycopg")
-    database = (PersistenceError,) + ((psycopg.Error,) if psycopg else ())
+    database = (PersistenceError, sqlite3.Error) + ((psycopg.Error,) if psycopg else ())
     unreachable = (OperationalError, InterfaceError) + ((psycopg.OperationalError,) if psycopg else ())
     return isinstance(error, database), isinstance(error, unreachable)
 

@@ -75,6 +75,7 @@ def _row(matter_id: str, figure: Row, version: Row, standing: tuple[str, int] | 
         "value": figure["value"],
         "qualifier": figure["qualifier"],
         "low": figure["low"],
+        "best": figure.get("best"),
         "high": figure["high"],
         "figure_text": figure_text(figure),
         "as_of": as_of["text"], "as_of_precision": as_of["precision"],
@@ -107,7 +108,7 @@ def _derived_row(matter_id: str, category: str, derived: dict[str, Any], day: st
     as_of, stated = _dates(as_of_text), _dates(day)
     return {
         "matter": matter_id, "category": category, "value": derived["value"], "qualifier": "derived",
-        "low": derived["low"], "high": derived["high"], "figure_text": derived["text"],
+        "low": derived["low"], "best": derived.get("best"), "high": derived["high"], "figure_text": derived["text"],
         "as_of": as_of["text"], "as_of_precision": as_of["precision"],
         "as_of_start": as_of["start"], "as_of_end": as_of["end"],
         "stated_on": stated["text"], "stated_precision": stated["precision"],
