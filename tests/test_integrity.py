@@ -9,10 +9,12 @@ Each test names the promise it backs in its ``PROMISE`` mark (counted in docs/in
 from __future__ import annotations
 
 import datetime as dt
+import os
 import json
 import sqlite3
 import sys
 import uuid
+from pathlib import Path
 from collections.abc import Callable
 
 import psycopg
@@ -380,3 +382,17 @@ def test_concurrent_writers_with_skewed_clocks_record_in_commit_order(db_url: st
     assert sum(1 for a, b in zip(writers, writers[1:], strict=False) if a != b) > 2  # they interleaved
     result = run(db_url, "verify")
     assert result.exit_code == 0 and "61 event(s) checked" in result.stdout, result.output
+
+
+def test_a_stray_tzinfo_topic_imports_nothing(tmp_path: Path) -> None:
+    """eventsourcing resolves TZINFO_TOPIC at import: the ledger drops it, so the topic's module is never imported."""
+    import subprocess
+    import sys
+
+    marker = tmp_path / "imported"
+    (tmp_path / "evil_tz.py").write_text(f"open({str(marker)!r}, 'w').close()\nimport datetime\nutc = datetime.timezone.utc\n")
+    env = {**os.environ, "TZINFO_TOPIC": "evil_tz:utc", "PYTHONPATH": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "ledger", "--db", f"sqlite:///{tmp_path}/l.db", "matters"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert not marker.exists()
