@@ -122,16 +122,19 @@ class TimelineReadModel(AuditQueries, ExportQueries, EvidenceQueries):
         with self.view.reading() as reading:
             return run(reading)
 
-    def evidence_rule(self, query: Any, matter_id: str, snapshot: Snapshot,
-                      include_disputed: bool = False) -> Snapshot:
+    def evidence_rule(self, query: Any, matter_id: str, snapshot: Snapshot, include_disputed: bool = False,
+                      disputed: dict[str, list[str]] | None = None) -> Snapshot:
         """The snapshot the replay applies: statements whose figures are disputed are skipped
         (unless ``include_disputed``), and a restatement gives way to the statement it restates
-        when both are candidates (docs/evidence.md; :func:`ledger.readmodel.replay.admissible`)."""
-        disputed = {} if include_disputed else self.disputed_statements(matter_id, snapshot, query)  # type: ignore[attr-defined]
+        when both are candidates (docs/evidence.md; :func:`ledger.readmodel.replay.admissible`).
+        ``disputed``: already read by the caller (status marks figures with it too)."""
+        if disputed is None:
+            disputed = self.disputed_statements(matter_id, snapshot, query)  # type: ignore[attr-defined]
+        skipped = {} if include_disputed else disputed
         restated = self.restatements(snapshot, query)  # type: ignore[attr-defined]
-        if not disputed and not restated:
+        if not skipped and not restated:
             return snapshot
-        return replace(snapshot, skip=frozenset(disputed), restates=frozenset(restated.items()))
+        return replace(snapshot, skip=frozenset(skipped), restates=frozenset(restated.items()))
 
     def standing_figure(self, matter_id: str, category: str, snapshot: Snapshot,
                         include_disputed: bool = False) -> Row | None:
@@ -152,8 +155,8 @@ class TimelineReadModel(AuditQueries, ExportQueries, EvidenceQueries):
         matter = self.matter(matter_id, snapshot)
         base = {"matter": matter["id"], **snapshot.params()}
         with self.view.reading() as query:
-            rule = self.evidence_rule(query, matter["id"], snapshot, include_disputed)
             disputed = self.disputed_statements(matter["id"], snapshot, query)  # type: ignore[attr-defined]
+            rule = self.evidence_rule(query, matter["id"], snapshot, include_disputed, disputed)
             restated = dict(rule.restates)
             replayed = rp.replay_matter(query, self.one_statement, matter, rule, stale_days)
             picture: dict[str, Row | None] = {key: rp.picture_row(r) for key, r in replayed.items()}
