@@ -117,8 +117,9 @@ def chart_data(view: View, matter_id: str | None = None, categories: list[str] |
 
     # The status can only change on a day some figure is stated or comes to describe the past.
     days = sorted(change_days | {end})
-    for day in days:
-        report = queries.status(view, matter["id"], day, known_at, policy=policy, window_days=window_days)
+    replays = queries.statuses(view, matter["id"], [d.isoformat() for d in days], known_at, policy=policy,
+                               window_days=window_days)
+    for day, (_, report) in zip(days, replays, strict=True):
         for panel in panels:
             figure = report["figures"].get(panel["category"]) or report["derived"].get(panel["category"])
             if figure is None:

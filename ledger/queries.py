@@ -7,12 +7,13 @@ Kept for scripts and callers written against it; new code uses
 from __future__ import annotations
 
 from datetime import date
+from collections.abc import Iterator
 from typing import Any
 
 from ledger.readmodel import NotFoundError, Snapshot, TimelineReadModel
 
 __all__ = ["NotFoundError", "check", "history", "matter_document", "matters", "sources", "statement",
-           "status", "status_figure"]
+           "status", "status_figure", "statuses"]
 
 
 def matters(view: Any) -> list[dict[str, Any]]:
@@ -32,6 +33,14 @@ def status_figure(view: Any, matter_id: str, category: str, as_of: date,
 def status(view: Any, matter_id: str | None, as_of: date, known_at: str | None = None,
            stale_days: int | None = None, policy: str = "latest", window_days: int = 0) -> dict[str, Any]:
     return TimelineReadModel(view).status(matter_id, Snapshot(as_of, known_at, policy, window_days), stale_days)
+
+
+def statuses(view: Any, matter_id: str | None, days: list[str], known_at: str | None = None,
+             stale_days: int | None = None, policy: str = "latest",
+             window_days: int = 0) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(day, status)`` for each of ``days`` (ISO text): the matter read once."""
+    return TimelineReadModel(view).statuses(matter_id, Snapshot(None, known_at, policy, window_days), days,
+                                            stale_days)
 
 
 def history(view: Any, matter_id: str | None, category: str, as_of: date | None = None,

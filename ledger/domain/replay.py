@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ledger.domain.increments import Increments, replay_increments
 from ledger.domain.intervals import Interval
 from ledger.domain.ordering import Candidate
 from ledger.domain.policies import DEFAULT_POLICY, apply_policy
-from ledger.domain.staleness import DEFAULT_STALE_DAYS, stale_figure
+from ledger.domain.staleness import DEFAULT_STALE_DAYS, stale_figure, stale_from
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,8 @@ class TimelineFigure:
     increments: Increments | None
     used: tuple[Candidate, ...]  # every figure the answer rests on
     discrepancies: tuple[dict[str, Any], ...] = ()
+    stale_from: dt.date | None = None  # the first day the answer counts as stale (nothing newer by then)
+    stale_after_days: int = DEFAULT_STALE_DAYS
 
     @property
     def statements(self) -> list[str]:
@@ -57,7 +59,17 @@ class TimelineFigure:
 
 def replay_timeline(timeline: str, candidates: Iterable[Candidate], day: dt.date, policy: str = DEFAULT_POLICY,
                     window_days: int = 0, stale_after_days: int = DEFAULT_STALE_DAYS) -> TimelineFigure:
-    """The figure of ``timeline`` at ``day``: policy, then increments, then staleness."""
+    """The figure of ``timeline`` at ``day``: policy, then increments (:func:`settle`), then
+    staleness (:func:`on_day`)."""
+    return on_day(settle(timeline, candidates, day, policy, window_days, stale_after_days), day)
+
+
+def settle(timeline: str, candidates: Iterable[Candidate], day: dt.date, policy: str = DEFAULT_POLICY,
+           window_days: int = 0, stale_after_days: int = DEFAULT_STALE_DAYS) -> TimelineFigure:
+    """Policy, then increments: what stands at ``day`` before staleness is asked, and the day
+    it turns stale. Given the same candidates (all stated by ``day``, as the read model passes
+    them), the answer is the same on every later day: a replay of many days may keep it while
+    the candidates stay."""
     candidates = list(candidates)
     chosen = apply_policy(policy, candidates, day, window_days)
     discrepancies = list(chosen.discrepancies)
@@ -72,8 +84,16 @@ def replay_timeline(timeline: str, candidates: Iterable[Candidate], day: dt.date
     if interval is None:
         return TimelineFigure(timeline, policy, None, None, None, None, (), tuple(discrepancies))
     newest = max(used, key=lambda c: c.as_of_end)
-    stale = stale_figure(timeline, newest.statement, str(newest.as_of), newest.as_of_end, day, stale_after_days)
-    if stale is not None:
-        discrepancies.append(stale)
     return TimelineFigure(timeline, policy, chosen.standing, interval, qualifier, increments, tuple(used),
-                          tuple(discrepancies))
+                          tuple(discrepancies), stale_from(newest.as_of_end, stale_after_days), stale_after_days)
+
+
+def on_day(figure: TimelineFigure, day: dt.date) -> TimelineFigure:
+    """A settled figure at ``day``: the same, or with its ``stale_figure`` discrepancy when the
+    newest figure it rests on is too old by then."""
+    if figure.stale_from is None or day < figure.stale_from:
+        return figure
+    newest = max(figure.used, key=lambda c: c.as_of_end)
+    stale = stale_figure(figure.timeline, newest.statement, str(newest.as_of), newest.as_of_end, day,
+                         figure.stale_after_days)
+    return replace(figure, discrepancies=figure.discrepancies + ((stale,) if stale else ()))

@@ -26,6 +26,15 @@ def stale_threshold(matter: dict[str, Any], override: int | None = None) -> int:
     return DEFAULT_STALE_DAYS if configured is None else configured
 
 
+def stale_from(as_of_end: dt.date, threshold_days: int) -> dt.date | None:
+    """The first day on which a figure describing up to ``as_of_end`` is stale (None: never,
+    past the end of the calendar)."""
+    try:
+        return as_of_end + dt.timedelta(days=threshold_days + 1)
+    except OverflowError:
+        return None
+
+
 def stale_figure(category: str, statement: str, as_of: str, as_of_end: dt.date, day: dt.date,
                  threshold_days: int) -> dict[str, Any] | None:
     """The ``stale_figure`` discrepancy of a standing figure at ``day``, or None."""

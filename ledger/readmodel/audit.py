@@ -29,6 +29,23 @@ def source_label(row: Row) -> str:
     return f"{row['organization']} ({row['person']})" if row.get("person") else row["organization"]
 
 
+def figure_result(row: Row) -> dict[str, Any]:
+    """A figure row as results give it: numbers as numbers, one shape of ``source``."""
+    figure: dict[str, Any] = {"value": row["value"], "qualifier": row["qualifier"]}
+    if row["qualifier"] == "range":
+        figure["low"], figure["high"] = row["low"], row["high"]
+    if row.get("change") is not None:
+        figure["change"] = row["change"]
+    figure.update({
+        "as_of": row["as_of"],
+        "stated_on": row["stated_on"],
+        "statement": row["statement_id"],
+        "source": source_of(row),
+        "recorded_at": row["recorded_at"],
+    })
+    return figure
+
+
 def outcome(row: Row, replayed: Any, snapshot: Snapshot) -> tuple[str, str]:
     """What became of one figure row (recorded by ``known_at``) in the replay as of the day;
     ``replayed`` is its timeline's :class:`~ledger.readmodel.replay.Replayed` (the ONE rule)."""

@@ -3,6 +3,8 @@
 Both are built on :meth:`TimelineReadModel.status <ledger.readmodel.timeline.TimelineReadModel.status>`
 so that they show exactly what ``status`` shows at each snapshot (the same ordering,
 policy, derived figures and discrepancies); nothing here decides which figure stands.
+``series`` asks :meth:`~ledger.readmodel.status.StatusQueries.statuses` (the matter read
+once, each day answered in memory).
 
 * :func:`diff`: two snapshots of one matter, either two days (``--from``/``--to``, same
   knowledge) or one day at two moments of knowledge (``--known-at``/``--known-at-to``):
@@ -152,16 +154,16 @@ def series(model: Any, matter_id: str | None, start: dt.date, end: dt.date, ever
         model._category(matter_id, category, snapshot.on(end))
     matter = model.matter(matter_id, snapshot.on(end))
     changes = change_dates(model, matter["id"], start, end, snapshot)
-    replays: dict[str, Row] = {}
-    rows: list[Row] = []
+    keys = []
     for day in days:
         if every_step:
-            key = day.isoformat()
+            keys.append(day.isoformat())
         else:  # the latest change date on or before the day, else the start
             i = bisect.bisect_right(changes, day.isoformat())
-            key = changes[i - 1] if i else start.isoformat()
-        if key not in replays:
-            replays[key] = model.status(matter["id"], snapshot.on(dt.date.fromisoformat(key)))
+            keys.append(changes[i - 1] if i else start.isoformat())
+    replays = dict(model.statuses(matter["id"], snapshot, sorted(set(keys))))
+    rows: list[Row] = []
+    for day, key in zip(days, keys, strict=True):
         rows += series_rows(replays[key], day.isoformat(), category)
     return {"matter": matter["id"], "from": start.isoformat(), "to": end.isoformat(), "every": every,
             "category": category, "known_at": snapshot.known_at, "policy": snapshot.policy,

@@ -181,11 +181,19 @@ class EvidenceQueries:
         statement -> the statements denying it (a retracted denier's links are closed). A
         statement restating a disputed one is disputed too (it repeats the denied figures).
         The one function policies use to skip disputed figures unless ``--include-disputed``."""
+        return self.evidence(matter, snapshot, query)[0]
+
+    def evidence(self, matter: str | None, snapshot: Snapshot,
+                 query: Query | None = None) -> tuple[dict[str, list[str]], dict[str, str]]:
+        """``(disputed, restated)`` at ``known_at`` from one read of the standing links: the
+        disputed statements (:meth:`disputed_statements`) and :meth:`restatements`."""
+        rows = self.link_rows(snapshot, query)
+        restated = {r["source_id"]: r["target_id"] for r in rows if r["link_type"] == RESTATES}
         result: dict[str, list[str]] = {}
-        for row in self._typed(DENIES, snapshot, query):
-            result.setdefault(row["target_id"], []).append(row["source_id"])
+        for row in rows:
+            if row["link_type"] == DENIES:
+                result.setdefault(row["target_id"], []).append(row["source_id"])
         if result:  # a restatement of a disputed statement repeats disputed figures
-            restated = self.restatements(snapshot, query)
             for restating in restated:
                 original = original_of(restating, restated)
                 for denied in (original, restated[restating]):
@@ -194,7 +202,7 @@ class EvidenceQueries:
         if matter is not None and result:
             ids = set(self._matter_statements(matter, snapshot, query))
             result = {k: v for k, v in result.items() if k in ids}
-        return {k: sorted(set(v)) for k, v in sorted(result.items())}
+        return {k: sorted(set(v)) for k, v in sorted(result.items())}, restated
 
     def restatements(self, snapshot: Snapshot, query: Query | None = None) -> dict[str, str]:
         """Restating statement -> the statement it restates, at ``known_at``."""

@@ -29,12 +29,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ledger.domain.intervals import Interval
 from ledger.domain.ordering import Candidate
-from ledger.domain.replay import TimelineFigure, replay_timeline
+from ledger.domain.replay import TimelineFigure, on_day, settle
 from ledger.domain.staleness import stale_threshold
 from ledger.domain.synonyms import timeline_key, timeline_members, timelines
 from ledger.readmodel.ranking import not_deprecated_sql, rank_sql
@@ -57,48 +57,61 @@ class Replayed:
     figure: TimelineFigure
     rows: tuple[Row, ...] = field(default=())
 
-    @property
+    @functools.cached_property
+    def _by_key(self) -> dict[tuple[str, str, int], Row]:
+        return {row_key(r): r for r in self.rows}
+
+    @functools.cached_property
     def standing(self) -> Row | None:
         chosen = self.figure.standing
         return None if chosen is None else self.row_of(chosen)
 
     def row_of(self, candidate: Candidate) -> Row:
-        return next(r for r in self.rows if r["statement_id"] == candidate.statement
-                    and r["category"] == candidate.category and int(r["position"]) == candidate.position)
+        return self._by_key[(candidate.statement, candidate.category, candidate.position)]
 
 
 def _minus_days(expression: str, days: str, postgres: bool) -> str:
+    """SQL: the day ``days`` days before the date text ``expression``, floored at the start of
+    the calendar (both backends give the same answer: :func:`minus_days` in Python)."""
     if postgres:
-        return f"to_char(CAST({expression} AS date) - CAST({days} AS integer), 'YYYY-MM-DD')"
-    return f"date({expression}, '-' || CAST({days} AS integer) || ' days')"
+        day = f"CAST({expression} AS date)"
+        return (f"to_char({day} - LEAST(CAST({days} AS integer), {day} - DATE '0001-01-01'), 'YYYY-MM-DD')")
+    return f"COALESCE(date({expression}, '-' || CAST({days} AS integer) || ' days'), '0000-00-00')"
 
 
-@functools.lru_cache(maxsize=64)
-def candidates_sql(members: int, with_known_at: bool, postgres: bool, skipped: int = 0) -> str:
-    """The candidate rows of one timeline of ``members`` categories (``:c0``, ``:c1``, ...),
-    leaving out the ``skipped`` statements ``:x0``, ``:x1``, ... (disputed: they never head
-    the window either)."""
-    snapshot = Snapshot(known_at="(bound)" if with_known_at else None)
+def minus_days(day: str, days: int) -> str:
+    """``day`` (ISO text) less ``days`` days, floored at the start of the calendar."""
+    try:
+        return (dt.date.fromisoformat(day) - dt.timedelta(days=days)).isoformat()
+    except OverflowError:
+        return "0000-00-00"
+
+
+def _timeline_sql(t: int, members: int, snapshot: Snapshot, skipped: int, postgres: bool) -> tuple[str, list[str]]:
+    """The CTEs (head and bounds) and the candidate branches of timeline ``t`` of ``members``
+    categories (``:t{t}c0``, ``:t{t}c1``, ...)."""
     visible = f"f.matter_id = :matter AND {snapshot.in_force('f')} AND f.stated_end <= :day"
     if skipped:
         visible += f" AND f.statement_id NOT IN ({', '.join(f':x{i}' for i in range(skipped))})"
     total = f"f.qualifier <> 'change' AND {not_deprecated_sql(snapshot)}"
     starts = []
     for i in range(members):
+        c = f":t{t}c{i}"
         starts.append(f"SELECT * FROM (SELECT f.as_of_start AS s FROM {{ledger_figures}} f WHERE {visible} "
-                      f"AND f.category = :c{i} AND f.as_of_start <= :day AND {total} "
-                      f"ORDER BY f.as_of_start DESC LIMIT 1) AS a{i}")
+                      f"AND f.category = {c} AND f.as_of_start <= :day AND {total} "
+                      f"ORDER BY f.as_of_start DESC LIMIT 1) AS a{t}_{i}")
         starts.append(f"SELECT * FROM (SELECT f.as_of_start AS s FROM {{ledger_figures}} f WHERE {visible} "
-                      f"AND f.category = :c{i} AND f.as_of_start > f.stated_end AND f.as_of_start > :day "
-                      f"AND {total} ORDER BY f.as_of_start DESC LIMIT 1) AS b{i}")
-    head = f"SELECT MAX(s) AS h FROM ({' UNION ALL '.join(starts)}) AS starts"
-    bounds = (f"SELECT h, {_minus_days('h', ':wdays', postgres)} AS lowest, "
-              f"SUBSTR(h, 1, 7) || '-01' AS month_start, SUBSTR(h, 1, 4) || '-01-01' AS year_start, "
-              f"COALESCE({_minus_days('h', ':wdays + 366', postgres)}, '0000-00-00') AS change_floor FROM head")
-    columns = f"{CANDIDATE_COLUMNS}, {rank_sql(snapshot)} AS rank"
+                      f"AND f.category = {c} AND f.as_of_start > f.stated_end AND f.as_of_start > :day "
+                      f"AND {total} ORDER BY f.as_of_start DESC LIMIT 1) AS b{t}_{i}")
+    ctes = [f"head{t} AS (SELECT MAX(s) AS h FROM ({' UNION ALL '.join(starts)}) AS starts{t})",
+            f"bounds{t} AS (SELECT h, {_minus_days('h', ':wdays', postgres)} AS lowest, "
+            f"SUBSTR(h, 1, 7) || '-01' AS month_start, SUBSTR(h, 1, 4) || '-01-01' AS year_start, "
+            f"COALESCE({_minus_days('h', ':wdays + 366', postgres)}, '0000-00-00') AS change_floor "
+            f"FROM head{t})"]
+    columns = f"{t} AS timeline_index, {CANDIDATE_COLUMNS}, {rank_sql(snapshot)} AS rank"
     parts = []
     for i in range(members):
-        where = f"FROM {{ledger_figures}} f, bounds b WHERE {visible} AND f.category = :c{i}"
+        where = f"FROM {{ledger_figures}} f, bounds{t} b WHERE {visible} AND f.category = :t{t}c{i}"
         parts += [
             f"SELECT {columns} {where} AND f.qualifier <> 'change' AND f.as_of_end >= b.lowest AND f.as_of_end <= b.h",
             f"SELECT {columns} {where} AND f.qualifier <> 'change' AND f.as_of_start = b.month_start "
@@ -107,26 +120,51 @@ def candidates_sql(members: int, with_known_at: bool, postgres: bool, skipped: i
             "AND b.year_start <> b.month_start AND f.as_of_end > b.h",
             f"SELECT {columns} {where} AND f.qualifier = 'change' AND f.as_of_end >= b.change_floor",
         ]
-    return f"WITH head AS ({head}), bounds AS ({bounds})\n" + "\nUNION ALL\n".join(parts)
+    return ", ".join(ctes), parts
 
 
-def previous_sql(members: int, with_known_at: bool) -> str:
-    """For the cumulative-decrease check: the total that stood before ``:before`` (the head's
-    start), i.e. the latest-ending non-deprecated total ending before it."""
+@functools.lru_cache(maxsize=256)
+def candidates_sql(shape: tuple[int, ...], with_known_at: bool, postgres: bool, skipped: int = 0) -> str:
+    """The candidate rows of several timelines in ONE statement (one round trip per picture):
+    timeline ``t`` has ``shape[t]`` categories (``:t{t}c0``, ...); every row says its
+    ``timeline_index``. The ``skipped`` statements ``:x0``, ``:x1``, ... (disputed) are left
+    out (they never head the window either)."""
     snapshot = Snapshot(known_at="(bound)" if with_known_at else None)
-    parts = [f"SELECT * FROM (SELECT {CANDIDATE_COLUMNS} FROM {{ledger_figures}} f WHERE f.matter_id = :matter "
-             f"AND f.category = :c{i} AND {snapshot.in_force('f')} AND f.stated_end <= :day "
-             f"AND f.as_of_end < :before AND f.qualifier <> 'change' AND {not_deprecated_sql(snapshot)} "
-             f"ORDER BY f.as_of_end DESC, f.stated_end DESC, f.position DESC LIMIT 1) AS p{i}"
-             for i in range(members)]
+    ctes, parts = [], []
+    for t, members in enumerate(shape):
+        cte, branches = _timeline_sql(t, members, snapshot, skipped, postgres)
+        ctes.append(cte)
+        parts += branches
+    return f"WITH {', '.join(ctes)}\n" + "\nUNION ALL\n".join(parts)
+
+
+@functools.lru_cache(maxsize=256)
+def previous_sql(shape: tuple[int, ...], with_known_at: bool, skipped: int = 0) -> str:
+    """For the cumulative-decrease check: per timeline ``t``, the total that stood before
+    ``:before{t}`` (the head's start), i.e. the latest-ending non-deprecated total ending
+    before it (per category; the caller takes the latest of the timeline)."""
+    snapshot = Snapshot(known_at="(bound)" if with_known_at else None)
+    skip = f" AND f.statement_id NOT IN ({', '.join(f':x{i}' for i in range(skipped))})" if skipped else ""
+    parts = [f"SELECT * FROM (SELECT {t} AS timeline_index, {CANDIDATE_COLUMNS} FROM {{ledger_figures}} f "
+             f"WHERE f.matter_id = :matter AND f.category = :t{t}c{i} AND {snapshot.in_force('f')} "
+             f"AND f.stated_end <= :day{skip} AND f.as_of_end < :before{t} AND f.qualifier <> 'change' "
+             f"AND {not_deprecated_sql(snapshot)} "
+             f"ORDER BY f.as_of_end DESC, f.stated_end DESC, f.position DESC LIMIT 1) AS p{t}_{i}"
+             for t, members in enumerate(shape) for i in range(members)]
     return "\nUNION ALL\n".join(parts)
+
+
+def row_key(row: Row) -> tuple[str, str, int]:
+    return row["statement_id"], row["category"], int(row["position"])
 
 
 def admissible(rows: list[Row], snapshot: Snapshot) -> list[Row]:
     """The one place where candidate rows are filtered before the rule sees them (disputed
-    statements, ``snapshot.skip``, are already left out by the SQL): a restatement gives way
-    when the statement it restates is a candidate too (it is not independent: the original
-    stands for both; docs/evidence.md)."""
+    statements, ``snapshot.skip``, are already left out by the fetch): duplicates go, the
+    order is made canonical (the rule must not depend on the order a database returns rows
+    in), and a restatement gives way when the statement it restates is a candidate too (it
+    is not independent: the original stands for both; docs/evidence.md)."""
+    rows = sorted({row_key(r): r for r in rows}.values(), key=row_key)
     if not snapshot.restates:
         return rows
     ids = {row["statement_id"] for row in rows}
@@ -134,42 +172,96 @@ def admissible(rows: list[Row], snapshot: Snapshot) -> list[Row]:
     return [row for row in rows if row["statement_id"] not in restating]
 
 
-def replay_rows(query: Query, postgres: bool, matter: dict[str, Any], timeline: str,
-                snapshot: Snapshot) -> list[Row]:
-    """The candidate rows of one timeline (see the module docstring)."""
-    members = timeline_members(matter["categories"], timeline)
+def _shape_params(matter: dict[str, Any], keys: list[str], snapshot: Snapshot) -> tuple[tuple[int, ...], dict[str, Any]]:
+    members = [timeline_members(matter["categories"], key) for key in keys]
     skipped = sorted(snapshot.skip)
     params = {"matter": matter["id"], "wdays": snapshot.window_days, **snapshot.params(),
-              **{f"c{i}": c for i, c in enumerate(members)}, **{f"x{i}": s for i, s in enumerate(skipped)}}
-    rows = query(candidates_sql(len(members), snapshot.known_at is not None, postgres, len(skipped)), params)
-    unique = {(r["statement_id"], r["category"], r["position"]): r for r in rows}
-    return admissible(list(unique.values()), snapshot)
+              **{f"t{t}c{i}": c for t, names in enumerate(members) for i, c in enumerate(names)},
+              **{f"x{i}": s for i, s in enumerate(skipped)}}
+    return tuple(len(m) for m in members), params
 
 
-def replay_timeline_rows(matter: dict[str, Any], timeline: str, rows: Iterable[Row], snapshot: Snapshot,
-                         stale_days: int | None = None) -> Replayed:
-    """The rule over fetched rows."""
-    rows = tuple(rows)
+def candidate_rows(query: Query, postgres: bool, matter: dict[str, Any], keys: list[str],
+                   snapshot: Snapshot) -> dict[str, TimelineRows]:
+    """The candidate rows of the timelines ``keys`` (see the module docstring), one statement."""
+    shape, params = _shape_params(matter, keys, snapshot)
+    rows = query(candidates_sql(shape, snapshot.known_at is not None, postgres, len(snapshot.skip)), params)
+    grouped: dict[str, list[Row]] = {key: [] for key in keys}
+    for row in rows:
+        grouped[keys[row.pop("timeline_index")]].append(row)
+    return {key: TimelineRows.of(admissible(found, snapshot)) for key, found in grouped.items()}
+
+
+def previous_rows(query: Query, matter: dict[str, Any], before: dict[str, str],
+                  snapshot: Snapshot) -> dict[str, Row | None]:
+    """Per timeline of ``before``, the total that stood before the given day (one statement)."""
+    keys = list(before)
+    if not keys:
+        return {}
+    shape, params = _shape_params(matter, keys, snapshot)
+    params.update({f"before{t}": before[key] for t, key in enumerate(keys)})
+    rows = query(previous_sql(shape, snapshot.known_at is not None, len(snapshot.skip)), params)
+    found: dict[str, Row | None] = dict.fromkeys(keys)
+    for row in rows:
+        key = keys[row.pop("timeline_index")]
+        if found[key] is None or previous_order(row) > previous_order(found[key]):
+            found[key] = row
+    return found
+
+
+def previous_order(row: Row) -> tuple[str, str, int]:
+    """The order in which "the total that stood before" is the greatest."""
+    return row["as_of_end"], row["stated_end"], int(row["position"])
+
+
+@dataclass
+class ReplayMemo:
+    """What a replay of one matter at many days keeps, with one snapshot's knowledge, policy
+    and window (:class:`~ledger.readmodel.picture_rows.PreloadedRows`): each row's candidate,
+    each timeline settled (:func:`ledger.domain.replay.settle`) per set of candidate rows, and
+    what reconciliation made of each picture (:mod:`ledger.readmodel.status`)."""
+
+    candidates: dict[tuple[str, str, int], Candidate] = field(default_factory=dict)
+    settled: dict[tuple[Any, ...], Replayed] = field(default_factory=dict)
+    pictures: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TimelineRows:
+    """A timeline's candidate rows (canonical order, see :func:`admissible`) and their keys."""
+
+    rows: tuple[Row, ...]
+    keys: tuple[tuple[str, str, int], ...]
+
+    @classmethod
+    def of(cls, rows: Iterable[Row]) -> TimelineRows:
+        rows = tuple(rows)
+        return cls(rows, tuple(row_key(r) for r in rows))
+
+
+def replay_timeline_rows(matter: dict[str, Any], timeline: str, fetched: TimelineRows, snapshot: Snapshot,
+                         stale_days: int | None = None, memo: ReplayMemo | None = None) -> Replayed:
+    """The rule over fetched rows: settled (once per set of rows, with a ``memo``), then on the day."""
     day = dt.date.fromisoformat(snapshot.day)
-    figure = replay_timeline(timeline, [Candidate.from_row(r) for r in rows if r.get("as_of_start")], day,
-                             snapshot.policy, snapshot.window_days, stale_threshold(matter, stale_days))
-    return Replayed(timeline, figure, rows)
+    found = memo.settled.get((timeline, fetched.keys)) if memo is not None else None
+    if found is None:
+        cache = memo.candidates if memo is not None else {}
+        candidates = [cache.get(k) or cache.setdefault(k, Candidate.from_row(r))
+                      for k, r in zip(fetched.keys, fetched.rows, strict=True) if r.get("as_of_start")]
+        found = Replayed(timeline, settle(timeline, candidates, day, snapshot.policy, snapshot.window_days,
+                                          stale_threshold(matter, stale_days)), fetched.rows)
+        if memo is not None:
+            memo.settled[(timeline, fetched.keys)] = found
+    figure = on_day(found.figure, day)
+    return found if figure is found.figure else replace(found, figure=figure)
 
 
 def replay_matter(query: Query, postgres: bool, matter: dict[str, Any], snapshot: Snapshot,
-                  stale_days: int | None = None, only: str | None = None) -> dict[str, Replayed]:
+                 stale_days: int | None = None, only: str | None = None) -> dict[str, Replayed]:
     """Every timeline of a matter (or only the one ``only`` belongs to), replayed."""
     keys = [timeline_key(matter["categories"], only)] if only else timelines(matter["categories"])
-    return {key: replay_timeline_rows(matter, key, replay_rows(query, postgres, matter, key, snapshot),
-                                      snapshot, stale_days) for key in keys}
-
-
-def previous_row(query: Query, matter: dict[str, Any], timeline: str, before: str, snapshot: Snapshot) -> Row | None:
-    members = timeline_members(matter["categories"], timeline)
-    rows = query(previous_sql(len(members), snapshot.known_at is not None),
-                 {"matter": matter["id"], "before": before, **snapshot.params(),
-                  **{f"c{i}": c for i, c in enumerate(members)}})
-    return max(rows, key=lambda r: (r["as_of_end"], r["stated_end"], r["position"]), default=None)
+    fetched = candidate_rows(query, postgres, matter, keys, snapshot)
+    return {key: replay_timeline_rows(matter, key, fetched[key], snapshot, stale_days) for key in keys}
 
 
 def interval_fields(interval: Interval) -> dict[str, Any]:

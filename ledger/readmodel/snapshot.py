@@ -38,6 +38,10 @@ class Snapshot:
         """The same knowledge, replayed to another day."""
         return replace(self, as_of=day)
 
+    def on_day(self, day: str) -> Snapshot:
+        """:meth:`on` a day given as ISO text."""
+        return replace(self, as_of=dt.date.fromisoformat(day))
+
     def in_force(self, alias: str = "") -> str:
         """SQL: versions in force at ``known_at`` (recorded by then, not yet superseded then).
 

@@ -14,38 +14,21 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from ledger.domain.figures import Figure
 from ledger.errors import NotFoundError
 from ledger.readmodel import replay as rp
-from ledger.readmodel.audit import AuditQueries, source_of
-from ledger.readmodel.evidence import EvidenceQueries, independent_same_date, mark_disputed, statement_spans
+from ledger.readmodel.audit import AuditQueries, figure_result
+from ledger.readmodel.check import CheckQueries
+from ledger.readmodel.evidence import EvidenceQueries, statement_spans
 from ledger.readmodel.exports import ExportQueries
 from ledger.readmodel.snapshot import Snapshot
 from ledger.readmodel.sql import FIGURE_COLUMNS
-from ledger.reconcile import check_statement, reconcile
+from ledger.readmodel.status import StatusQueries
 
 Row = dict[str, Any]
 Progress = Callable[[int, int], None]
 
 
-def figure_result(row: Row) -> dict[str, Any]:
-    """A figure row as results give it: numbers as numbers, one shape of ``source``."""
-    figure: dict[str, Any] = {"value": row["value"], "qualifier": row["qualifier"]}
-    if row["qualifier"] == "range":
-        figure["low"], figure["high"] = row["low"], row["high"]
-    if row.get("change") is not None:
-        figure["change"] = row["change"]
-    figure.update({
-        "as_of": row["as_of"],
-        "stated_on": row["stated_on"],
-        "statement": row["statement_id"],
-        "source": source_of(row),
-        "recorded_at": row["recorded_at"],
-    })
-    return figure
-
-
-class TimelineReadModel(AuditQueries, ExportQueries, EvidenceQueries):
+class TimelineReadModel(StatusQueries, CheckQueries, AuditQueries, ExportQueries, EvidenceQueries):
     """Questions answered from the timeline projection's tables (see the module docstring)."""
 
     def __init__(self, view: Any) -> None:
@@ -114,7 +97,7 @@ class TimelineReadModel(AuditQueries, ExportQueries, EvidenceQueries):
         matter = self.matter(matter_id, snapshot)
 
         def run(reading: Any) -> dict[str, rp.Replayed]:
-            rule = self.evidence_rule(reading, matter["id"], snapshot, include_disputed)
+            rule = self.evidence_rule(snapshot, *self.evidence(matter["id"], snapshot, reading), include_disputed)
             return rp.replay_matter(reading, self.one_statement, matter, rule, stale_days, only)
 
         if query is not None:
@@ -122,16 +105,13 @@ class TimelineReadModel(AuditQueries, ExportQueries, EvidenceQueries):
         with self.view.reading() as reading:
             return run(reading)
 
-    def evidence_rule(self, query: Any, matter_id: str, snapshot: Snapshot, include_disputed: bool = False,
-                      disputed: dict[str, list[str]] | None = None) -> Snapshot:
+    @staticmethod
+    def evidence_rule(snapshot: Snapshot, disputed: dict[str, list[str]], restated: dict[str, str],
+                      include_disputed: bool = False) -> Snapshot:
         """The snapshot the replay applies: statements whose figures are disputed are skipped
         (unless ``include_disputed``), and a restatement gives way to the statement it restates
-        when both are candidates (docs/evidence.md; :func:`ledger.readmodel.replay.admissible`).
-        ``disputed``: already read by the caller (status marks figures with it too)."""
-        if disputed is None:
-            disputed = self.disputed_statements(matter_id, snapshot, query)  # type: ignore[attr-defined]
+        when both are candidates (docs/evidence.md; :func:`ledger.readmodel.replay.admissible`)."""
         skipped = {} if include_disputed else disputed
-        restated = self.restatements(snapshot, query)  # type: ignore[attr-defined]
         if not skipped and not restated:
             return snapshot
         return replace(snapshot, skip=frozenset(skipped), restates=frozenset(restated.items()))
@@ -141,95 +121,6 @@ class TimelineReadModel(AuditQueries, ExportQueries, EvidenceQueries):
         """The raw row of the figure that stands for a category's timeline, or None."""
         [replayed] = self.replayed(matter_id, snapshot, only=category, include_disputed=include_disputed).values()
         return replayed.standing
-
-    def status(self, matter_id: str | None, snapshot: Snapshot, stale_days: int | None = None,
-               include_disputed: bool = False) -> dict[str, Any]:
-        """The official picture as of a day: per timeline (a category and its synonyms) the
-        figure the policy picks (:mod:`ledger.domain.replay`); then what the figures imply
-        together (derived) and where they disagree. Disputed figures give way unless
-        ``include_disputed``; they are marked either way (docs/evidence.md).
-
-        One candidate statement per timeline, in one read transaction (see
-        :mod:`ledger.readmodel.replay`), plus the figure before each cumulative one.
-        """
-        matter = self.matter(matter_id, snapshot)
-        base = {"matter": matter["id"], **snapshot.params()}
-        with self.view.reading() as query:
-            disputed = self.disputed_statements(matter["id"], snapshot, query)  # type: ignore[attr-defined]
-            rule = self.evidence_rule(query, matter["id"], snapshot, include_disputed, disputed)
-            restated = dict(rule.restates)
-            replayed = rp.replay_matter(query, self.one_statement, matter, rule, stale_days)
-            picture: dict[str, Row | None] = {key: rp.picture_row(r) for key, r in replayed.items()}
-            previous: dict[str, Row | None] = {}
-            for key, r in replayed.items():
-                head = r.figure.standing
-                if head is not None and matter["categories"][key]["kind"] == "cumulative":
-                    start = min(c.as_of_start for c in r.figure.used if not c.figure.is_change)
-                    previous[key] = rp.previous_row(query, matter, key, start.isoformat(), snapshot)
-            undated = query(
-                "SELECT COUNT(*) AS n FROM {ledger_statements} WHERE matter_id = :matter "
-                f"AND stated_end IS NULL AND retracted = 0 AND {snapshot.in_force()}", base)
-            relations = self._statement_relations(query, picture, snapshot)
-            retracted = self._retracted_categories(query, [c for c, row in picture.items() if row is None],
-                                                   snapshot, base)
-        same_date = {key: [row for row in r.rows if r.standing is not None and row["qualifier"] != "change"
-                           and (row["as_of_start"], row["as_of_end"]) ==
-                           (r.standing["as_of_start"], r.standing["as_of_end"])
-                           and row["statement_id"] != r.standing["statement_id"]
-                           and row.get("rank") != "deprecated"]
-                     for key, r in replayed.items()}
-        same_date = independent_same_date(same_date, picture, restated)
-        reconciled = reconcile(matter, picture, relations, stale_days, previous, same_date)
-        discrepancies = [d for r in replayed.values() for d in r.figure.discrepancies] + reconciled["discrepancies"]
-        no_figure = {}
-        for category in (c for c, row in picture.items() if row is None and c not in reconciled["derived"]):
-            violated = any(d["kind"] == "relation_violated" and category in d["categories"]
-                           for d in reconciled["discrepancies"])
-            no_figure[category] = ("not_derivable" if violated else "retracted" if category in retracted
-                                   else "never_stated")
-        return {
-            "matter": matter["id"],
-            "title": matter["title"],
-            "as_of": snapshot.day,
-            "known_at": snapshot.known_at,
-            "policy": snapshot.policy,
-            "window_days": snapshot.window_days,
-            "figures": mark_disputed({c: rp.status_figure(replayed[c], figure_result(replayed[c].standing or row))
-                                      if row else None for c, row in picture.items()}, disputed),
-            "derived": reconciled["derived"],
-            "discrepancies": discrepancies,
-            "no_figure": no_figure,
-            "undated_statements_excluded": undated[0]["n"] if undated else 0,
-        }
-
-    @staticmethod
-    def _retracted_categories(query: Any, categories: list[str], snapshot: Snapshot,
-                              base: dict[str, Any]) -> set[str]:
-        """Of ``categories``, those whose figures stated by the day were all retracted by ``known_at``."""
-        if not categories:
-            return set()
-        params = {**base, **{f"r{i}": c for i, c in enumerate(categories)}}
-        closed = "" if snapshot.known_at is None else "AND superseded_at <= :known_at"
-        rows = query(
-            "SELECT DISTINCT category FROM {ledger_figures} WHERE matter_id = :matter "
-            f"AND category IN ({', '.join(':r' + str(i) for i in range(len(categories)))}) "
-            f"AND superseded_by = 'retraction' AND stated_end <= :day AND {snapshot.recorded()} {closed}",
-            params)
-        return {row["category"] for row in rows}
-
-    @staticmethod
-    def _statement_relations(query: Any, picture: dict[str, Row | None], snapshot: Snapshot) -> dict[str, list[str]]:
-        """Relations declared by the statements whose figures are in the picture."""
-        ids = sorted({row["statement_id"] for row in picture.values() if row})
-        if not ids:
-            return {}
-        params = {f"s{i}": statement_id for i, statement_id in enumerate(ids)}
-        rows = query(
-            "SELECT statement_id, relations FROM {ledger_statements} WHERE relations IS NOT NULL "
-            f"AND {snapshot.in_force()} AND statement_id IN ({', '.join(':' + k for k in params)})",
-            {**params, **snapshot.params()},
-        )
-        return {row["statement_id"]: json.loads(row["relations"]) for row in rows}
 
     # --- history, sources, one statement ----------------------------------------------------
 
@@ -293,83 +184,3 @@ class TimelineReadModel(AuditQueries, ExportQueries, EvidenceQueries):
             {"m": matter_id, **snapshot.params()})
         return [r["statement_id"] for r in rows]
 
-    # --- check -----------------------------------------------------------------------------
-
-    def check(self, matter_id: str | None, snapshot: Snapshot, stale_days: int | None = None,
-              progress: Progress | None = None, include_disputed: bool = False) -> list[dict[str, Any]]:
-        """Discrepancies over the whole timeline up to ``as_of``, like ``bean-check``.
-
-        The picture is replayed at every date on which a statement was made; each
-        discrepancy is reported once, with the date it first appeared and, when it no longer
-        shows, the date it ended and whether it was ``resolved`` or ``superseded`` (a
-        discrepancy of the same kind over the same categories took its place).
-        """
-        from ledger.domain.relations import own_relations
-        from ledger.readmodel.undated import undated_conflicts
-
-        matter_ids = [matter_id] if matter_id else [m["matter"] for m in self.matters(snapshot)]
-        found: list[dict[str, Any]] = []
-        for done, mid in enumerate(matter_ids):
-            matter = self.matter(mid, snapshot)
-            statements = self.view.query(
-                "SELECT statement_id, stated_on, stated_end, document, relations FROM {ledger_statements} "
-                f"WHERE matter_id = :m AND stated_end <= :day AND retracted = 0 AND {snapshot.in_force()}",
-                {"m": mid, **snapshot.params()},
-            )
-            for row in statements:
-                document = json.loads(row["document"])
-                figures = {c: vars(Figure.from_input(raw)) for c, raw in document.get("figures", {}).items()}
-                relations = own_relations(row["statement_id"], figures, json.loads(row["relations"] or "[]"),
-                                          matter.get("relations", []))
-                for problem in check_statement(figures, relations):
-                    found.append({
-                        "matter": mid, "kind": "inconsistent_statement",
-                        "message": f"{row['statement_id']}: {problem}",
-                        "categories": sorted(figures), "statements": [row["statement_id"]],
-                        "first_seen": row["stated_end"], "resolved_on": None, "open": True, "ended": None,
-                    })
-            found += self._replay_discrepancies(matter, sorted({row["stated_end"] for row in statements}),
-                                                snapshot, stale_days, include_disputed)
-            found += undated_conflicts(self, mid, snapshot)
-            found += self.evidence_check(mid, snapshot)  # misquoted, not_in_quote (readmodel/evidence.py)
-            if progress is not None:
-                progress(done + 1, len(matter_ids))
-        found.sort(key=lambda d: (d["matter"], d["first_seen"], d["kind"]))
-        return found
-
-    def _replay_discrepancies(self, matter: dict[str, Any], dates: list[str], snapshot: Snapshot,
-                              stale_days: int | None, include_disputed: bool = False) -> list[dict[str, Any]]:
-        """The status replayed at every date a statement was made (one rule: what ``status``
-        answers is what ``check`` follows)."""
-        import datetime as dt
-
-        matter_id = matter["id"]
-        found: list[dict[str, Any]] = []
-        active: dict[tuple[Any, ...], dict[str, Any]] = {}
-        days = sorted(set(dates) | {snapshot.day})
-        pictures = ((when, self.status(matter_id, snapshot.on(dt.date.fromisoformat(when)),
-                                       stale_days, include_disputed)["discrepancies"]) for when in days)
-        for when, discrepancies in pictures:
-            seen = set()
-            for item in discrepancies:
-                key = (item["kind"], tuple(item["categories"]), tuple(item["statements"]), item.get("relation"))
-                seen.add(key)
-                if key not in active:
-                    active[key] = {"matter": matter_id, **item, "first_seen": when, "resolved_on": None,
-                                   "open": True, "ended": None}
-                    found.append(active[key])
-                else:
-                    active[key]["message"] = item["message"]
-            new = [k for k in seen if active[k]["first_seen"] == when]
-            for key in [k for k in active if k not in seen]:
-                active.pop(key).update(resolved_on=when, open=False,
-                                       ended="superseded" if any(_succeeds(n, key) for n in new) else "resolved")
-        return found
-
-
-def _succeeds(new: tuple[Any, ...], old: tuple[Any, ...]) -> bool:
-    """Whether a discrepancy that appeared took the place of one that ended the same day:
-    about the same relation, or (without one) about a category in common."""
-    if old[3] is not None:
-        return new[3] == old[3]
-    return bool(set(new[1]) & set(old[1]))

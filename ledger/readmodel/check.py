@@ -1,0 +1,121 @@
+"""``check``: every discrepancy over the whole timeline of each matter, like ``bean-check``.
+
+Mixed into :class:`~ledger.readmodel.TimelineReadModel` as :class:`CheckQueries`. The
+picture is replayed at every date on which a statement was made (the only days it can
+change) and on each day a standing figure turns stale before the next of those (so
+``stale_figure`` is first seen on the day it became stale, not on the next statement's
+date); what ``status`` answers is what ``check`` follows (:meth:`StatusQueries.pictures
+<ledger.readmodel.status.StatusQueries.pictures>`: the same computation, the matter's rows
+read once). Each discrepancy is reported once, with the date it first appeared and, when it
+no longer shows, the date it ended and whether it was ``resolved`` or ``superseded``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+from collections.abc import Callable
+from typing import Any
+
+from ledger.domain.figures import Figure
+from ledger.domain.relations import own_relations
+from ledger.readmodel.changes import discrepancy_key
+from ledger.readmodel.snapshot import Snapshot
+from ledger.reconcile import check_statement
+
+Progress = Callable[[int, int], None]
+Item = dict[str, Any]
+
+
+class CheckQueries:
+    """check (uses ``matters``, ``matter``, ``pictures``, ``evidence_check`` of the read model)."""
+
+    view: Any
+
+    def check(self, matter_id: str | None, snapshot: Snapshot, stale_days: int | None = None,
+              progress: Progress | None = None, include_disputed: bool = False) -> list[Item]:
+        """Discrepancies over the whole timeline up to ``as_of`` (see the module docstring),
+        of one matter or of all; ``progress(done, total)`` after each matter."""
+        from ledger.readmodel.undated import undated_conflicts
+
+        matter_ids = [matter_id] if matter_id else [m["matter"] for m in self.matters(snapshot)]  # type: ignore[attr-defined]
+        found: list[Item] = []
+        for done, mid in enumerate(matter_ids):
+            matter = self.matter(mid, snapshot)  # type: ignore[attr-defined]
+            statements = self.view.query(
+                "SELECT statement_id, stated_end, document, relations FROM {ledger_statements} "
+                f"WHERE matter_id = :m AND stated_end <= :day AND retracted = 0 AND {snapshot.in_force()}",
+                {"m": mid, **snapshot.params()},
+            )
+            found += _inconsistent_statements(matter, statements)
+            found += self._replay_discrepancies(matter, sorted({row["stated_end"] for row in statements}),
+                                                snapshot, stale_days, include_disputed)
+            found += undated_conflicts(self, mid, snapshot)
+            found += self.evidence_check(mid, snapshot)  # type: ignore[attr-defined]  # misquoted, not_in_quote
+            if progress is not None:
+                progress(done + 1, len(matter_ids))
+        found.sort(key=lambda d: (d["matter"], d["first_seen"], d["kind"]))
+        return found
+
+    def _replay_discrepancies(self, matter: dict[str, Any], dates: list[str], snapshot: Snapshot,
+                              stale_days: int | None, include_disputed: bool = False) -> list[Item]:
+        """The status replayed at every statement date and staleness day up to ``snapshot.day``."""
+        last = snapshot.day
+        at = self.pictures(matter["id"], snapshot, last, stale_days, include_disputed, figures=False)  # type: ignore[attr-defined]
+        found: list[Item] = []
+        active: dict[tuple[Any, ...], Item] = {}
+        days = sorted(set(dates) | {last})
+        heapq.heapify(days)
+        seen_days: set[str] = set()
+        while days:
+            when = heapq.heappop(days)
+            if when in seen_days:
+                continue
+            seen_days.add(when)
+            status, replayed = at(when)
+            seen = set()
+            for item in status["discrepancies"]:
+                key = discrepancy_key(item)
+                seen.add(key)
+                if key not in active:
+                    active[key] = {"matter": matter["id"], **item, "first_seen": when, "resolved_on": None,
+                                   "open": True, "ended": None}
+                    found.append(active[key])
+                else:
+                    active[key]["message"] = item["message"]
+            new = [k for k in seen if active[k]["first_seen"] == when]
+            for key in [k for k in active if k not in seen]:
+                active.pop(key).update(resolved_on=when, open=False,
+                                       ended="superseded" if any(_succeeds(n, key) for n in new) else "resolved")
+            following = days[0] if days else None
+            for r in replayed.values():  # the picture does not change until `following`, but may go stale
+                stale = r.figure.stale_from.isoformat() if r.figure.stale_from else None
+                if stale is not None and when < stale <= last and (following is None or stale < following):
+                    heapq.heappush(days, stale)
+        return found
+
+
+def _inconsistent_statements(matter: dict[str, Any], statements: list[dict[str, Any]]) -> list[Item]:
+    """``inconsistent_statement``: a statement whose own figures break a relation."""
+    found = []
+    for row in statements:
+        document = json.loads(row["document"])
+        figures = {c: vars(Figure.from_input(raw)) for c, raw in document.get("figures", {}).items()}
+        relations = own_relations(row["statement_id"], figures, json.loads(row["relations"] or "[]"),
+                                  matter.get("relations", []))
+        for problem in check_statement(figures, relations):
+            found.append({
+                "matter": matter["id"], "kind": "inconsistent_statement",
+                "message": f"{row['statement_id']}: {problem}",
+                "categories": sorted(figures), "statements": [row["statement_id"]],
+                "first_seen": row["stated_end"], "resolved_on": None, "open": True, "ended": None,
+            })
+    return found
+
+
+def _succeeds(new: tuple[Any, ...], old: tuple[Any, ...]) -> bool:
+    """Whether a discrepancy that appeared took the place of one that ended the same day:
+    about the same relation, or (without one) about a category in common."""
+    if old[3] is not None:
+        return new[3] == old[3]
+    return bool(set(new[1]) & set(old[1]))

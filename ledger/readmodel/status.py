@@ -1,0 +1,147 @@
+"""The official picture of a matter at a day (``status``), and the same picture at many days.
+
+Mixed into :class:`~ledger.readmodel.TimelineReadModel` as :class:`StatusQueries`.
+:meth:`~StatusQueries.picture` is the one computation: per timeline the figure the policy
+picks (:mod:`ledger.readmodel.replay`, the ONE rule), then what the figures imply together
+and where they disagree (:func:`ledger.reconcile.reconcile`). Where its rows come from is
+:mod:`ledger.readmodel.picture_rows`' concern: the database for one picture (``status``),
+one matter read once for many days (``statuses``: check, series, plot, the report).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from ledger.readmodel import replay as rp
+from ledger.readmodel.audit import figure_result
+from ledger.readmodel.evidence import independent_same_date, mark_disputed
+from ledger.readmodel.picture_rows import PreloadedRows, QueryRows
+from ledger.readmodel.snapshot import Snapshot
+from ledger.reconcile import reconcile
+
+Row = dict[str, Any]
+
+
+class StatusQueries:
+    """status and statuses (uses ``matter``, ``evidence`` and ``figure_result`` of the read model)."""
+
+    view: Any
+    one_statement: bool
+
+    def status(self, matter_id: str | None, snapshot: Snapshot, stale_days: int | None = None,
+               include_disputed: bool = False) -> dict[str, Any]:
+        """The official picture as of a day: per timeline (a category and its synonyms) the
+        figure the policy picks (:mod:`ledger.domain.replay`); then what the figures imply
+        together (derived) and where they disagree. Disputed figures give way unless
+        ``include_disputed``; they are marked either way (docs/evidence.md).
+
+        One read transaction: the evidence, the candidate rows of every timeline (one
+        statement), the figures before the cumulative ones (one statement), the relations,
+        retractions and undated statements.
+        """
+        matter = self.matter(matter_id, snapshot)  # type: ignore[attr-defined]
+        with self.view.reading() as query:
+            disputed, restated = self.evidence(matter["id"], snapshot, query)  # type: ignore[attr-defined]
+            rows = QueryRows(query, self.one_statement, matter)
+            return self.picture(matter, rows, snapshot, stale_days, include_disputed, disputed, restated)
+
+    def statuses(self, matter_id: str | None, snapshot: Snapshot, days: Iterable[str],
+                 stale_days: int | None = None, include_disputed: bool = False) -> Iterator[tuple[str, dict[str, Any]]]:
+        """``(day, status)`` for each of ``days`` (ISO text, best in increasing order), with
+        ``snapshot``'s knowledge: what :meth:`status` answers on each day."""
+        days = list(days)
+        if not days:
+            return
+        at = self.pictures(matter_id, snapshot, max(days), stale_days, include_disputed)
+        for day in days:
+            yield day, at(day)[0]
+
+    def pictures(self, matter_id: str | None, snapshot: Snapshot, last_day: str, stale_days: int | None = None,
+                 include_disputed: bool = False,
+                 figures: bool = True) -> Callable[[str], tuple[dict[str, Any], dict[str, rp.Replayed]]]:
+        """A function of a day (ISO text, up to ``last_day``) giving the status on that day with
+        ``snapshot``'s knowledge, and its replayed timelines: the matter's rows are read once
+        (:class:`~ledger.readmodel.picture_rows.PreloadedRows`), each day is answered in memory.
+        ``figures=False``: the status holds only its ``discrepancies`` (what ``check`` follows)."""
+        matter = self.matter(matter_id, snapshot)  # type: ignore[attr-defined]
+        with self.view.reading() as query:
+            disputed, restated = self.evidence(matter["id"], snapshot, query)  # type: ignore[attr-defined]
+            rows = PreloadedRows(query, matter, snapshot, last_day)
+
+        def at(day: str) -> tuple[dict[str, Any], dict[str, rp.Replayed]]:
+            return self.replay_picture(matter, rows, snapshot.on_day(day), stale_days, include_disputed,
+                                       disputed, restated, figures)
+        return at
+
+    def picture(self, matter: dict[str, Any], rows: Any, snapshot: Snapshot, stale_days: int | None,
+                include_disputed: bool, disputed: dict[str, list[str]],
+                restated: dict[str, str]) -> dict[str, Any]:
+        """The status of ``matter`` at ``snapshot`` from ``rows`` (a
+        :mod:`~ledger.readmodel.picture_rows` source) and the evidence read for the snapshot."""
+        return self.replay_picture(matter, rows, snapshot, stale_days, include_disputed, disputed, restated)[0]
+
+    def replay_picture(self, matter: dict[str, Any], rows: Any, snapshot: Snapshot, stale_days: int | None,
+                       include_disputed: bool, disputed: dict[str, list[str]], restated: dict[str, str],
+                       figures: bool = True) -> tuple[dict[str, Any], dict[str, rp.Replayed]]:
+        """:meth:`picture`, with the replayed timelines it was made from. With a memo (``rows.memo``,
+        many days of one snapshot), what does not depend on the day is computed once per set of
+        candidate rows: each timeline settled, and the reconciliation of the picture."""
+        rule = self.evidence_rule(snapshot, disputed, restated, include_disputed)  # type: ignore[attr-defined]
+        memo = rows.memo
+        keys = rp.timelines(matter["categories"])
+        fetched = rows.candidates(keys, rule)
+        replayed = {key: rp.replay_timeline_rows(matter, key, fetched[key], rule, stale_days, memo) for key in keys}
+        before = {key: min(c.as_of_start for c in r.figure.used if not c.figure.is_change).isoformat()
+                  for key, r in replayed.items()
+                  if r.figure.standing is not None and matter["categories"][key]["kind"] == "cumulative"}
+        previous = rows.previous(before, rule)
+        core_key = None
+        if memo is not None:
+            core_key = (tuple(fetched[key].keys for key in keys),
+                        tuple(None if row is None else rp.row_key(row) for row in previous.values()))
+        core = memo.pictures.get(core_key) if memo is not None else None
+        if core is None:
+            core = self._reconciled(matter, rows, rule, replayed, previous, stale_days)
+            if memo is not None:
+                memo.pictures[core_key] = core
+        picture, reconciled = core
+        discrepancies = [d for r in replayed.values() for d in r.figure.discrepancies] + reconciled["discrepancies"]
+        if not figures:
+            return {"discrepancies": discrepancies}, replayed
+        retracted = rows.retracted([c for c, row in picture.items() if row is None], snapshot)
+        no_figure = {}
+        for category in (c for c, row in picture.items() if row is None and c not in reconciled["derived"]):
+            violated = any(d["kind"] == "relation_violated" and category in d["categories"]
+                           for d in reconciled["discrepancies"])
+            no_figure[category] = ("not_derivable" if violated else "retracted" if category in retracted
+                                   else "never_stated")
+        return {
+            "matter": matter["id"],
+            "title": matter["title"],
+            "as_of": snapshot.day,
+            "known_at": snapshot.known_at,
+            "policy": snapshot.policy,
+            "window_days": snapshot.window_days,
+            "figures": mark_disputed({c: rp.status_figure(replayed[c], figure_result(replayed[c].standing or row))
+                                      if row else None for c, row in picture.items()}, disputed),
+            "derived": reconciled["derived"],
+            "discrepancies": discrepancies,
+            "no_figure": no_figure,
+            "undated_statements_excluded": rows.undated(snapshot),
+        }, replayed
+
+    @staticmethod
+    def _reconciled(matter: dict[str, Any], rows: Any, rule: Snapshot, replayed: dict[str, rp.Replayed],
+                    previous: dict[str, Row | None], stale_days: int | None) -> tuple[dict[str, Row | None], Row]:
+        """The picture's rows and what reconciliation makes of them (nothing here depends on the day)."""
+        picture: dict[str, Row | None] = {key: rp.picture_row(r) for key, r in replayed.items()}
+        relations = rows.relations([row["statement_id"] for row in picture.values() if row], rule)
+        same_date = {key: [row for row in r.rows if r.standing is not None and row["qualifier"] != "change"
+                           and (row["as_of_start"], row["as_of_end"]) ==
+                           (r.standing["as_of_start"], r.standing["as_of_end"])
+                           and row["statement_id"] != r.standing["statement_id"]
+                           and row.get("rank") != "deprecated"]
+                     for key, r in replayed.items()}
+        same_date = independent_same_date(same_date, picture, dict(rule.restates))
+        return picture, reconcile(matter, picture, relations, stale_days, previous, same_date)
