@@ -1,0 +1,63 @@
+"""Issue 11, synonyms in every view: a ``same_as`` category shares its timeline in ``trace``,
+``plot`` and ``check``'s ``undated_conflict``, on both backends, with hand-worked cases.
+
+The matter (tests/test_replay_wired.py): ``returned`` is ``same_as: discharged``. The story:
+the ministry says 90 discharged as of 2025-07-01; a month later it says 96 *returned* (the
+same people, another word) as of 2025-08-01. From 2025-08-01 the timeline ``discharged`` stands
+on 96, stated as ``returned``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from ledger.readmodel import results as r
+from tests.conftest import run, run_json
+from tests.test_replay_wired import MATTER, ledger, said
+
+JULY = said("discharged-90", "2025-07-01", {"discharged": 90})
+AUGUST = said("returned-96", "2025-08-01", {"returned": 96})
+
+
+def trace(db_url: str, category: str, day: str, *options: str) -> dict:
+    report = run_json(db_url, "trace", category, "--matter", MATTER, "--as-of", day, *options)
+    r.TraceResult.model_validate(report)
+    return report
+
+
+def test_trace_lists_every_row_of_the_timeline_with_the_word_the_source_used(db_url: str, tmp_path: Path) -> None:
+    ledger(db_url, tmp_path, JULY, AUGUST)
+    for asked in ("discharged", "returned"):  # either word: one timeline, one answer
+        report = trace(db_url, asked, "2025-08-31")
+        assert (report["category"], report["timeline"]) == (asked, "discharged")
+        figure = report["figure"]
+        assert (figure["statement"], figure["category"], figure["value"]) == ("returned-96", "returned", 96)
+        assert [(o["statement"], o["category"], o["outcome"]) for o in report["others"]] == [
+            ("discharged-90", "discharged", "outranked")]
+        assert report["others"][0]["why"] == "describes an earlier date (2025-07-01) than returned-96 (2025-08-01)"
+    # a month earlier the July figure stands and August's is not yet stated
+    july = trace(db_url, "returned", "2025-07-31")
+    assert (july["figure"]["statement"], july["figure"]["category"]) == ("discharged-90", "discharged")
+    assert [(o["statement"], o["category"], o["outcome"]) for o in july["others"]] == [
+        ("returned-96", "returned", "not yet stated")]
+    table = run(db_url, "trace", "discharged", "--matter", MATTER, "--as-of", "2025-08-31").stdout
+    assert "timeline discharged: the figures of discharged, returned (same_as)" in table
+    assert "stands: 96 (exact) as returned, as of 2025-08-01" in table
+    assert "other figures for this timeline:" in table
+    [other] = [line for line in table.splitlines() if line.startswith("discharged-90")]
+    assert other.split()[:3] == ["discharged-90", "discharged", "90"]
+    rows = list(csv.DictReader(io.StringIO(
+        run(db_url, "trace", "discharged", "--matter", MATTER, "--as-of", "2025-08-31", "--format", "csv").stdout)))
+    assert [(row["statement"], row["category"], row["outcome"]) for row in rows] == [
+        ("returned-96", "returned", "stands"), ("discharged-90", "discharged", "outranked")]
+
+
+def test_trace_of_a_category_without_synonyms_keeps_its_table(db_url: str, tmp_path: Path) -> None:
+    ledger(db_url, tmp_path, said("dead-10", "2025-11-01", {"dead": 10}), said("dead-12", "2025-11-02", {"dead": 12}))
+    report = trace(db_url, "dead", "2025-11-30")
+    assert report["timeline"] == "dead" and [o["category"] for o in report["others"]] == ["dead"]
+    table = run(db_url, "trace", "dead", "--matter", MATTER, "--as-of", "2025-11-30").stdout
+    assert "timeline" not in table and "other figures for this category:" in table
+    assert "statement  value  as_of" in table  # no category column
