@@ -61,3 +61,27 @@ def test_trace_of_a_category_without_synonyms_keeps_its_table(db_url: str, tmp_p
     table = run(db_url, "trace", "dead", "--matter", MATTER, "--as-of", "2025-11-30").stdout
     assert "timeline" not in table and "other figures for this category:" in table
     assert "statement  value  as_of" in table  # no category column
+
+
+def test_plot_panel_of_either_word_draws_the_timeline_step(db_url: str, tmp_path: Path) -> None:
+    import datetime as dt
+
+    from ledger.application import Ledger
+    from ledger.plot import chart_data
+
+    ledger(db_url, tmp_path, JULY, AUGUST)
+    with Ledger(db_url) as held:
+        held.catch_up()
+        alone = chart_data(held.view, MATTER, ["returned"], dt.date(2025, 12, 31))
+        both = chart_data(held.view, MATTER, ["discharged", "returned"], dt.date(2025, 12, 31))
+    # the step changes on 07-01 (90 discharged) and 08-01 (96 returned), whichever panels are drawn
+    expected = [(dt.date(2025, 7, 1), 90), (dt.date(2025, 8, 1), 96), (dt.date(2025, 12, 31), 96)]
+    [returned] = alone["panels"]
+    assert (returned["category"], returned["timeline"]) == ("returned", "discharged")
+    assert [(s["day"], s["low"]) for s in returned["steps"]] == expected
+    assert [(p["statement"], p["value"]) for p in returned["points"]] == [("returned-96", 96)]  # its own word's
+    for panel in both["panels"]:
+        assert [(s["day"], s["low"], s["high"]) for s in panel["steps"]] == [(d, v, v) for d, v in expected]
+    # 2025-12-31 is 152 days after 2025-08-01 (threshold 90): the timeline's stale figure shades both panels
+    for panel in (returned, *both["panels"]):
+        assert [d["kind"] for d in panel["discrepancies"]] == ["stale_figure"]
