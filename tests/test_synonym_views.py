@@ -85,3 +85,42 @@ def test_plot_panel_of_either_word_draws_the_timeline_step(db_url: str, tmp_path
     # 2025-12-31 is 152 days after 2025-08-01 (threshold 90): the timeline's stale figure shades both panels
     for panel in (returned, *both["panels"]):
         assert [d["kind"] for d in panel["discrepancies"]] == ["stale_figure"]
+
+
+def undated_items(db_url: str, day: str) -> list[dict]:
+    import json
+
+    result = run(db_url, "check", "--matter", MATTER, "--as-of", day, "--format", "json")
+    assert result.exit_code in (0, 1), result.output + result.stderr
+    items = [i for i in json.loads(result.stdout) if i["kind"] == "undated_conflict"]
+    for item in items:
+        r.CheckItem.model_validate(item)
+    return items
+
+
+def test_undated_figures_are_compared_with_their_whole_timeline(db_url: str, tmp_path: Path) -> None:
+    ledger(db_url, tmp_path, JULY, AUGUST,
+           said("undated-returned-90", "unknown", {"returned": 90}),      # matches discharged-90 (another word)
+           said("undated-discharged-96", "unknown", {"discharged": 96}),  # matches returned-96
+           said("undated-returned-50", "unknown", {"returned": 50}))      # matches neither 90 nor 96
+    [item] = undated_items(db_url, "2025-12-31")
+    assert (item["statements"], item["categories"], item["first_seen"]) == (
+        ["undated-returned-50"], ["discharged"], "2025-08-01")  # the latest of 2025-07-01 and 2025-08-01
+    assert item["message"] == (
+        "undated-returned-50 (undated) gives returned (timeline discharged) 50, which no dated figure matches: "
+        "90 (discharged-90, discharged, as of 2025-07-01), 96 (returned-96, as of 2025-08-01)")
+    # before August only the July figure is dated: 96 matches nothing, 90 matches July's, 50 matches nothing
+    assert sorted(i["statements"][0] for i in undated_items(db_url, "2025-07-31")) == [
+        "undated-discharged-96", "undated-returned-50"]
+
+
+def test_changes_are_not_compared_with_totals(db_url: str, tmp_path: Path) -> None:
+    ledger(db_url, tmp_path,
+           said("dead-10", "2025-11-01", {"dead": 10}),
+           said("two-more", "2025-11-05", {"dead": {"change": 2}}),
+           said("undated-five-more", "unknown", {"dead": {"change": 5}}),  # a change: nothing to compare it with
+           said("undated-10", "unknown", {"dead": 10}),   # matches dead-10 (not the change of 2)
+           said("undated-2", "unknown", {"dead": 2}))     # a total of 2: the change of 2 is no total, so a conflict
+    [item] = undated_items(db_url, "2025-11-30")
+    assert (item["statements"], item["categories"]) == (["undated-2"], ["dead"])
+    assert item["message"].endswith("gives dead 2, which no dated figure matches: 10 (dead-10, as of 2025-11-01)")
