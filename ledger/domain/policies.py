@@ -31,6 +31,14 @@ from ledger.domain.ordering import Candidate, order_key, stands
 
 POLICIES = ("latest", "conservative", "estimate")
 DEFAULT_POLICY = "latest"
+# What each policy reports, in a sentence (the report and the web pages print it).
+SUMMARIES = {
+    "latest": "the figure that describes the latest date among the statements made by then (a more precise "
+              "period first; ties: rank, attribution, qualifier, the later statement, the later recording)",
+    "conservative": "among the figures of the latest window, the one with the lowest lower bound (ACLED's rule)",
+    "estimate": "over the latest window, low = the lowest lower bound and high = the highest upper bound; "
+                "best = the best of the latest figure (UCDP-style)",
+}
 
 
 @dataclass(frozen=True)
