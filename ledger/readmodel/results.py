@@ -125,6 +125,7 @@ class HistoryResult(Result):
     as_of: str | None
     known_at: str | None
     policy: str = "latest"
+    window_days: int = 0
     figures: list[Figure]
 
 
