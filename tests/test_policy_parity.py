@@ -218,3 +218,20 @@ def test_pages_carry_the_window(cases: dict) -> None:
     history = cases["client"].get(f"/matters/{MATTER}/history/recruited",
                                   params={"as_of": "2025-12-31", "policy": "conservative", "window": "10"})
     assert history.status_code == 200 and "window 10 days" in history.text
+
+
+def test_audit_marks_what_stands_under_the_policy(cases: dict) -> None:
+    from ledger.readmodel.results import AuditResult
+
+    def outcomes(*options: str) -> dict[str, str]:
+        report = cli_json(cases, "audit", "--search", "Ministry", "--as-of", "2025-12-31", *options)
+        AuditResult.model_validate(report)
+        return {e["statement"]: f["outcome"] for e in report["statements"] for f in e["figures"]
+                if f["category"] == "recruited"}
+
+    assert outcomes() == {"day": "stands", "dec-10": "outranked", "month": "outranked", "year": "outranked"}
+    assert outcomes("--policy", "conservative", "--window", "10") == {
+        "day": "outranked", "dec-10": "stands", "month": "outranked", "year": "outranked"}
+    page = cases["client"].get("/sources/Ministry", params={"as_of": "2025-12-31", "policy": "conservative",
+                                                             "window": "10"})
+    assert page.status_code == 200 and "window 10 days" in page.text

@@ -26,17 +26,19 @@ from ledger.present import source_text as _source_text
               help="Only statements cited by this outlet (its whole name, case-insensitive).")
 @as_of_option
 @known_at_option
+@replay_options
 @format_option
 @click.pass_context
 @handle_errors
 def audit(ctx: click.Context, source: str | None, search: str | None, outlet: str | None,
-          as_of: dt.date | None, known_at: str | None, fmt: str) -> None:
+          as_of: dt.date | None, known_at: str | None, policy: str, window_days: int, fmt: str) -> None:
     """Every figure a source asserted, with dates, quotes, citations and what became of it.
 
     Give a source id (--source, exact; see `ledger sources`), a name to search for
     (--search, substring), a citation outlet (--outlet), or several (all must match).
-    Each figure is marked: stands (it is in the status as of the date), outranked (by
-    which statement, and why), corrected, retracted, undated or not yet stated.
+    Each figure is marked: stands (it is in the status as of the date, under --policy
+    and --window), outranked (by which statement, and why), corrected, retracted,
+    undated or not yet stated.
 
     \b
     Examples:
@@ -51,7 +53,7 @@ def audit(ctx: click.Context, source: str | None, search: str | None, outlet: st
     if source is None and search is None and outlet is None:
         raise UsageProblem("give --source ID, --search TEXT or --outlet NAME (see `ledger sources` for ids)")
     model = read_model(ctx)
-    snapshot = Snapshot(as_of or dt.date.today(), known_at)
+    snapshot = Snapshot(as_of or dt.date.today(), known_at, policy, window_days)
     label = " ".join(f"{k} {v}" for k, v in (("source", source), ("search", search), ("outlet", outlet)) if v)
     if source is None and outlet is None:
         report = model.audit(search, snapshot)
@@ -76,7 +78,7 @@ def audit(ctx: click.Context, source: str | None, search: str | None, outlet: st
         click.echo(f"No statement by a source matching {safe(repr(source))}.")
         return
     click.echo(f"Figures asserted by sources matching {safe(repr(source))}, as of {report['as_of']}"
-               + (f", known at {known_at}" if known_at else "") + "\n")
+               + (f", known at {known_at}" if known_at else "") + replay_note(policy, window_days) + "\n")
     for entry in report["statements"]:
         click.echo(f"{entry['statement']}  ({safe(_source_text(entry['source']))}, stated {entry['stated_on']}"
                    + (f", {safe(entry['venue'])}" if entry.get("venue") else "") + f"; {entry['status']})")

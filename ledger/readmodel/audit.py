@@ -196,7 +196,8 @@ class AuditQueries:
                 "trail": [_trail_entry(version) for version in versions],
                 "figures": figures,
             })
-        return {"source": source, "as_of": snapshot.day, "known_at": snapshot.known_at, "statements": entries}
+        return {"source": source, "as_of": snapshot.day, "known_at": snapshot.known_at, "policy": snapshot.policy,
+                "window_days": snapshot.window_days, "statements": entries}
 
 
 def _trail_entry(version: Row) -> dict[str, Any]:

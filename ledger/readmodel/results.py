@@ -309,4 +309,6 @@ class AuditResult(Result):
     source: str
     as_of: str
     known_at: str | None
+    policy: str = "latest"
+    window_days: int = 0
     statements: list[AuditedStatement]
