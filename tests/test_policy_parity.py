@@ -235,3 +235,16 @@ def test_audit_marks_what_stands_under_the_policy(cases: dict) -> None:
     page = cases["client"].get("/sources/Ministry", params={"as_of": "2025-12-31", "policy": "conservative",
                                                              "window": "10"})
     assert page.status_code == 200 and "window 10 days" in page.text
+
+
+def test_tables_name_a_policy_that_is_not_the_default(cases: dict) -> None:
+    for args in (["history", "recruited", "--matter", MATTER],
+                 ["trace", "recruited", "--matter", MATTER, "--as-of", "2025-12-31"],
+                 ["audit", "--search", "Ministry", "--as-of", "2025-12-31"]):
+        shown = run(cases["url"], *args, "--policy", "conservative", "--window", "10")
+        assert shown.exit_code == 0, shown.stderr
+        assert "(policy conservative, window 10 days)" in shown.stdout.splitlines()[0], args
+    history = run(cases["url"], "history", "recruited", "--matter", MATTER, "--policy", "conservative",
+                  "--window", "10").stdout
+    [marked] = [line for line in history.splitlines() if line.startswith("*")]
+    assert marked.split()[-1] == "dec-10"
