@@ -14,6 +14,7 @@ raises :class:`BadParameter` naming the field, which the web layer turns into a 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import time
 from dataclasses import replace
@@ -91,7 +92,7 @@ def parse_window(value: Any, field: str = "window") -> int:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise BadParameter(field, f"{value!r} is not a number of days; use a whole number, 0 or more")
     text = str(value).strip()
-    if not text.isascii() or not text.lstrip("-").isdigit():
+    if not re.fullmatch(r"-?[0-9]+", text):
         raise BadParameter(field, f"{value!r} is not a number of days; use a whole number, 0 or more")
     days = int(text)
     if days < 0:

@@ -196,7 +196,7 @@ def test_bad_window_is_422_naming_it(cases: dict, path: str, bad: str) -> None:
 def test_bad_window_elsewhere(cases: dict, tmp_path: Path) -> None:
     from ledger.reads import BadParameter
 
-    for bad in (-1, "ten", 366_001, True):
+    for bad in (-1, "ten", "--5", "٣", 366_001, True):
         with pytest.raises(BadParameter) as raised:
             cases["python"].status(MATTER, as_of="2025-12-31", window=bad)
         assert raised.value.field == "window"
