@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from ledger.reads import NotFoundError, Reader, parse_date, snapshot
@@ -81,35 +82,44 @@ class Ledger:
         return Rows(self._reader.matters())
 
     def status(self, matter: str | None = None, as_of: DateLike = None, known_at: Moment = None,
-               policy: str | None = None, stale_days: int | None = None) -> Result:
-        """As ``ledger status --format json``; rows: one per category."""
-        report = self._reader.status(matter, snapshot(as_of, known_at, policy), stale_days)
+               policy: str | None = None, stale_days: int | None = None, window: int | None = None) -> Result:
+        """As ``ledger status --format json``; rows: one per category. ``window``: days, as ``--window``."""
+        report = self._reader.status(matter, snapshot(as_of, known_at, policy, window), stale_days)
         return Result(report, [_figure_row(c, f, date=report["as_of"]) for c, f in report["figures"].items()])
 
     def history(self, category: str, matter: str | None = None, as_of: DateLike = None,
-                known_at: Moment = None) -> Result:
-        """As ``ledger history CATEGORY --format json``; rows: one per figure."""
-        snap = snapshot(as_of, known_at) if as_of is not None or known_at is not None else None
-        report = self._reader.history(matter, category, snap)
+                known_at: Moment = None, policy: str | None = None, window: int | None = None) -> Result:
+        """As ``ledger history CATEGORY --format json`` (``stands`` under ``policy`` and
+        ``window``); rows: one per figure."""
+        snap = snapshot(as_of, known_at, policy, window)
+        report = self._reader.history(matter, category, snap if as_of is not None else replace(snap, as_of=None))
         return Result(report, [_figure_row(category, f) for f in report["figures"]])
+
+    def trace(self, category: str, matter: str | None = None, as_of: DateLike = None,
+              known_at: Moment = None, policy: str | None = None, window: int | None = None) -> Result:
+        """As ``ledger trace CATEGORY --format json``; rows: the standing figure, then the others."""
+        report = self._reader.trace(matter, category, snapshot(as_of, known_at, policy, window))
+        figures = ([report["figure"]] if report["figure"] else []) + report["others"]
+        return Result(report, [{k: v for k, v in f.items() if k != "source"} | {
+            "organization": f["source"]["organization"], "person": f["source"]["person"]} for f in figures])
 
     def series(self, matter: str | None = None, start: DateLike = None, end: DateLike = None,
                every: str = "month", category: str | None = None, known_at: Moment = None,
-               policy: str | None = None) -> Result:
+               policy: str | None = None, window: int | None = None) -> Result:
         """The status replayed at each step from ``start`` to ``end`` (default: a year to
         today); rows: one per (date, category)."""
         last = parse_date(end, "end") if end is not None else dt.date.today()
         first = parse_date(start, "start") if start is not None else last - dt.timedelta(days=365)
-        report = self._reader.series(matter, first, last, every, snapshot(last, known_at, policy), category)
+        report = self._reader.series(matter, first, last, every, snapshot(last, known_at, policy, window), category)
         return Result(report, report["rows"])
 
     def diff(self, matter: str | None = None, start: DateLike = None, end: DateLike = None,
-             known_at: Moment = None, policy: str | None = None) -> Result:
+             known_at: Moment = None, policy: str | None = None, window: int | None = None) -> Result:
         """What changed in the status from ``start`` to ``end``; rows: one per category."""
         last = parse_date(end, "end") if end is not None else dt.date.today()
         if start is None:
             raise TypeError("diff() needs start=")
-        report = self._reader.diff(matter, parse_date(start, "start"), last, snapshot(last, known_at, policy))
+        report = self._reader.diff(matter, parse_date(start, "start"), last, snapshot(last, known_at, policy, window))
         rows = [{"category": c["category"], "changed": c["changed"],
                  **{f"{side}_{k}": (c[side]["figure"] or c[side]["derived"] or {}).get(k) for side in ("from", "to")
                     for k in ("value", "low", "high", "qualifier", "as_of")},
@@ -118,8 +128,8 @@ class Ledger:
         return Result(report, rows)
 
     def check(self, matter: str | None = None, as_of: DateLike = None, known_at: Moment = None,
-              policy: str | None = None, stale_days: int | None = None) -> Rows:
-        return Rows(self._reader.check(matter, snapshot(as_of, known_at, policy), stale_days))
+              policy: str | None = None, stale_days: int | None = None, window: int | None = None) -> Rows:
+        return Rows(self._reader.check(matter, snapshot(as_of, known_at, policy, window), stale_days))
 
     def statement(self, statement_id: str, known_at: Moment = None) -> Result:
         held = self._reader.statement(statement_id, snapshot(None, known_at).known_at)

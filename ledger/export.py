@@ -67,9 +67,10 @@ PANDAS_READ_CSV: dict[str, Any] = {
 
 
 def figure_rows(view: Any, matter_id: str | None = None, as_of: dt.date | None = None,
-                known_at: str | None = None, derived: bool = False) -> list[dict[str, Any]]:
-    """See :meth:`ledger.readmodel.TimelineReadModel.export_rows`."""
-    return TimelineReadModel(view).export_rows(matter_id, Snapshot(as_of, known_at), derived)
+                known_at: str | None = None, derived: bool = False, policy: str = "latest",
+                window_days: int = 0) -> list[dict[str, Any]]:
+    """See :meth:`ledger.readmodel.TimelineReadModel.export_rows` (``stands`` under ``policy``)."""
+    return TimelineReadModel(view).export_rows(matter_id, Snapshot(as_of, known_at, policy, window_days), derived)
 
 
 def citations_text(citations: Iterable[dict[str, Any]]) -> str:

@@ -26,6 +26,7 @@ from typing import Any
 from ledger import queries
 from ledger.domain.dates import PartialDate
 from ledger.domain.intervals import Interval
+from ledger.domain.synonyms import timeline_key, timeline_members
 View = Any  # a timeline view (see ledger.projections.views)
 
 WIDTH_INCHES = 12.0
@@ -93,6 +94,17 @@ def chart_data(view: View, matter_id: str | None = None, categories: list[str] |
     panels: list[dict[str, Any]] = []
     change_days: set[dt.date] = set()
     undated = 0
+    # A panel draws the figures stated under its own word, and the status step of the timeline it
+    # belongs to (the category and its same_as synonyms): the step changes on the days of them all.
+    keys = {category: timeline_key(matter["categories"], category) for category in chosen}
+    for category in dict.fromkeys(m for key in keys.values() for m in timeline_members(matter["categories"], key)):
+        if category in keys:
+            continue
+        for figure in queries.history(view, matter["id"], category, end, known_at)["figures"]:
+            period = _point_date(figure["as_of"], figure["stated_on"])
+            stated_end = PartialDate.parse(figure["stated_on"]).end()
+            if period is not None:
+                change_days.update(d for d in (period[1], stated_end) if d is not None and d <= end)
     for category in chosen:
         points = []
         for figure in queries.history(view, matter["id"], category, end, known_at)["figures"]:
@@ -111,7 +123,7 @@ def chart_data(view: View, matter_id: str | None = None, categories: list[str] |
             })
             change_days.update(d for d in (period[1], stated_end) if d is not None and d <= end)
         declared = matter["categories"][category]
-        panels.append({"category": category, "kind": declared["kind"],
+        panels.append({"category": category, "timeline": keys[category], "kind": declared["kind"],
                        "description": declared.get("description"), "points": points, "steps": [],
                        "discrepancies": []})
 
@@ -121,7 +133,7 @@ def chart_data(view: View, matter_id: str | None = None, categories: list[str] |
                                window_days=window_days)
     for day, (_, report) in zip(days, replays, strict=True):
         for panel in panels:
-            figure = report["figures"].get(panel["category"]) or report["derived"].get(panel["category"])
+            figure = report["figures"].get(panel["timeline"]) or report["derived"].get(panel["category"])
             if figure is None:
                 panel["steps"].append({"day": day, "low": None, "high": None, "text": None})
                 continue
@@ -133,7 +145,7 @@ def chart_data(view: View, matter_id: str | None = None, categories: list[str] |
     found = queries.check(view, matter["id"], end, known_at, policy=policy, window_days=window_days)
     for item in found:
         for panel in panels:
-            if panel["category"] in item["categories"]:
+            if panel["category"] in item["categories"] or panel["timeline"] in item["categories"]:
                 panel["discrepancies"].append({
                     "kind": item["kind"], "first_seen": dt.date.fromisoformat(item["first_seen"]),
                     "resolved_on": (dt.date.fromisoformat(item["resolved_on"])

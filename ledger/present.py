@@ -49,6 +49,14 @@ def replayed_text(figure: dict[str, Any]) -> str:
     return figure.get("text") or figure_text(figure)
 
 
+def replay_note(policy: str, window_days: int) -> str:
+    """How a heading names a replay that is not the default: `` (policy estimate, window 30 days)``
+    (empty under ``latest`` with no window)."""
+    if policy == "latest" and not window_days:
+        return ""
+    return f" (policy {policy}" + (f", window {window_days} days)" if window_days else ")")
+
+
 def raw_figure_text(raw: Any) -> str:
     """A figure as written in a statement: 12, >=12, <=12, ~40, 35-50."""
     from ledger.domain.figures import Figure

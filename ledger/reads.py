@@ -14,16 +14,18 @@ raises :class:`BadParameter` naming the field, which the web layer turns into a 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import time
 from dataclasses import replace
 from typing import Any
 
-from ledger.domain.policies import DEFAULT_POLICY, POLICIES
+from ledger.domain.policies import DEFAULT_POLICY, MAX_WINDOW_DAYS, POLICIES
 from ledger.errors import NotFoundError
 from ledger.readmodel import Snapshot, TimelineReadModel
 
-__all__ = ["POLICIES", "BadParameter", "NotFoundError", "Reader", "Snapshot", "snapshot", "url_params"]
+__all__ = ["POLICIES", "BadParameter", "NotFoundError", "Reader", "Snapshot", "parse_window", "snapshot",
+           "url_params"]
 
 STEPS = ("day", "week", "month", "year")
 MAX_SERIES_POINTS = 400
@@ -42,6 +44,8 @@ class BadParameter(ValueError):
 def url_params(snap: Snapshot) -> dict[str, str]:
     """The snapshot as URL parameters (a permalink reproduces the answer)."""
     out = {"as_of": snap.day, "policy": snap.policy}
+    if snap.window_days:
+        out["window"] = str(snap.window_days)
     if snap.known_at:
         out["known_at"] = snap.known_at
     return out
@@ -81,10 +85,27 @@ def parse_policy(value: Any, field: str = "policy") -> str:
     return policy
 
 
-def snapshot(as_of: Any = None, known_at: Any = None, policy: Any = None) -> Snapshot:
+def parse_window(value: Any, field: str = "window") -> int:
+    """``window``: whole days, 0 or more (default 0), as ``--window DAYS``."""
+    if value is None or value == "":
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise BadParameter(field, f"{value!r} is not a number of days; use a whole number, 0 or more")
+    text = str(value).strip()
+    if not re.fullmatch(r"-?[0-9]+", text):
+        raise BadParameter(field, f"{value!r} is not a number of days; use a whole number, 0 or more")
+    days = int(text)
+    if days < 0:
+        raise BadParameter(field, f"{days} is negative; the window is 0 days or more")
+    if days > MAX_WINDOW_DAYS:
+        raise BadParameter(field, f"{days} days is more than {MAX_WINDOW_DAYS} (about a thousand years)")
+    return days
+
+
+def snapshot(as_of: Any = None, known_at: Any = None, policy: Any = None, window: Any = None) -> Snapshot:
     """A checked snapshot from text or Python values; ``as_of`` defaults to today (as the CLI)."""
     day = dt.date.today() if as_of in (None, "") else parse_date(as_of, "as_of")
-    return Snapshot(day, parse_known_at(known_at), parse_policy(policy))
+    return Snapshot(day, parse_known_at(known_at), parse_policy(policy), parse_window(window))
 
 
 class Reader:
@@ -218,7 +239,8 @@ class Reader:
             plot.require_matplotlib()
         except plot.PlotUnavailableError:
             return None
-        data = plot.chart_data(self.view, matter, categories, snap.as_of, snap.known_at)
+        data = plot.chart_data(self.view, matter, categories, snap.as_of, snap.known_at, snap.policy,
+                               snap.window_days)
         with _DRAWING:
             return plot.svg_text(plot.draw(data))
 

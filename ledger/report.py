@@ -15,6 +15,7 @@ from typing import Any
 
 from ledger import __version__, queries
 from ledger.domain.dates import PartialDate
+from ledger.domain.policies import SUMMARIES
 from ledger.export import figure_rows
 from ledger.readmodel import Snapshot, TimelineReadModel
 from ledger.readmodel.evidence import quote_parts
@@ -113,17 +114,21 @@ def report_data(view: View, matter_id: str | None, as_of: dt.date, known_at: str
         "matter": matter,
         "as_of": day,
         "known_at": known_at,
+        "policy": status["policy"],
+        "window_days": status["window_days"],
+        "policy_summary": SUMMARIES[status["policy"]],
         "status": status,
         "status_rows": [
             {"category": c, "kind": matter["categories"][c]["kind"],
              "description": matter["categories"][c].get("description"), "figure": f,
              "text": _status_text(f) if f else None,
+             "estimate": estimate_cells(f or status["derived"].get(c)),
              "source": _source(f["source"]) if f else None,
              "no_figure": no_figure_text(status["no_figure"].get(c)) if not f else None}
             for c, f in status["figures"].items()
         ],
         "check": found,
-        "figures": figure_rows(view, matter["id"], as_of, known_at),
+        "figures": figure_rows(view, matter["id"], as_of, known_at, policy=policy, window_days=window_days),
         "statements": statements,
         "statement_ids": {s["id"] for s in statements},
         "chart_svg": chart_svg,
@@ -133,6 +138,19 @@ def report_data(view: View, matter_id: str | None, as_of: dt.date, known_at: str
         "command": command,
         "head": head,
     }
+
+
+def estimate_cells(figure: dict[str, Any] | None) -> dict[str, str] | None:
+    """The ``low``/``best``/``high`` cells of a status or derived figure, or None when they say no
+    more than its value (an exact figure). An unbounded high is ``∞``, an unknown best ``—``."""
+    if figure is None:
+        return None
+    value, low, best, high = figure.get("value"), figure.get("low"), figure.get("best"), figure.get("high")
+    if value is not None and low in (None, value) and high in (None, value) and best in (None, value) \
+            and (low is None) == (high is None):
+        return None
+    return {"low": "—" if low is None else str(low), "best": "—" if best is None else str(best),
+            "high": "∞" if high is None else str(high)}
 
 
 def _status_text(figure: dict[str, Any]) -> str:

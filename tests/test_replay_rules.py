@@ -180,6 +180,27 @@ def test_conservative_latest_and_estimate_on_one_window() -> None:
     assert apply_policy("conservative", _one_window(), day, window_days=80).standing.statement == "old"
 
 
+def test_a_window_reaching_before_the_calendar_and_its_limit() -> None:
+    """Dates start in year 1000; a window of MAX_WINDOW_DAYS (366,000 days, about a thousand years)
+    from there reaches before the calendar's first day (0001-01-01, 364,886 days before 1000-01-10): it takes
+    in everything before the head, with no overflow. A wider window is refused."""
+    from ledger.domain.ordering import window_floor
+    from ledger.domain.policies import MAX_WINDOW_DAYS
+
+    early, head = fig("early", 3, "1000-01-02"), fig("head", 5, "1000-01-10")
+    assert window_floor(D("1000-01-10"), 8) == D("1000-01-02")
+    assert window_floor(D("1000-01-10"), 364_885) == D("0001-01-02")  # 1000-01-10 - 0001-01-01 = 364,886 days
+    assert window_floor(D("1000-01-10"), 364_886) == dt.date.min
+    assert window_floor(D("1000-01-10"), MAX_WINDOW_DAYS) == dt.date.min
+    widest = apply_policy("estimate", [early, head], D("1000-01-31"), window_days=MAX_WINDOW_DAYS)
+    assert widest.numbers() == {"low": 3, "best": 5, "high": 5}
+    assert apply_policy("estimate", [early, head], D("1000-01-31"), window_days=7).numbers() == {
+        "low": 5, "best": 5, "high": 5}  # 1000-01-02 ends 8 days before the head's start
+    assert needed(early, D("1000-01-31"), D("1000-01-10"), MAX_WINDOW_DAYS)
+    with pytest.raises(ValueError, match="the window is 0 to 366000 days, not 366001"):
+        apply_policy("latest", [head], D("1000-01-31"), window_days=MAX_WINDOW_DAYS + 1)
+
+
 def test_estimate_with_an_unbounded_figure_and_no_figure() -> None:
     window = [fig("a", {"value": 44, "qualifier": "at_least"}, "2025-11-08"), fig("b", 40, "2025-11-08")]
     assert apply_policy("estimate", window, D("2025-11-30")).numbers() == {"low": 40, "best": 40, "high": None}

@@ -118,7 +118,7 @@ def test_status_table_matches_the_status(report: dict) -> None:
                 assert row[-1].startswith("no figure"), row
             continue
         text = f"{figure['low']}–{figure['high']}" if figure["qualifier"] == "range" else str(figure["value"])
-        assert (row[2], row[3], row[4], row[5], row[7]) == (
+        assert (row[2], row[3], row[7], row[8], row[10]) == (
             text, figure["qualifier"], figure["as_of"], figure["stated_on"], figure["statement"]), category
     by_category = {r[0].split(" ")[0]: r for r in rows}
     assert by_category["discharged"][2] == "97"  # the corrected figure
@@ -267,3 +267,44 @@ def test_without_chromium_skips_with_the_reason_or_fails_under_ci(monkeypatch: p
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="needs headless Chromium under CI=true"):
         find_or_install_chromium()
+
+
+def test_report_names_its_policy_and_window_and_shows_low_best_high(db_url: str, tmp_path: Path) -> None:
+    """Four December figures of one window (tests/test_replay_wired.py); worked by hand, as of 2025-12-31:
+    the head is the day 2025-12-18 (approx 202 = [181, 223]); the window holds it, the month 2025-12
+    (180-250) and the year 2025 (150-260); --window 10 adds 2025-12-10's 140 (it ends 8 days before)."""
+    from tests.test_replay_wired import ledger, said
+
+    ledger(db_url, tmp_path,
+           said("dec-10", "2025-12-10", {"recruited": 140}),
+           said("year", "2025-12-20", {"recruited": {"low": 150, "high": 260}}, as_of="2025"),
+           said("month", "2025-12-20", {"recruited": {"low": 180, "high": 250}}, as_of="2025-12"),
+           said("day", "2025-12-20", {"recruited": {"value": 202, "qualifier": "approx"}}, as_of="2025-12-18"))
+
+    def made(*options: str) -> tuple[str, Collector]:
+        target = tmp_path / "report.html"
+        result = run(db_url, "report", "--as-of", AS_OF, "--no-charts", "--output", str(target), *options)
+        assert result.exit_code == 0, result.stderr
+        html = target.read_text(encoding="utf-8")
+        return html, parse(html)
+
+    def recruited(parsed: Collector) -> list[str]:
+        [row] = [r for r in parsed.tables["status-table"][1:] if r[0] == "recruited"]
+        return row[2:7] + [row[10]]  # figure, qualifier, low, best, high, statement
+
+    def standing(parsed: Collector) -> list[str]:
+        return [r[5] for r in parsed.tables["figures-table"][1:] if r[-1] == "stands"]
+
+    html, parsed = made("--policy", "estimate", "--window", "10")
+    assert "Replayed under policy <strong>estimate</strong>, window\n  <strong>10</strong> day(s)." in html
+    assert "or ends at most 10 day(s) before it starts" in html and "--policy estimate --window 10" in html
+    assert recruited(parsed) == ["~202", "approx", "140", "202", "260", "day"]  # low 140 < 150 with the window
+    assert standing(parsed) == ["day"]
+    html, parsed = made("--policy", "conservative", "--window", "10")
+    assert recruited(parsed) == ["140", "exact", "", "", "", "dec-10"]  # exact: nothing more to say
+    assert standing(parsed) == ["dec-10"]  # the figures table follows the policy too
+    html, parsed = made()
+    assert "Replayed under policy <strong>latest</strong>, window\n  <strong>0</strong> day(s)." in html
+    assert recruited(parsed) == ["~202", "approx", "181", "202", "223", "day"]  # approx 202 is [181, 223]
+    missing = next(r for r in parsed.tables["status-table"][1:] if r[0] == "missing")
+    assert missing[2:] == [no_figure_text("never_stated")]  # one cell over the nine columns after kind

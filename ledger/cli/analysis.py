@@ -9,20 +9,16 @@ import click
 
 from ledger.cli.base import cli, read_model
 from ledger.cli.errors import handle_errors
-from ledger.cli.options import DateParam, TimestampParam, format_option, known_at_option, matter_option, stale_option
-from ledger.domain.policies import DEFAULT_POLICY, POLICIES
+from ledger.cli.options import (DateParam, TimestampParam, format_option, known_at_option, matter_option,
+                                replay_options, stale_option)
 from ledger.domain.steps import EVERY
-
-policy_option = click.option(
-    "--policy", type=click.Choice(list(POLICIES)), default=DEFAULT_POLICY, show_default=True,
-    help="Replay policy (see docs/replay.md).")
 
 
 def _side_text(side: dict[str, Any]) -> str:
-    from ledger.present import figure_text
+    from ledger.present import replayed_text
 
     if side["figure"] is not None:
-        return f"{figure_text(side['figure'])} ({side['figure']['as_of']})"
+        return f"{replayed_text(side['figure'])} ({side['figure']['as_of']})"
     if side["derived"] is not None:
         return f"{side['derived']['text']} (derived)"
     return f"none ({side['no_figure'].replace('_', ' ')})" if side["no_figure"] else "none"
@@ -37,14 +33,14 @@ def _side_text(side: dict[str, Any]) -> str:
 @known_at_option
 @click.option("--known-at-to", type=TimestampParam(), default=None,
               help="Audit diff: the same --as-of, as known at --known-at against as known at this moment.")
-@policy_option
+@replay_options
 @stale_option
 @format_option
 @click.pass_context
 @handle_errors
 def diff(ctx: click.Context, matter: str | None, start: dt.date | None, end: dt.date | None,
          as_of: dt.date | None, known_at: str | None, known_at_to: str | None, policy: str,
-         stale_days: int | None, fmt: str) -> None:
+         window_days: int, stale_days: int | None, fmt: str) -> None:
     """What changed between two replays: per category the figure standing (or derived) on
     each side with its statements, and the discrepancies opened and closed.
 
@@ -58,7 +54,7 @@ def diff(ctx: click.Context, matter: str | None, start: dt.date | None, end: dt.
       ledger diff --as-of 2025-12-01 --known-at 2020-01-01 --known-at-to 2100-01-01 --format json
     """
     from ledger.errors import UsageProblem
-    from ledger.present import source_text, table, write_csv, write_json
+    from ledger.present import replay_note, source_text, table, write_csv, write_json
     from ledger.readmodel import Snapshot
     from ledger.readmodel.changes import diff as diff_of
 
@@ -66,13 +62,15 @@ def diff(ctx: click.Context, matter: str | None, start: dt.date | None, end: dt.
         if start is not None or end is not None:
             raise UsageProblem("--known-at-to compares knowledge at one --as-of: leave out --from and --to")
         day = as_of or dt.date.today()
-        first, second = Snapshot(day, known_at, policy), Snapshot(day, known_at_to, policy)
+        first, second = (Snapshot(day, known_at, policy, window_days),
+                         Snapshot(day, known_at_to, policy, window_days))
     else:
         if start is None:
             raise UsageProblem("give --from DAY (and --to DAY), or --as-of with --known-at and --known-at-to")
         if as_of is not None:
             raise UsageProblem("--as-of goes with --known-at-to; for two days use --from and --to")
-        first, second = Snapshot(start, known_at, policy), Snapshot(end or dt.date.today(), known_at, policy)
+        first = Snapshot(start, known_at, policy, window_days)
+        second = first.on(end or dt.date.today())
     report = diff_of(read_model(ctx), matter, first, second, stale_days)
     if fmt == "json":
         write_json(report)
@@ -103,7 +101,8 @@ def diff(ctx: click.Context, matter: str | None, start: dt.date | None, end: dt.
                    f"-> known at {b['known_at']}")
     else:
         click.echo(f"{report['title']} ({report['matter']}): {a['as_of']} -> {b['as_of']}"
-                   + (f", as known at {b['known_at']}" if b["known_at"] else ""))
+                   + (f", as known at {b['known_at']}" if b["known_at"] else "")
+                   + replay_note(policy, window_days))
     click.echo()
     table(["category", "", "from", "to", "statements (to)"],
           [[c["category"], "*" if c["changed"] else "", _side_text(c["from"]), _side_text(c["to"]),
@@ -123,14 +122,14 @@ def diff(ctx: click.Context, matter: str | None, start: dt.date | None, end: dt.
 @click.option("--from", "start", type=DateParam(), required=True, help="First step (YYYY[-MM[-DD]]).")
 @click.option("--to", "end", type=DateParam(), required=True, help="Last day a step may fall on.")
 @click.option("--every", type=click.Choice(list(EVERY)), required=True, help="Step length.")
-@policy_option
+@replay_options
 @known_at_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
               help="Output for people (table) or programs (json, csv: one row per date and category).")
 @click.pass_context
 @handle_errors
 def series(ctx: click.Context, matter: str | None, category: str | None, start: dt.date, end: dt.date,
-           every: str, policy: str, known_at: str | None, fmt: str) -> None:
+           every: str, policy: str, window_days: int, known_at: str | None, fmt: str) -> None:
     """The replayed status at each step from --from to --to: one row per (date, category)
     with value, low, best, high, qualifier, statement, source and whether it is derived.
 
@@ -150,7 +149,8 @@ def series(ctx: click.Context, matter: str | None, category: str | None, start: 
     from ledger.readmodel.changes import series as series_of
 
     try:
-        report = series_of(read_model(ctx), matter, start, end, every, Snapshot(None, known_at, policy), category)
+        report = series_of(read_model(ctx), matter, start, end, every,
+                           Snapshot(None, known_at, policy, window_days), category)
     except ValueError as e:
         raise UsageProblem(str(e)) from None
     if fmt == "json":

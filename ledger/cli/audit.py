@@ -13,7 +13,7 @@ from ledger.cli.errors import EXIT_FINDINGS, handle_errors
 from ledger.cli.options import as_of_option, format_option, known_at_option, matter_option, output_options, replay_options
 from ledger.present import clip as _clip
 from ledger.present import Indented as _Indented
-from ledger.present import citations_text, safe
+from ledger.present import citations_text, replay_note, safe
 from ledger.present import source_text as _source_text
 
 
@@ -26,17 +26,19 @@ from ledger.present import source_text as _source_text
               help="Only statements cited by this outlet (its whole name, case-insensitive).")
 @as_of_option
 @known_at_option
+@replay_options
 @format_option
 @click.pass_context
 @handle_errors
 def audit(ctx: click.Context, source: str | None, search: str | None, outlet: str | None,
-          as_of: dt.date | None, known_at: str | None, fmt: str) -> None:
+          as_of: dt.date | None, known_at: str | None, policy: str, window_days: int, fmt: str) -> None:
     """Every figure a source asserted, with dates, quotes, citations and what became of it.
 
     Give a source id (--source, exact; see `ledger sources`), a name to search for
     (--search, substring), a citation outlet (--outlet), or several (all must match).
-    Each figure is marked: stands (it is in the status as of the date), outranked (by
-    which statement, and why), corrected, retracted, undated or not yet stated.
+    Each figure is marked: stands (it is in the status as of the date, under --policy
+    and --window), outranked (by which statement, and why), corrected, retracted,
+    undated or not yet stated.
 
     \b
     Examples:
@@ -51,7 +53,7 @@ def audit(ctx: click.Context, source: str | None, search: str | None, outlet: st
     if source is None and search is None and outlet is None:
         raise UsageProblem("give --source ID, --search TEXT or --outlet NAME (see `ledger sources` for ids)")
     model = read_model(ctx)
-    snapshot = Snapshot(as_of or dt.date.today(), known_at)
+    snapshot = Snapshot(as_of or dt.date.today(), known_at, policy, window_days)
     label = " ".join(f"{k} {v}" for k, v in (("source", source), ("search", search), ("outlet", outlet)) if v)
     if source is None and outlet is None:
         report = model.audit(search, snapshot)
@@ -76,7 +78,7 @@ def audit(ctx: click.Context, source: str | None, search: str | None, outlet: st
         click.echo(f"No statement by a source matching {safe(repr(source))}.")
         return
     click.echo(f"Figures asserted by sources matching {safe(repr(source))}, as of {report['as_of']}"
-               + (f", known at {known_at}" if known_at else "") + "\n")
+               + (f", known at {known_at}" if known_at else "") + replay_note(policy, window_days) + "\n")
     for entry in report["statements"]:
         click.echo(f"{entry['statement']}  ({safe(_source_text(entry['source']))}, stated {entry['stated_on']}"
                    + (f", {safe(entry['venue'])}" if entry.get("venue") else "") + f"; {entry['status']})")
@@ -111,9 +113,10 @@ def trace(ctx: click.Context, category: str, matter: str | None, as_of: dt.date 
     """Why the status shows this figure for CATEGORY, and what it outranked.
 
     Shows the statement behind the figure, its quote and citations, when and by whom
-    it was recorded, each correction, and every other figure for the category with
-    the reason it does not stand. A derived figure shows its relation and each input
-    with its statement, source and quote.
+    it was recorded, each correction, and every other figure of the category's
+    timeline (its same_as synonyms included, each under the word its source used)
+    with the reason it does not stand, under --policy and --window. A derived figure
+    shows its relation and each input with its statement, source and quote.
 
     \b
     Examples:
@@ -126,7 +129,7 @@ def trace(ctx: click.Context, category: str, matter: str | None, as_of: dt.date 
 
     report = read_model(ctx).trace(matter, category, Snapshot(as_of or dt.date.today(), known_at, policy,
                                                               window_days))
-    columns = ["statement", "value", "as_of", "stated_on", "source", "recorded_at", "outcome", "why"]
+    columns = ["statement", "category", "value", "as_of", "stated_on", "source", "recorded_at", "outcome", "why"]
     entries = ([report["figure"]] if report["figure"] else []) + report["others"]
     if fmt == "json":
         write_json(report)
@@ -136,7 +139,10 @@ def trace(ctx: click.Context, category: str, matter: str | None, as_of: dt.date 
                              for c in columns] for e in entries])
         return
     click.echo(f"{category} in {report['matter']} as of {report['as_of']}"
-               + (f", known at {known_at}" if known_at else ""))
+               + (f", known at {known_at}" if known_at else "") + replay_note(policy, window_days))
+    words = {e["category"] for e in entries} | {category}
+    if report["timeline"] != category or len(words) > 1:
+        click.echo(f"timeline {report['timeline']}: the figures of {', '.join(sorted(words))} (same_as)")
     figure, statement = report["figure"], report["statement"]
     derived = report.get("derived")
     if figure is None and derived is not None:
@@ -155,15 +161,16 @@ def trace(ctx: click.Context, category: str, matter: str | None, as_of: dt.date 
     elif figure is None:
         click.echo("no figure stands for this category at that date.")
     else:
-        click.echo(f"stands: {figure['text']} ({figure['qualifier']}), as of {figure['as_of']}, "
+        word = "" if figure["category"] == category else f" as {figure['category']}"
+        click.echo(f"stands: {figure['text']} ({figure['qualifier']}){word}, as of {figure['as_of']}, "
                    f"stated {figure['stated_on']} by {safe(_source_text(figure['source']))}")
         click.echo(f"statement: {statement['id']}"
                    + (f", {safe(statement['venue'])}" if statement.get("venue") else ""))
         from ledger.readmodel.evidence import span_context
 
         click.echo(f"quote ({statement['attribution']}): \"{safe(_clip(statement['quote'], 400))}\"")
-        entry = (statement.get("spans") or {}).get(category)
-        click.echo(f"{category} in the quote: " + safe(span_context(statement["quote"], entry))
+        entry = (statement.get("spans") or {}).get(figure["category"])
+        click.echo(f"{figure['category']} in the quote: " + safe(span_context(statement["quote"], entry))
                    + (f" ({entry['status']})" if entry and entry["status"] not in ("found", "given") else ""))
         links = statement.get("links") or {}
         for e in links.get("outgoing", []):
@@ -178,10 +185,10 @@ def trace(ctx: click.Context, category: str, matter: str | None, as_of: dt.date 
                        f"(log position {version['position']})"
                        + (f": {safe(version['reason'])}" if version["reason"] else ""))
     if report["others"]:
-        click.echo("\nother figures for this category:")
-        table(["statement", "value", "as_of", "stated_on", "outcome", "why"],
-              [[e["statement"], e["text"], e["as_of"], e["stated_on"], e["outcome"], e["why"]]
-               for e in report["others"]])
+        shown = ["statement"] + (["category"] if len(words) > 1 else []) + ["value", "as_of", "stated_on",
+                                                                             "outcome", "why"]
+        click.echo("\nother figures for this " + ("timeline:" if len(words) > 1 else "category:"))
+        table(shown, [[e["text"] if c == "value" else e[c] for c in shown] for e in report["others"]])
 
 
 @cli.command(name="log")

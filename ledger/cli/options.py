@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from ledger.cli.errors import handle_errors
+from ledger.domain.policies import MAX_WINDOW_DAYS
 
 
 class DateParam(click.ParamType):
@@ -62,7 +63,8 @@ policy_option = click.option(
          "lower bound of the latest window), estimate (low/best/high over the window).",
 )
 window_option = click.option(
-    "--window", "window_days", type=click.IntRange(min=0), default=0, show_default=True, metavar="DAYS",
+    "--window", "window_days", type=click.IntRange(min=0, max=MAX_WINDOW_DAYS), default=0, show_default=True,
+    metavar="DAYS",
     help="Widen the replay window: figures whose described period ends up to DAYS before the latest one's start.",
 )
 

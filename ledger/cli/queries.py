@@ -12,7 +12,7 @@ from ledger.cli.base import cli, read_model
 from ledger.cli.errors import handle_errors
 from ledger.cli.options import DateParam, format_option, known_at_option, matter_option, output_options, replay_options
 from ledger.present import figure_text as _figure_text
-from ledger.present import raw_figure_text, safe
+from ledger.present import raw_figure_text, replay_note, safe
 from ledger.present import source_text as _source_text
 
 
@@ -51,7 +51,8 @@ def history(ctx: click.Context, category: str, matter: str | None, as_of: dt.dat
                     f["as_of"], f["stated_on"], f["statement"], f["source"]["organization"],
                     f["source"]["person"], f["recorded_at"], f.get("stands", False)] for f in rows])
         return
-    click.echo(f"History of '{category}' in {report['matter']}: {len(rows)} figure(s)\n")
+    click.echo(f"History of '{category}' in {report['matter']}: {len(rows)} figure(s)"
+               + replay_note(policy, window_days) + "\n")
     table(["", "as_of", "stated_on", "value", "qualifier", "source", "statement"],
           [["*" if f.get("stands") else "", f["as_of"], f["stated_on"], _figure_text(f), f["qualifier"],
             _source_text(f["source"]), f["statement"]] for f in rows])

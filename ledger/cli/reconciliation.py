@@ -11,7 +11,7 @@ import click
 from ledger.cli.base import cli, read_model
 from ledger.cli.errors import EXIT_FINDINGS
 from ledger.cli.options import progress_option, reconciliation_command
-from ledger.present import missing_text, no_figure_notes, replayed_text, safe
+from ledger.present import missing_text, no_figure_notes, replay_note, replayed_text, safe
 from ledger.present import source_text as _source_text
 
 include_disputed_option = click.option(
@@ -67,8 +67,7 @@ def status(ctx: click.Context, matter: str | None, as_of: dt.date | None, known_
     click.echo(f"{safe(report['title'])} ({report['matter']})")
     click.echo(f"Official picture as of {report['as_of']}"
                + (f", as known to the ledger at {known_at}" if known_at else "")
-               + ("" if policy == "latest" and not window_days else
-                  f" (policy {policy}" + (f", window {window_days} days)" if window_days else ")")))
+               + replay_note(policy, window_days))
     click.echo()
     table(columns, [
         [category, replayed_text(f), f["qualifier"], f["as_of"], f["stated_on"],

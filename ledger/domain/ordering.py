@@ -151,20 +151,27 @@ def eligible(candidates: Iterable[Candidate], day: dt.date) -> list[Candidate]:
             if c.dated and not c.figure.is_change and c.rank != "deprecated" and c.stated_end <= day]
 
 
+def window_floor(head_start: dt.date, window_days: int) -> dt.date:
+    """``head_start - window_days``: the earliest ``as_of_end`` in the window (the calendar's
+    first day when the window reaches before it)."""
+    if window_days >= (head_start - dt.date.min).days:
+        return dt.date.min
+    return head_start - dt.timedelta(days=window_days)
+
+
 def window(candidates: list[Candidate], window_days: int = 0) -> tuple[Candidate | None, list[Candidate]]:
     """Steps 2-3 over eligible candidates: the head and the window around it."""
     if not candidates:
         return None, []
     head = max(candidates, key=date_key)
-    floor = head.as_of_start - dt.timedelta(days=window_days)
+    floor = window_floor(head.as_of_start, window_days)
     return head, [c for c in candidates if c.as_of_end >= floor]
 
 
 def needed(candidate: Candidate, day: dt.date, head_start: dt.date, window_days: int = 0) -> bool:
     """Whether the read model must fetch this candidate (see the module docstring):
     ``head_start`` is the greatest ``as_of_start`` among the eligible candidates."""
-    return bool(eligible([candidate], day)) and \
-        candidate.as_of_end >= head_start - dt.timedelta(days=window_days)
+    return bool(eligible([candidate], day)) and candidate.as_of_end >= window_floor(head_start, window_days)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,15 @@ from ledger.domain.ordering import Candidate, order_key, stands
 
 POLICIES = ("latest", "conservative", "estimate")
 DEFAULT_POLICY = "latest"
+MAX_WINDOW_DAYS = 366_000  # about a thousand years: every calendar day a source can give, and SQL-safe
+# What each policy reports, in a sentence (the report and the web pages print it).
+SUMMARIES = {
+    "latest": "the figure that describes the latest date among the statements made by then (a more precise "
+              "period first; ties: rank, attribution, qualifier, the later statement, the later recording)",
+    "conservative": "among the figures of the latest window, the one with the lowest lower bound (ACLED's rule)",
+    "estimate": "over the latest window, low = the lowest lower bound and high = the highest upper bound; "
+                "best = the best of the latest figure (UCDP-style)",
+}
 
 
 @dataclass(frozen=True)
@@ -57,8 +66,8 @@ def apply_policy(policy: str, candidates: Iterable[Candidate], day: dt.date,
     """The figure of one timeline at ``day`` under ``policy``."""
     if policy not in POLICIES:
         raise ValueError(f"unknown policy {policy!r} (policies: {', '.join(POLICIES)})")
-    if window_days < 0:
-        raise ValueError("the window cannot be negative")
+    if not 0 <= window_days <= MAX_WINDOW_DAYS:
+        raise ValueError(f"the window is 0 to {MAX_WINDOW_DAYS} days, not {window_days}")
     pick = stands(candidates, day, window_days)
     if pick.standing is None:
         return PolicyResult(policy, None, None, ())

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.domain.figures import Figure
+from ledger.domain.synonyms import timeline_members
 from ledger.readmodel.ranking import rank_sql, why_outranked
 from ledger.readmodel.evidence import evidence_why, statement_spans
 from ledger.readmodel.snapshot import Snapshot
@@ -69,19 +70,25 @@ class AuditQueries:
     view: Any
 
     def trace(self, matter_id: str | None, category: str, snapshot: Snapshot) -> dict[str, Any]:
-        """Why the status shows this figure: its statement, trail, and every figure it outranked."""
+        """Why the status shows this figure: its statement, trail, and every figure it outranked.
+
+        The rows are those of the category's whole timeline (the category and its synonyms,
+        :mod:`ledger.domain.synonyms`), each with the word its source used (``category``)."""
         matter = self._category(matter_id, category, snapshot)  # type: ignore[attr-defined]
         [replayed] = self.replayed(matter["id"], snapshot, only=category).values()  # type: ignore[attr-defined]
         winner = replayed.standing
+        members = timeline_members(matter["categories"], replayed.timeline)
+        words = {f"c{i}": c for i, c in enumerate(members)}
         rows = self.view.query(
             f"SELECT {ALL_FIGURE_COLUMNS}, {rank_sql(snapshot)} AS rank FROM {{ledger_figures}} f "
-            f"WHERE f.matter_id = :m AND f.category = :c AND {snapshot.recorded('f')} ORDER BY f.position",
-            {"m": matter["id"], "c": category, **snapshot.params()},
+            f"WHERE f.matter_id = :m AND f.category IN ({', '.join(':' + k for k in words)}) "
+            f"AND {snapshot.recorded('f')} ORDER BY f.position, f.category",
+            {"m": matter["id"], **words, **snapshot.params()},
         )
         result: dict[str, Any] = {
-            "matter": matter["id"], "category": category, "as_of": snapshot.day, "known_at": snapshot.known_at,
-            "policy": snapshot.policy, "figure": None, "statement": None, "trail": [], "others": [],
-            "derived": None,
+            "matter": matter["id"], "category": category, "timeline": replayed.timeline, "as_of": snapshot.day,
+            "known_at": snapshot.known_at, "policy": snapshot.policy, "window_days": snapshot.window_days,
+            "figure": None, "statement": None, "trail": [], "others": [], "derived": None,
         }
         disputed = self.disputed_statements(matter["id"], snapshot)  # type: ignore[attr-defined]
         restated = self.restatements(snapshot)  # type: ignore[attr-defined]
@@ -90,7 +97,8 @@ class AuditQueries:
             if fate == "outranked" and winner is not None:
                 why = evidence_why(row, winner, why, disputed, restated)
             entry = {
-                "statement": row["statement_id"], "value": row["value"], "qualifier": row["qualifier"],
+                "statement": row["statement_id"], "category": row["category"], "value": row["value"],
+                "qualifier": row["qualifier"],
                 "low": row["low"], "high": row["high"], "text": figure_text(row),
                 "as_of": row["as_of"], "stated_on": row["stated_on"], "source": source_of(row),
                 "recorded_at": row["recorded_at"], "position": row["position"],
@@ -98,8 +106,9 @@ class AuditQueries:
             }
             if row["statement_id"] in disputed:
                 entry["disputed_by"] = disputed[row["statement_id"]]
-            if fate == "stands" and winner is not None and row["statement_id"] == winner["statement_id"] \
-                    and row["position"] == winner["position"]:
+            mine = (row["statement_id"], row["category"], row["position"])
+            if fate == "stands" and winner is not None and \
+                    mine == (winner["statement_id"], winner["category"], winner["position"]):
                 result["figure"] = entry
             else:
                 result["others"].append(entry)
@@ -204,7 +213,8 @@ class AuditQueries:
                 "trail": [_trail_entry(version) for version in versions],
                 "figures": figures,
             })
-        return {"source": source, "as_of": snapshot.day, "known_at": snapshot.known_at, "statements": entries}
+        return {"source": source, "as_of": snapshot.day, "known_at": snapshot.known_at, "policy": snapshot.policy,
+                "window_days": snapshot.window_days, "statements": entries}
 
 
 def _trail_entry(version: Row) -> dict[str, Any]:

@@ -36,6 +36,7 @@ class DiffResult(Result):
     title: str
     mode: Literal["dates", "knowledge"]
     policy: str
+    window_days: int
     from_: DiffPoint = Field(alias="from")
     to: DiffPoint
     categories: list[DiffCategory]
@@ -60,6 +61,7 @@ class SeriesResult(Result):
     matter: str
     category: str | None
     policy: str
+    window_days: int
     known_at: str | None
     every: Literal["day", "week", "month", "year"]
     from_: str = Field(alias="from")

@@ -47,7 +47,7 @@ def _side(report: Row, category: str) -> Row:
     figure = report["figures"].get(category)
     derived = report["derived"].get(category)
     if figure is not None:
-        statements = [figure["statement"]]
+        statements = list(figure.get("statements") or [figure["statement"]])  # a policy's window: all of them
     elif derived is not None:
         statements = list(derived["statements"])
     else:
@@ -95,14 +95,16 @@ def diff(model: Any, matter_id: str | None, start: Snapshot, end: Snapshot,
     before = model.status(matter_id, start, stale_days)
     after = model.status(before["matter"], end, stale_days)
     mode = "knowledge" if start.day == end.day and start.known_at != end.known_at else "dates"
-    return {**compare(before, after, mode), "policy": end.policy}
+    return {**compare(before, after, mode), "policy": end.policy, "window_days": end.window_days}
 
 
 def figure_numbers(figure: Row | None, derived: Row | None) -> dict[str, int | None]:
-    """low/best/high of a standing or derived figure (``best`` null when unknown)."""
+    """low/best/high of a standing or derived figure (``best`` null when unknown): a status
+    figure's are the policy's numbers (an ``estimate`` spans its window), as ``status`` gives them."""
     if figure is not None:
-        interval = Interval.of_figure(figure["qualifier"], figure["value"], figure.get("low"), figure.get("high"),
-                                      figure.get("best"))
+        if "best" in figure:
+            return {"low": figure["low"], "best": figure["best"], "high": figure["high"]}
+        interval = Interval.of_figure(figure["qualifier"], figure["value"], figure.get("low"), figure.get("high"))
         return interval.estimate()
     if derived is not None:
         if derived["value"] is not None:
@@ -167,4 +169,5 @@ def series(model: Any, matter_id: str | None, start: dt.date, end: dt.date, ever
         rows += series_rows(replays[key], day.isoformat(), category)
     return {"matter": matter["id"], "from": start.isoformat(), "to": end.isoformat(), "every": every,
             "category": category, "known_at": snapshot.known_at, "policy": snapshot.policy,
+            "window_days": snapshot.window_days,
             "replays": len(replays), "rows": rows}

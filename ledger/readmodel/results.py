@@ -125,6 +125,7 @@ class HistoryResult(Result):
     as_of: str | None
     known_at: str | None
     policy: str = "latest"
+    window_days: int = 0
     figures: list[Figure]
 
 
@@ -207,6 +208,7 @@ Outcome = Literal["stands", "outranked", "deprecated", "corrected", "retracted",
 
 class TracedFigure(Result):
     statement: str
+    category: str  # the word its source used (a member of the timeline)
     value: int | None
     qualifier: str
     low: int | None
@@ -261,9 +263,11 @@ class ExplainedDerivation(Result):
 class TraceResult(Result):
     matter: str
     category: str
+    timeline: str  # the timeline the category belongs to (its same_as target, or itself)
     as_of: str
     known_at: str | None
     policy: str = "latest"
+    window_days: int = 0
     figure: TracedFigure | None
     statement: TracedStatement | None
     trail: list[TrailVersion]
@@ -305,4 +309,6 @@ class AuditResult(Result):
     source: str
     as_of: str
     known_at: str | None
+    policy: str = "latest"
+    window_days: int = 0
     statements: list[AuditedStatement]

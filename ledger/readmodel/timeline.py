@@ -140,7 +140,7 @@ class TimelineReadModel(StatusQueries, CheckQueries, AuditQueries, ExportQueries
         mark = None if standing is None else (standing["statement_id"], standing["category"], standing["position"])
         return {"matter": matter["id"], "category": category,
                 "as_of": snapshot.as_of.isoformat() if snapshot.as_of else None, "known_at": snapshot.known_at,
-                "policy": snapshot.policy,
+                "policy": snapshot.policy, "window_days": snapshot.window_days,
                 "figures": [{**figure_result(r), "stands": (r["statement_id"], r["category"], r["position"]) == mark}
                             for r in rows]}
 

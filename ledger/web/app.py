@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -20,7 +21,7 @@ from fastapi import FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from ledger import __version__
-from ledger.domain.policies import POLICIES
+from ledger.domain.policies import MAX_WINDOW_DAYS, POLICIES
 from ledger.readmodel import results as r
 from ledger.readmodel.log_results import LogEntry, LogHead
 from ledger.reads import BadParameter, NotFoundError, Reader, parse_date, parse_known_at, snapshot
@@ -177,6 +178,8 @@ def _error_handlers(app: FastAPI) -> None:
 AS_OF = Query(None, description="Replay statements made by this date (default today).")
 KNOWN_AT = Query(None, description="Only what the ledger had recorded by then (default now).")
 POLICY = Query(None, description=f"Replay policy: {', '.join(POLICIES)} (default latest).")
+WINDOW = Query(None, ge=0, le=MAX_WINDOW_DAYS, description="Widen the replay window by this many days "
+               "(as --window DAYS; default 0).")
 # The read model's result models (one model, one shape: what --format json prints). Fields
 # a result leaves out (e.g. low/high of an exact figure) stay out.
 SHAPE: dict[str, Any] = {"response_model_exclude_unset": True}
@@ -192,20 +195,25 @@ def _api_routes(app: FastAPI, reader: Callable[[], Reader]) -> None:
              summary="The official picture as of a date (as `ledger status --format json`)",
              response_model=r.StatusResult, **SHAPE)
     def status(matter: str, as_of: str | None = AS_OF, known_at: str | None = KNOWN_AT,
-               policy: str | None = POLICY,
+               policy: str | None = POLICY, window: int | None = WINDOW,
                stale_days: int | None = Query(None, ge=0, description="Staleness limit in days.")) -> Any:
-        return reader().status(matter, snapshot(as_of, known_at, policy), stale_days)
+        return reader().status(matter, snapshot(as_of, known_at, policy, window), stale_days)
 
     @app.get("/api/matters/{matter}/history/{category}", tags=["matters"],
              summary="Every figure asserted for a category (as `ledger history`)",
              response_model=r.HistoryResult, **SHAPE)
     def history(matter: str, category: str, as_of: str | None = Query(None, description="Only statements "
-                "made by this date (default: all)."), known_at: str | None = KNOWN_AT,
-                policy: str | None = POLICY) -> Any:
-        snap = snapshot(as_of, known_at, policy) if as_of or known_at else None
-        if snap is None:
-            snapshot(None, None, policy)  # still check the policy
-        return reader().history(matter, category, snap)
+                "made by this date (default: all; the figure standing today is marked)."),
+                known_at: str | None = KNOWN_AT, policy: str | None = POLICY, window: int | None = WINDOW) -> Any:
+        snap = snapshot(as_of, known_at, policy, window)
+        return reader().history(matter, category, snap if as_of else replace(snap, as_of=None))
+
+    @app.get("/api/matters/{matter}/trace/{category}", tags=["matters"],
+             summary="Why the status shows a figure, and every other figure of its timeline (as `ledger trace`)",
+             response_model=r.TraceResult, **SHAPE)
+    def trace(matter: str, category: str, as_of: str | None = AS_OF, known_at: str | None = KNOWN_AT,
+              policy: str | None = POLICY, window: int | None = WINDOW) -> Any:
+        return reader().trace(matter, category, snapshot(as_of, known_at, policy, window))
 
     @app.get("/api/matters/{matter}/series", tags=["matters"],
              summary="The status replayed at each step between two dates")
@@ -213,9 +221,9 @@ def _api_routes(app: FastAPI, reader: Callable[[], Reader]) -> None:
                to: str = Query(..., description="Last date."),
                every: str = Query("month", description="day, week, month or year."),
                category: str | None = Query(None), known_at: str | None = KNOWN_AT,
-               policy: str | None = POLICY) -> Any:
+               policy: str | None = POLICY, window: int | None = WINDOW) -> Any:
         start, end = parse_date(from_, "from"), parse_date(to, "to")
-        return reader().series(matter, start, end, every, snapshot(end, known_at, policy), category)
+        return reader().series(matter, start, end, every, snapshot(end, known_at, policy, window), category)
 
     @app.get("/api/matters/{matter}/diff", tags=["matters"],
              summary="What changed in the status between two dates")
@@ -223,17 +231,18 @@ def _api_routes(app: FastAPI, reader: Callable[[], Reader]) -> None:
              to: str = Query(..., description="Later date."), known_at: str | None = KNOWN_AT,
              known_at_to: str | None = Query(None, description="Audit diff: the day `to` as known at "
                                              "`known_at` against as known at this moment."),
-             policy: str | None = POLICY) -> Any:
+             policy: str | None = POLICY, window: int | None = WINDOW) -> Any:
         start, end = parse_date(from_, "from"), parse_date(to, "to")
         later = parse_known_at(known_at_to, "known_at_to")
-        return reader().diff(matter, start, end, snapshot(end, known_at, policy), later)
+        return reader().diff(matter, start, end, snapshot(end, known_at, policy, window), later)
 
     @app.get("/api/matters/{matter}/check", tags=["matters"],
              summary="Discrepancies over the whole timeline (as `ledger check --format json`)",
              response_model=list[r.CheckItem], **SHAPE)
     def check(matter: str, as_of: str | None = AS_OF, known_at: str | None = KNOWN_AT,
-              policy: str | None = POLICY, stale_days: int | None = Query(None, ge=0)) -> Any:
-        return reader().check(matter, snapshot(as_of, known_at, policy), stale_days)
+              policy: str | None = POLICY, window: int | None = WINDOW,
+              stale_days: int | None = Query(None, ge=0)) -> Any:
+        return reader().check(matter, snapshot(as_of, known_at, policy, window), stale_days)
 
     @app.get("/api/statements/{statement_id}", tags=["statements"],
              summary="One statement with its trail (as `ledger show --format json`)",

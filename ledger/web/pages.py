@@ -1,7 +1,7 @@
 """Server-rendered pages (Jinja2, autoescaped; no build step, nothing loaded from elsewhere).
 
 Each page is computed for one snapshot given in its URL (``as_of``, ``known_at``,
-``policy``), so its address is its permalink, and it names the log head it was computed
+``policy``, ``window``), so its address is its permalink, and it names the log head it was computed
 at. The matter page's slider and known-at selector work through plain links and a GET
 form; with script on, ``/static/matter.js`` replays the status in place from the JSON API.
 """
@@ -143,9 +143,9 @@ def page_routes(app: FastAPI, reader: Callable[[], Reader]) -> None:
 
     @app.get("/matters/{matter}", include_in_schema=False)
     def matter_page(request: Request, matter: str, as_of: str | None = None, known_at: str | None = None,
-                    policy: str | None = None) -> HTMLResponse:
+                    policy: str | None = None, window: str | None = None) -> HTMLResponse:
         r = reader()
-        snap = snapshot(as_of, known_at, policy)
+        snap = snapshot(as_of, known_at, policy, window)
         common = _common(r, request, snap)
         status = r.status(matter, snap)
         document = r.matter(status["matter"])
@@ -163,11 +163,11 @@ def page_routes(app: FastAPI, reader: Callable[[], Reader]) -> None:
 
     @app.get("/matters/{matter}/chart.svg", include_in_schema=False)
     def matter_chart(matter: str, as_of: str | None = None, known_at: str | None = None,
-                     policy: str | None = None) -> Response:
+                     policy: str | None = None, window: str | None = None) -> Response:
         """The matter's timelines as of the snapshot (the matter page's chart; its script
         asks again for the slider's date, so the chart follows the slider)."""
         r = reader()
-        snap = snapshot(as_of, known_at, policy)
+        snap = snapshot(as_of, known_at, policy, window)
         document = r.matter(matter)
         svg = _chart(r, document["id"], None, snap, r.head()["position"])
         if svg is None:
@@ -182,9 +182,10 @@ def page_routes(app: FastAPI, reader: Callable[[], Reader]) -> None:
 
     @app.get("/matters/{matter}/history/{category}", include_in_schema=False)
     def history_page(request: Request, matter: str, category: str, as_of: str | None = None,
-                     known_at: str | None = None, policy: str | None = None) -> HTMLResponse:
+                     known_at: str | None = None, policy: str | None = None,
+                     window: str | None = None) -> HTMLResponse:
         r = reader()
-        snap = snapshot(as_of, known_at, policy)
+        snap = snapshot(as_of, known_at, policy, window)
         common = _common(r, request, snap)
         history = r.history(matter, category, snap)
         chart = _chart(r, history["matter"], (category,), snap, common["head"]["position"])
@@ -194,11 +195,11 @@ def page_routes(app: FastAPI, reader: Callable[[], Reader]) -> None:
     @app.get("/matters/{matter}/diff", include_in_schema=False)
     def diff_page(request: Request, matter: str, from_: str | None = Query(None, alias="from"),
                   to: str | None = None, known_at: str | None = None,
-                  policy: str | None = None) -> HTMLResponse:
+                  policy: str | None = None, window: str | None = None) -> HTMLResponse:
         r = reader()
         end = parse_date(to, "to") if to else dt.date.today()
         start = parse_date(from_, "from") if from_ else end - dt.timedelta(days=90)
-        snap = snapshot(end, known_at, policy)
+        snap = snapshot(end, known_at, policy, window)
         common = _common(r, request, snap)
         common["params"] = {k: v for k, v in url_params(snap).items() if k != "as_of"}
         common["permalink"] = request.url.path + "?" + urlencode(
@@ -208,9 +209,10 @@ def page_routes(app: FastAPI, reader: Callable[[], Reader]) -> None:
 
     @app.get("/statements/{statement_id}", include_in_schema=False)
     def statement_page(request: Request, statement_id: str, known_at: str | None = None,
-                       as_of: str | None = None, policy: str | None = None) -> HTMLResponse:
+                       as_of: str | None = None, policy: str | None = None,
+                       window: str | None = None) -> HTMLResponse:
         r = reader()
-        snap = snapshot(as_of, known_at, policy)
+        snap = snapshot(as_of, known_at, policy, window)
         held = r.statement(statement_id, snap.known_at)
         return html("statement.html.j2", title=f"Statement {statement_id}", held=held,
                     s=held["statement"], **_common(r, request, snap))
@@ -225,9 +227,9 @@ def page_routes(app: FastAPI, reader: Callable[[], Reader]) -> None:
 
     @app.get("/sources/{name}", include_in_schema=False)
     def source_page(request: Request, name: str, as_of: str | None = None, known_at: str | None = None,
-                    policy: str | None = None) -> HTMLResponse:
+                    policy: str | None = None, window: str | None = None) -> HTMLResponse:
         r = reader()
-        snap = snapshot(as_of, known_at, policy)
+        snap = snapshot(as_of, known_at, policy, window)
         report = r.audit_source(name, snap)
         if not report["statements"]:
             from ledger.reads import NotFoundError

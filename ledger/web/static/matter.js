@@ -7,6 +7,7 @@
   if (!controls || !window.fetch) return;
   const matter = controls.dataset.matter;
   const policy = controls.dataset.policy || "latest";
+  const windowDays = controls.dataset.window || "0";
   const dates = slider ? slider.dataset.dates.split(",") : [];
   const knownAt = document.getElementById("known-at");
   const dateInput = document.getElementById("as-of-input");
@@ -19,6 +20,7 @@
   function sourceText(s) { return s.person ? s.organization + " (" + s.person + ")" : s.organization; }
   function params(asOf) {
     const p = new URLSearchParams({ as_of: asOf, policy: policy });
+    if (windowDays !== "0") p.set("window", windowDays);
     const k = knownAt ? knownAt.value : controls.dataset.knownAt;
     if (k) p.set("known_at", k);
     return p;
