@@ -13,11 +13,13 @@ has none. ``best`` takes no part in equality, so bounds compare as before.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 APPROX_MARGIN = 0.10
+_MARGIN = Fraction(APPROX_MARGIN).limit_denominator(1000)  # exact: 200 gives [180, 220]
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,13 @@ class Interval:
     def of_figure(cls, qualifier: str, value: int | None, low: int | None = None,
                   high: int | None = None, best: int | None = None) -> Interval:
         """The interval of a stored figure. A range may lack one bound when it has a best
-        (``{low, best}`` has no upper bound, ``{best, high}`` a lower bound of 0)."""
+        (``{low, best}`` has no upper bound, ``{best, high}`` a lower bound of 0). Intervals are
+        immutable, so the same figure gives the same object (a replay asks for it often)."""
+        return _of_figure(cls, qualifier, value, low, high, best)
+
+    @classmethod
+    def _of_figure(cls, qualifier: str, value: int | None, low: int | None,
+                   high: int | None, best: int | None) -> Interval:
         if qualifier == "range":
             assert low is not None or high is not None
             return cls(0 if low is None else low, math.inf if high is None else high, best)
@@ -53,8 +61,7 @@ class Interval:
         if qualifier == "at_most":
             return cls(0, value, min(point, value))
         if qualifier == "approx":
-            margin = Fraction(APPROX_MARGIN).limit_denominator(1000)  # exact: 200 gives [180, 220]
-            lo, hi = math.floor(value * (1 - margin)), math.ceil(value * (1 + margin))
+            lo, hi = math.floor(value * (1 - _MARGIN)), math.ceil(value * (1 + _MARGIN))
             return cls(lo, hi, min(max(point, lo), hi))
         raise ValueError(f"unknown qualifier {qualifier!r}")
 
@@ -114,3 +121,9 @@ class Interval:
 
 def _int(x: float) -> int | None:
     return None if math.isinf(x) else int(x)
+
+
+@functools.lru_cache(maxsize=65536)
+def _of_figure(cls: type[Interval], qualifier: str, value: int | None, low: int | None, high: int | None,
+               best: int | None) -> Interval:
+    return cls._of_figure(qualifier, value, low, high, best)

@@ -93,17 +93,24 @@ class Candidate:
                    figure=figure, position=int(row["position"]),
                    attribution=row.get("attribution") or "direct_quote", rank=row.get("rank") or "normal")
 
+    def __post_init__(self) -> None:
+        # A replay orders the same candidates many times: the dates and keys are computed once.
+        start, end, stated = self.as_of.start(), self.as_of.end(), self.stated_on.end()
+        object.__setattr__(self, "_dates", (start, end, stated))
+        dated = start is not None and end is not None and stated is not None
+        object.__setattr__(self, "_keys", None if not dated else _keys(self, start, end))
+
     @property
     def as_of_start(self) -> dt.date:
-        return _known(self.as_of.start(), self, "as_of")
+        return _known(self._dates[0], self, "as_of")  # type: ignore[attr-defined]
 
     @property
     def as_of_end(self) -> dt.date:
-        return _known(self.as_of.end(), self, "as_of")
+        return _known(self._dates[1], self, "as_of")  # type: ignore[attr-defined]
 
     @property
     def stated_end(self) -> dt.date:
-        return _known(self.stated_on.end(), self, "stated_on")
+        return _known(self._dates[2], self, "stated_on")  # type: ignore[attr-defined]
 
     @property
     def dated(self) -> bool:
@@ -121,8 +128,34 @@ class Candidate:
     def period(self) -> tuple[dt.date, dt.date]:
         return self.as_of_start, self.as_of_end
 
+    @property
+    def date_key(self) -> tuple[int, int]:
+        """See :func:`date_key`."""
+        return self._known_keys()[0]
+
+    @property
+    def order_key(self) -> tuple[int, ...]:
+        """See :func:`order_key`."""
+        return self._known_keys()[1]
+
+    def _known_keys(self) -> tuple[tuple[int, int], tuple[int, ...]]:
+        keys = self._keys  # type: ignore[attr-defined]
+        if keys is None:
+            self.as_of_start, self.as_of_end, self.stated_end  # noqa: B018 - raises, naming the unknown date
+            raise AssertionError("unreachable")
+        return keys
+
     def label(self) -> str:
         return f"{self.category} {self.figure} as of {self.as_of} ({self.statement})"
+
+
+def _keys(c: Candidate, start: dt.date, end: dt.date) -> tuple[tuple[int, int], tuple[int, ...]]:
+    date = (start.toordinal(), -end.toordinal())
+    stated_start, stated_end = c.stated_on.start(), c.stated_on.end()
+    assert stated_start is not None and stated_end is not None
+    return date, (int(c.rank == "preferred"), *date, _ATTRIBUTION_ORDER[c.attribution],
+                  _QUALIFIER_ORDER[c.figure.qualifier], stated_start.toordinal(), -stated_end.toordinal(),
+                  c.position)
 
 
 def _known(value: dt.date | None, candidate: Candidate, field: str) -> dt.date:
@@ -133,16 +166,12 @@ def _known(value: dt.date | None, candidate: Candidate, field: str) -> dt.date:
 
 def date_key(c: Candidate) -> tuple[int, int]:
     """Greater is later: later start first, then the shorter (more precise) period."""
-    return c.as_of_start.toordinal(), -c.as_of_end.toordinal()
+    return c.date_key
 
 
 def order_key(c: Candidate) -> tuple[int, ...]:
     """Greater wins, within a window (step 4 of the module's rule)."""
-    stated_start, stated_end = c.stated_on.start(), c.stated_on.end()
-    assert stated_start is not None and stated_end is not None
-    return (int(c.rank == "preferred"), *date_key(c), _ATTRIBUTION_ORDER[c.attribution],
-            _QUALIFIER_ORDER[c.figure.qualifier], stated_start.toordinal(), -stated_end.toordinal(),
-            c.position)
+    return c.order_key
 
 
 def eligible(candidates: Iterable[Candidate], day: dt.date) -> list[Candidate]:

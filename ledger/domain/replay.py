@@ -91,9 +91,14 @@ def settle(timeline: str, candidates: Iterable[Candidate], day: dt.date, policy:
 def on_day(figure: TimelineFigure, day: dt.date) -> TimelineFigure:
     """A settled figure at ``day``: the same, or with its ``stale_figure`` discrepancy when the
     newest figure it rests on is too old by then."""
+    stale = stale_on(figure, day)
+    return figure if stale is None else replace(figure, discrepancies=figure.discrepancies + (stale,))
+
+
+def stale_on(figure: TimelineFigure, day: dt.date) -> dict[str, Any] | None:
+    """The ``stale_figure`` discrepancy of a settled figure at ``day``, or None."""
     if figure.stale_from is None or day < figure.stale_from:
-        return figure
+        return None
     newest = max(figure.used, key=lambda c: c.as_of_end)
-    stale = stale_figure(figure.timeline, newest.statement, str(newest.as_of), newest.as_of_end, day,
-                         figure.stale_after_days)
-    return replace(figure, discrepancies=figure.discrepancies + ((stale,) if stale else ()))
+    return stale_figure(figure.timeline, newest.statement, str(newest.as_of), newest.as_of_end, day,
+                        figure.stale_after_days)

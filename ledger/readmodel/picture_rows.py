@@ -123,6 +123,8 @@ class _Timeline:
         self.before: tuple[str, Row | None] | None = None  # the last previous() asked
 
     def advance(self, day: str) -> None:
+        if day == self.day:
+            return
         if day < self.day:
             self.reset()
         self.day = day
@@ -210,7 +212,6 @@ class PreloadedRows:
         self.memo = rp.ReplayMemo()
 
     def _timeline(self, key: str, snapshot: Snapshot) -> _Timeline:
-        self._same_knowledge(snapshot)
         cache_key = (key, snapshot.skip)
         if cache_key not in self._timelines:
             rows = [r for c in timeline_members(self.matter["categories"], key) for r in self.figures.get(c, ())]
@@ -225,9 +226,11 @@ class PreloadedRows:
                              f"not known-at {snapshot.known_at} on {snapshot.day}")
 
     def candidates(self, keys: list[str], snapshot: Snapshot) -> dict[str, rp.TimelineRows]:
+        self._same_knowledge(snapshot)
         return {key: self._timeline(key, snapshot).candidates(snapshot) for key in keys}
 
     def previous(self, before: dict[str, str], snapshot: Snapshot) -> dict[str, Row | None]:
+        self._same_knowledge(snapshot)
         return {key: self._timeline(key, snapshot).previous(day) for key, day in before.items()}
 
     def undated(self, snapshot: Snapshot) -> int:

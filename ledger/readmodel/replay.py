@@ -29,12 +29,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from ledger.domain.intervals import Interval
 from ledger.domain.ordering import Candidate
-from ledger.domain.replay import TimelineFigure, on_day, settle
+from ledger.domain.replay import TimelineFigure, settle, stale_on
 from ledger.domain.staleness import stale_threshold
 from ledger.domain.synonyms import timeline_key, timeline_members, timelines
 from ledger.readmodel.ranking import not_deprecated_sql, rank_sql
@@ -50,12 +50,19 @@ CANDIDATE_COLUMNS = ", ".join(f"f.{c.strip()}" for c in FIGURE_COLUMNS.split(","
 
 @dataclass(frozen=True)
 class Replayed:
-    """One timeline replayed: the rule's answer, the rows it was chosen from, and the row of
-    the standing figure (the total the policy chose), if any."""
+    """One timeline replayed: the rule's answer (settled: :func:`ledger.domain.replay.settle`),
+    the rows it was chosen from, the row of the standing figure (the total the policy chose),
+    if any, and its ``stale_figure`` discrepancy on the day asked, if any."""
 
     timeline: str
     figure: TimelineFigure
     rows: tuple[Row, ...] = field(default=())
+    stale: dict[str, Any] | None = None
+
+    @property
+    def discrepancies(self) -> tuple[dict[str, Any], ...]:
+        """The ordering's and increments' discrepancies, and ``stale_figure``."""
+        return self.figure.discrepancies + ((self.stale,) if self.stale else ())
 
     @functools.cached_property
     def _by_key(self) -> dict[tuple[str, str, int], Row]:
@@ -222,7 +229,7 @@ class ReplayMemo:
     what reconciliation made of each picture (:mod:`ledger.readmodel.status`)."""
 
     candidates: dict[tuple[str, str, int], Candidate] = field(default_factory=dict)
-    settled: dict[tuple[Any, ...], Replayed] = field(default_factory=dict)
+    settled: dict[int, tuple[TimelineRows, Replayed]] = field(default_factory=dict)  # by id of the rows
     pictures: dict[tuple[Any, ...], Any] = field(default_factory=dict)
 
 
@@ -243,7 +250,9 @@ def replay_timeline_rows(matter: dict[str, Any], timeline: str, fetched: Timelin
                          stale_days: int | None = None, memo: ReplayMemo | None = None) -> Replayed:
     """The rule over fetched rows: settled (once per set of rows, with a ``memo``), then on the day."""
     day = dt.date.fromisoformat(snapshot.day)
-    found = memo.settled.get((timeline, fetched.keys)) if memo is not None else None
+    # The memo holds the rows object it was made from, so its id stays its own; a source that
+    # finds the same candidates again gives the same object (PreloadedRows does).
+    found = memo.settled.get(id(fetched), (None, None))[1] if memo is not None else None
     if found is None:
         cache = memo.candidates if memo is not None else {}
         candidates = [cache.get(k) or cache.setdefault(k, Candidate.from_row(r))
@@ -251,9 +260,9 @@ def replay_timeline_rows(matter: dict[str, Any], timeline: str, fetched: Timelin
         found = Replayed(timeline, settle(timeline, candidates, day, snapshot.policy, snapshot.window_days,
                                           stale_threshold(matter, stale_days)), fetched.rows)
         if memo is not None:
-            memo.settled[(timeline, fetched.keys)] = found
-    figure = on_day(found.figure, day)
-    return found if figure is found.figure else replace(found, figure=figure)
+            memo.settled[id(fetched)] = (fetched, found)
+    stale = stale_on(found.figure, day)
+    return found if stale is None else Replayed(timeline, found.figure, found.rows, stale)
 
 
 def replay_matter(query: Query, postgres: bool, matter: dict[str, Any], snapshot: Snapshot,

@@ -98,15 +98,15 @@ class StatusQueries:
         previous = rows.previous(before, rule)
         core_key = None
         if memo is not None:
-            core_key = (tuple(fetched[key].keys for key in keys),
-                        tuple(None if row is None else rp.row_key(row) for row in previous.values()))
+            core_key = (tuple(id(fetched[key]) for key in keys),  # memo.settled keeps them alive
+                        tuple(None if row is None else id(row) for row in previous.values()))
         core = memo.pictures.get(core_key) if memo is not None else None
         if core is None:
             core = self._reconciled(matter, rows, rule, replayed, previous, stale_days)
             if memo is not None:
                 memo.pictures[core_key] = core
         picture, reconciled = core
-        discrepancies = [d for r in replayed.values() for d in r.figure.discrepancies] + reconciled["discrepancies"]
+        discrepancies = [d for r in replayed.values() for d in r.discrepancies] + reconciled["discrepancies"]
         if not figures:
             return {"discrepancies": discrepancies}, replayed
         retracted = rows.retracted([c for c, row in picture.items() if row is None], snapshot)
