@@ -7,12 +7,14 @@ so that a SQLite ledger never imports psycopg.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from eventsourcing.postgres import PostgresTrackingRecorder
 
 from ledger.projections.timeline import TimelineSQL
-from ledger.projections.views import _ViewMixin
+from ledger.projections.views import Reading, _ViewMixin
 
 
 COPY_MIN_ROWS = 50  # below this, executemany is as fast as COPY
@@ -25,6 +27,23 @@ class PostgresView(_ViewMixin, PostgresTrackingRecorder):
     # whatever the day, and re-planning a status query each time cost more than running it.
     reading_setup = ("SET LOCAL plan_cache_mode = force_generic_plan",)
     commit_reads = True
+
+    pipelined = True
+
+    @contextmanager
+    def reading(self) -> Iterator[Reading]:
+        """A read transaction in pipeline mode: BEGIN and the settings go with the first query,
+        and :meth:`Reading.many` sends its queries in one round trip."""
+        if not self.pipelined:
+            with super().reading() as reading:
+                yield reading
+            return
+        with self.datastore.get_connection() as conn, conn.pipeline(), \
+                conn.transaction(force_rollback=not self.commit_reads):
+            cursor = conn.cursor()
+            for statement in self.reading_setup:
+                cursor.execute(statement)
+            yield Reading(self, cursor, conn.cursor)
 
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
         from psycopg.sql import SQL

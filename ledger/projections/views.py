@@ -43,6 +43,32 @@ class ViewSQL:
     gatherable: ClassVar[frozenset[str]] = frozenset()
 
 
+Query = Callable[[str, "dict[str, Any] | None"], list[dict[str, Any]]]
+
+
+class Reading:
+    """The queries of one read transaction: call it with a query and its parameters for the
+    rows; :meth:`many` runs several independent queries (PostgreSQL sends them together, in
+    one round trip, when the transaction is pipelined)."""
+
+    def __init__(self, view: Any, cursor: Any, new_cursor: Callable[[], Any] | None = None):
+        self.view, self.cursor, self.new_cursor = view, cursor, new_cursor
+
+    def __call__(self, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        self.cursor.execute(self.view._render(text), params or {}, **self.view.execute_options)
+        return [dict(row) for row in self.cursor.fetchall()]
+
+    def many(self, queries: Sequence[tuple[str, dict[str, Any] | None]]) -> list[list[dict[str, Any]]]:
+        if self.new_cursor is None:
+            return [self(text, params) for text, params in queries]
+        cursors = []
+        for text, params in queries:  # all sent before the first result is read
+            cursor = self.new_cursor()
+            cursor.execute(self.view._render(text), params or {}, **self.view.execute_options)
+            cursors.append(cursor)
+        return [[dict(row) for row in cursor.fetchall()] for cursor in cursors]
+
+
 class _ViewMixin:
     """Backend-independent part of a view: DDL, applying changes, running queries."""
 
@@ -158,17 +184,12 @@ class _ViewMixin:
             return [dict(row) for row in c.fetchall()]
 
     @contextmanager
-    def reading(self) -> Iterator[Callable[[str, dict[str, Any] | None], list[dict[str, Any]]]]:
+    def reading(self) -> Iterator[Reading]:
         """Several queries in one read transaction (one connection, one snapshot)."""
         with self.datastore.transaction(commit=self.commit_reads) as c:  # type: ignore[attr-defined]
             for statement in self.reading_setup:
                 c.execute(statement)
-
-            def query(text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-                c.execute(self._render(text), params or {}, **self.execute_options)
-                return [dict(row) for row in c.fetchall()]
-
-            yield query
+            yield Reading(self, c)
 
     def query_one(self, text: str, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
         rows = self.query(text, params)

@@ -141,15 +141,19 @@ class EvidenceQueries:
     def link_rows(self, snapshot: Snapshot, query: Query | None = None, *, history: bool = False,
                   statement_id: str | None = None) -> list[Row]:
         """Links standing at ``known_at`` (``history``: every link recorded by then)."""
+        return (query or self.view.query)(*self.link_query(snapshot, history=history, statement_id=statement_id))
+
+    @staticmethod
+    def link_query(snapshot: Snapshot, *, history: bool = False,
+                   statement_id: str | None = None) -> tuple[str, dict[str, Any]]:
+        """The query of :meth:`link_rows`."""
         where = snapshot.recorded() if history else snapshot.in_force()
         params: dict[str, Any] = dict(snapshot.params())
         if statement_id is not None:
             where += " AND (source_id = :sid OR target_id = :sid)"
             params["sid"] = statement_id
-        rows = (query or self.view.query)(
-            f"SELECT {_LINK_COLUMNS} FROM {{ledger_links}} WHERE {where} ORDER BY recorded_at, source_id, "
-            "link_type, target_id", params)
-        return rows
+        return (f"SELECT {_LINK_COLUMNS} FROM {{ledger_links}} WHERE {where} ORDER BY recorded_at, source_id, "
+                "link_type, target_id", params)
 
     def links(self, statement_id: str, snapshot: Snapshot) -> dict[str, Any]:
         """``ledger links ID``: the links from and to a statement standing at ``known_at``, and
@@ -183,11 +187,12 @@ class EvidenceQueries:
         The one function policies use to skip disputed figures unless ``--include-disputed``."""
         return self.evidence(matter, snapshot, query)[0]
 
-    def evidence(self, matter: str | None, snapshot: Snapshot,
-                 query: Query | None = None) -> tuple[dict[str, list[str]], dict[str, str]]:
-        """``(disputed, restated)`` at ``known_at`` from one read of the standing links: the
-        disputed statements (:meth:`disputed_statements`) and :meth:`restatements`."""
-        rows = self.link_rows(snapshot, query)
+    def evidence(self, matter: str | None, snapshot: Snapshot, query: Query | None = None,
+                 links: list[Row] | None = None) -> tuple[dict[str, list[str]], dict[str, str]]:
+        """``(disputed, restated)`` at ``known_at`` from one read of the standing links (or the
+        ``links`` already read): the disputed statements (:meth:`disputed_statements`) and
+        :meth:`restatements`."""
+        rows = self.link_rows(snapshot, query) if links is None else links
         restated = {r["source_id"]: r["target_id"] for r in rows if r["link_type"] == RESTATES}
         result: dict[str, list[str]] = {}
         for row in rows:

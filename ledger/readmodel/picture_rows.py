@@ -50,43 +50,46 @@ class QueryRows:
     def candidates(self, keys: list[str], snapshot: Snapshot) -> dict[str, rp.TimelineRows]:
         return rp.candidate_rows(self.query, self.postgres, self.matter, keys, snapshot)
 
-    def previous(self, before: dict[str, str], snapshot: Snapshot) -> dict[str, Row | None]:
-        return rp.previous_rows(self.query, self.matter, before, snapshot)
-
-    def undated(self, snapshot: Snapshot) -> int:
-        return undated_count(self.query, self.matter["id"], snapshot)
-
-    def relations(self, statement_ids: list[str], snapshot: Snapshot) -> dict[str, list[str]]:
-        """Relations declared by the given statements (those whose figures are in the picture)."""
+    def context(self, before: dict[str, str], statement_ids: list[str], empty: list[str],
+                snapshot: Snapshot) -> tuple[dict[str, Row | None], dict[str, list[str]], set[str], int]:
+        """What the picture needs once its timelines are replayed, in one round trip: the total
+        before each cumulative head (``before``: timeline -> day), the relations the standing
+        statements declare, which of the ``empty`` categories lost their figures to a
+        retraction, and the count of undated statements."""
+        asked: list[tuple[str, dict[str, Any]]] = []
+        previous = rp.previous_query(self.matter, before, snapshot)
+        if previous is not None:
+            asked.append(previous)
         ids = sorted(set(statement_ids))
-        if not ids:
-            return {}
-        params = {f"s{i}": statement_id for i, statement_id in enumerate(ids)}
-        rows = self.query(
-            "SELECT statement_id, relations FROM {ledger_statements} WHERE relations IS NOT NULL "
-            f"AND {snapshot.in_force()} AND statement_id IN ({', '.join(':' + k for k in params)})",
-            {**params, **snapshot.params()})
-        return {row["statement_id"]: json.loads(row["relations"]) for row in rows}
+        if ids:
+            params = {f"s{i}": statement_id for i, statement_id in enumerate(ids)}
+            asked.append(("SELECT statement_id, relations FROM {ledger_statements} WHERE relations IS NOT NULL "
+                          f"AND {snapshot.in_force()} AND statement_id IN ({', '.join(':' + k for k in params)})",
+                          {**params, **snapshot.params()}))
+        if empty:
+            asked.append(("SELECT DISTINCT category FROM {ledger_figures} WHERE matter_id = :matter "
+                          f"AND category IN ({', '.join(':r' + str(i) for i in range(len(empty)))}) "
+                          f"AND stated_end <= :day AND {_retracted_sql(snapshot)}",
+                          {"matter": self.matter["id"], **snapshot.params(),
+                           **{f"r{i}": c for i, c in enumerate(empty)}}))
+        asked.append(undated_query(self.matter["id"], snapshot))
+        answers = iter(self.query.many(asked))  # type: ignore[attr-defined]
+        found_previous = rp.previous_from(before, next(answers)) if previous is not None else {}
+        relations = {r["statement_id"]: json.loads(r["relations"]) for r in next(answers)} if ids else {}
+        retracted = {r["category"] for r in next(answers)} if empty else set()
+        undated = next(answers)
+        return found_previous, relations, retracted, undated[0]["n"] if undated else 0
 
-    def retracted(self, categories: list[str], snapshot: Snapshot) -> set[str]:
-        """Of ``categories``, those with a figure stated by the day whose statement was
-        retracted by ``known_at``."""
-        if not categories:
-            return set()
-        params = {"matter": self.matter["id"], **snapshot.params(),
-                  **{f"r{i}": c for i, c in enumerate(categories)}}
-        rows = self.query(
-            "SELECT DISTINCT category FROM {ledger_figures} WHERE matter_id = :matter "
-            f"AND category IN ({', '.join(':r' + str(i) for i in range(len(categories)))}) "
-            f"AND stated_end <= :day AND {_retracted_sql(snapshot)}", params)
-        return {row["category"] for row in rows}
+
+def undated_query(matter_id: str, snapshot: Snapshot) -> tuple[str, dict[str, Any]]:
+    """How many statements of the matter have no known date (they stay out of replay)."""
+    return ("SELECT COUNT(*) AS n FROM {ledger_statements} WHERE matter_id = :matter "
+            f"AND stated_end IS NULL AND retracted = 0 AND {snapshot.in_force()}",
+            {"matter": matter_id, **snapshot.params()})
 
 
 def undated_count(query: Query, matter_id: str, snapshot: Snapshot) -> int:
-    """How many statements of the matter have no known date (they stay out of replay)."""
-    rows = query("SELECT COUNT(*) AS n FROM {ledger_statements} WHERE matter_id = :matter "
-                 f"AND stated_end IS NULL AND retracted = 0 AND {snapshot.in_force()}",
-                 {"matter": matter_id, **snapshot.params()})
+    rows = query(*undated_query(matter_id, snapshot))
     return rows[0]["n"] if rows else 0
 
 
@@ -229,18 +232,11 @@ class PreloadedRows:
         self._same_knowledge(snapshot)
         return {key: self._timeline(key, snapshot).candidates(snapshot) for key in keys}
 
-    def previous(self, before: dict[str, str], snapshot: Snapshot) -> dict[str, Row | None]:
+    def context(self, before: dict[str, str], statement_ids: list[str], empty: list[str],
+                snapshot: Snapshot) -> tuple[dict[str, Row | None], dict[str, list[str]], set[str], int]:
+        """As :meth:`QueryRows.context`, from the rows read once."""
         self._same_knowledge(snapshot)
-        return {key: self._timeline(key, snapshot).previous(day) for key, day in before.items()}
-
-    def undated(self, snapshot: Snapshot) -> int:
-        self._same_knowledge(snapshot)
-        return self._undated
-
-    def relations(self, statement_ids: list[str], snapshot: Snapshot) -> dict[str, list[str]]:
-        self._same_knowledge(snapshot)
-        return {s: self._relations[s] for s in sorted(set(statement_ids)) if s in self._relations}
-
-    def retracted(self, categories: list[str], snapshot: Snapshot) -> set[str]:
-        self._same_knowledge(snapshot)
-        return {c for c in categories if c in self._retracted and self._retracted[c] <= snapshot.day}
+        previous = {key: self._timeline(key, snapshot).previous(day) for key, day in before.items()}
+        relations = {s: self._relations[s] for s in sorted(set(statement_ids)) if s in self._relations}
+        retracted = {c for c in empty if c in self._retracted and self._retracted[c] <= snapshot.day}
+        return previous, relations, retracted, self._undated

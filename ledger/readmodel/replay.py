@@ -190,7 +190,11 @@ def _shape_params(matter: dict[str, Any], keys: list[str], snapshot: Snapshot) -
 
 def candidate_rows(query: Query, postgres: bool, matter: dict[str, Any], keys: list[str],
                    snapshot: Snapshot) -> dict[str, TimelineRows]:
-    """The candidate rows of the timelines ``keys`` (see the module docstring), one statement."""
+    """The candidate rows of the timelines ``keys`` (see the module docstring): on PostgreSQL
+    one statement for them all (one round trip); on SQLite one per timeline (its planner runs
+    the joined statement ten times slower than its parts, measured: scripts/bench.py status)."""
+    if not postgres and len(keys) > 1:
+        return {key: candidate_rows(query, postgres, matter, [key], snapshot)[key] for key in keys}
     shape, params = _shape_params(matter, keys, snapshot)
     rows = query(candidates_sql(shape, snapshot.known_at is not None, postgres, len(snapshot.skip)), params)
     grouped: dict[str, list[Row]] = {key: [] for key in keys}
@@ -199,15 +203,20 @@ def candidate_rows(query: Query, postgres: bool, matter: dict[str, Any], keys: l
     return {key: TimelineRows.of(admissible(found, snapshot)) for key, found in grouped.items()}
 
 
-def previous_rows(query: Query, matter: dict[str, Any], before: dict[str, str],
-                  snapshot: Snapshot) -> dict[str, Row | None]:
-    """Per timeline of ``before``, the total that stood before the given day (one statement)."""
+def previous_query(matter: dict[str, Any], before: dict[str, str],
+                   snapshot: Snapshot) -> tuple[str, dict[str, Any]] | None:
+    """The query of the total that stood before the given day, per timeline of ``before``
+    (None when there is none to ask); :func:`previous_from` reads its rows."""
     keys = list(before)
     if not keys:
-        return {}
+        return None
     shape, params = _shape_params(matter, keys, snapshot)
     params.update({f"before{t}": before[key] for t, key in enumerate(keys)})
-    rows = query(previous_sql(shape, snapshot.known_at is not None, len(snapshot.skip)), params)
+    return previous_sql(shape, snapshot.known_at is not None, len(snapshot.skip)), params
+
+
+def previous_from(before: dict[str, str], rows: list[Row]) -> dict[str, Row | None]:
+    keys = list(before)
     found: dict[str, Row | None] = dict.fromkeys(keys)
     for row in rows:
         key = keys[row.pop("timeline_index")]
@@ -293,7 +302,8 @@ def picture_row(replayed: Replayed) -> Row | None:
         newest = max(figure.used, key=lambda c: c.as_of_end)
         row = replayed.row_of(newest)
         return {**row, **interval_fields(figure.interval)}
-    own = Candidate.from_row(row).interval
+    assert figure.standing is not None
+    own = figure.standing.interval
     if own == figure.interval and own.best == figure.interval.best:
         return row
     return {**row, **interval_fields(figure.interval)}

@@ -40,9 +40,13 @@ class StatusQueries:
         statement), the figures before the cumulative ones (one statement), the relations,
         retractions and undated statements.
         """
-        matter = self.matter(matter_id, snapshot)  # type: ignore[attr-defined]
         with self.view.reading() as query:
-            disputed, restated = self.evidence(matter["id"], snapshot, query)  # type: ignore[attr-defined]
+            if matter_id is None:
+                matter_id = self.only_matter(query)  # type: ignore[attr-defined]
+            versions, links = query.many([self.matter_query(matter_id),  # type: ignore[attr-defined]
+                                          self.link_query(snapshot)])  # type: ignore[attr-defined]
+            matter = self.matter_from(matter_id, versions, snapshot)  # type: ignore[attr-defined]
+            disputed, restated = self.evidence(matter["id"], snapshot, query, links)  # type: ignore[attr-defined]
             rows = QueryRows(query, self.one_statement, matter)
             return self.picture(matter, rows, snapshot, stale_days, include_disputed, disputed, restated)
 
@@ -95,21 +99,22 @@ class StatusQueries:
         before = {key: min(c.as_of_start for c in r.figure.used if not c.figure.is_change).isoformat()
                   for key, r in replayed.items()
                   if r.figure.standing is not None and matter["categories"][key]["kind"] == "cumulative"}
-        previous = rows.previous(before, rule)
+        picture: dict[str, Row | None] = {key: rp.picture_row(r) for key, r in replayed.items()}
+        previous, relations, retracted, undated = rows.context(
+            before, [row["statement_id"] for row in picture.values() if row],
+            [c for c, row in picture.items() if row is None], rule)
         core_key = None
         if memo is not None:
             core_key = (tuple(id(fetched[key]) for key in keys),  # memo.settled keeps them alive
                         tuple(None if row is None else id(row) for row in previous.values()))
-        core = memo.pictures.get(core_key) if memo is not None else None
-        if core is None:
-            core = self._reconciled(matter, rows, rule, replayed, previous, stale_days)
+        reconciled = memo.pictures.get(core_key) if memo is not None else None
+        if reconciled is None:
+            reconciled = self._reconciled(matter, picture, relations, rule, replayed, previous, stale_days)
             if memo is not None:
-                memo.pictures[core_key] = core
-        picture, reconciled = core
+                memo.pictures[core_key] = reconciled
         discrepancies = [d for r in replayed.values() for d in r.discrepancies] + reconciled["discrepancies"]
         if not figures:
             return {"discrepancies": discrepancies}, replayed
-        retracted = rows.retracted([c for c, row in picture.items() if row is None], snapshot)
         no_figure = {}
         for category in (c for c, row in picture.items() if row is None and c not in reconciled["derived"]):
             violated = any(d["kind"] == "relation_violated" and category in d["categories"]
@@ -128,15 +133,14 @@ class StatusQueries:
             "derived": reconciled["derived"],
             "discrepancies": discrepancies,
             "no_figure": no_figure,
-            "undated_statements_excluded": rows.undated(snapshot),
+            "undated_statements_excluded": undated,
         }, replayed
 
     @staticmethod
-    def _reconciled(matter: dict[str, Any], rows: Any, rule: Snapshot, replayed: dict[str, rp.Replayed],
-                    previous: dict[str, Row | None], stale_days: int | None) -> tuple[dict[str, Row | None], Row]:
-        """The picture's rows and what reconciliation makes of them (nothing here depends on the day)."""
-        picture: dict[str, Row | None] = {key: rp.picture_row(r) for key, r in replayed.items()}
-        relations = rows.relations([row["statement_id"] for row in picture.values() if row], rule)
+    def _reconciled(matter: dict[str, Any], picture: dict[str, Row | None], relations: dict[str, list[str]],
+                    rule: Snapshot, replayed: dict[str, rp.Replayed], previous: dict[str, Row | None],
+                    stale_days: int | None) -> Row:
+        """What reconciliation makes of the picture (nothing here depends on the day)."""
         same_date = {key: [row for row in r.rows if r.standing is not None and row["qualifier"] != "change"
                            and (row["as_of_start"], row["as_of_end"]) ==
                            (r.standing["as_of_start"], r.standing["as_of_end"])
@@ -144,4 +148,4 @@ class StatusQueries:
                            and row.get("rank") != "deprecated"]
                      for key, r in replayed.items()}
         same_date = independent_same_date(same_date, picture, dict(rule.restates))
-        return picture, reconcile(matter, picture, relations, stale_days, previous, same_date)
+        return reconcile(matter, picture, relations, stale_days, previous, same_date)

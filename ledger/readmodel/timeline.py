@@ -52,23 +52,34 @@ class TimelineReadModel(StatusQueries, CheckQueries, AuditQueries, ExportQueries
             for r in rows
         ]
 
-    def matter(self, matter_id: str | None, snapshot: Snapshot | None = None) -> dict[str, Any]:
+    def matter(self, matter_id: str | None, snapshot: Snapshot | None = None, query: Any = None) -> dict[str, Any]:
         """The matter's document as known at the snapshot; without a name, the only matter.
 
         Asked about a moment before the matter was declared, its first version answers
-        (so a past picture is empty rather than unknown)."""
+        (so a past picture is empty rather than unknown). ``query``: a read transaction to use."""
         snapshot = snapshot or Snapshot()
-        if matter_id is None:
-            ids = self.view.query("SELECT DISTINCT matter_id FROM {ledger_matters} LIMIT 2")
-            if not ids:
-                raise NotFoundError("the ledger holds no matter yet: record a matter file first")
-            if len(ids) > 1:
-                names = ", ".join(m["matter"] for m in self.matters())
-                raise NotFoundError(f"the ledger holds several matters; choose one with --matter: {names}")
-            matter_id = ids[0]["matter_id"]
-        rows = self.view.query(
-            "SELECT document, position, recorded_at, superseded_at FROM {ledger_matters} "
-            "WHERE matter_id = :m ORDER BY position", {"m": matter_id})
+        query = query or self.view.query
+        matter_id = matter_id if matter_id is not None else self.only_matter(query)
+        return self.matter_from(matter_id, query(*self.matter_query(matter_id)), snapshot)
+
+    def only_matter(self, query: Any) -> str:
+        """The id of the ledger's one matter (an error naming them when there are several)."""
+        ids = query("SELECT DISTINCT matter_id FROM {ledger_matters} LIMIT 2", None)
+        if not ids:
+            raise NotFoundError("the ledger holds no matter yet: record a matter file first")
+        if len(ids) > 1:
+            names = ", ".join(m["matter"] for m in self.matters())
+            raise NotFoundError(f"the ledger holds several matters; choose one with --matter: {names}")
+        return ids[0]["matter_id"]
+
+    @staticmethod
+    def matter_query(matter_id: str) -> tuple[str, dict[str, Any]]:
+        """The query of every version of a matter (for :meth:`matter_from`)."""
+        return ("SELECT document, position, recorded_at, superseded_at FROM {ledger_matters} "
+                "WHERE matter_id = :m ORDER BY position", {"m": matter_id})
+
+    def matter_from(self, matter_id: str, rows: list[Row], snapshot: Snapshot) -> dict[str, Any]:
+        """The version of the matter known at the snapshot, from :meth:`matter_query`'s rows."""
         if not rows:
             known = ", ".join(m["matter"] for m in self.matters()) or "none"
             raise NotFoundError(f"no matter {matter_id!r} in the ledger (known: {known})")

@@ -180,16 +180,18 @@ KNOWN_AT = Query(None, description="Only what the ledger had recorded by then (d
 POLICY = Query(None, description=f"Replay policy: {', '.join(POLICIES)} (default latest).")
 WINDOW = Query(None, ge=0, le=MAX_WINDOW_DAYS, description="Widen the replay window by this many days "
                "(as --window DAYS; default 0).")
-# The read model's result models (one model, one shape: what --format json prints). Fields
-# a result leaves out (e.g. low/high of an exact figure) stay out.
-SHAPE: dict[str, Any] = {"response_model_exclude_unset": True}
+# The read model's result models (one model, one shape: what --format json prints), named for
+# OpenAPI. Fields a result leaves out (e.g. low/high of an exact figure) stay out. The routes
+# return the read model's data as the CLI prints it (orjson), not validated again per request:
+# tests validate every command's JSON against these models and compare the API's with the CLI's.
+SHAPE: dict[str, Any] = {"response_model_exclude_unset": True, "response_class": JSON}
 
 
 def _api_routes(app: FastAPI, reader: Callable[[], Reader]) -> None:
     @app.get("/api/matters", tags=["matters"], summary="The matters with their categories",
              response_model=list[r.MatterSummary], **SHAPE)
     def matters() -> Any:
-        return reader().matters()
+        return JSON(reader().matters())
 
     @app.get("/api/matters/{matter}/status", tags=["matters"],
              summary="The official picture as of a date (as `ledger status --format json`)",
@@ -197,7 +199,7 @@ def _api_routes(app: FastAPI, reader: Callable[[], Reader]) -> None:
     def status(matter: str, as_of: str | None = AS_OF, known_at: str | None = KNOWN_AT,
                policy: str | None = POLICY, window: int | None = WINDOW,
                stale_days: int | None = Query(None, ge=0, description="Staleness limit in days.")) -> Any:
-        return reader().status(matter, snapshot(as_of, known_at, policy, window), stale_days)
+        return JSON(reader().status(matter, snapshot(as_of, known_at, policy, window), stale_days))
 
     @app.get("/api/matters/{matter}/history/{category}", tags=["matters"],
              summary="Every figure asserted for a category (as `ledger history`)",
@@ -206,14 +208,14 @@ def _api_routes(app: FastAPI, reader: Callable[[], Reader]) -> None:
                 "made by this date (default: all; the figure standing today is marked)."),
                 known_at: str | None = KNOWN_AT, policy: str | None = POLICY, window: int | None = WINDOW) -> Any:
         snap = snapshot(as_of, known_at, policy, window)
-        return reader().history(matter, category, snap if as_of else replace(snap, as_of=None))
+        return JSON(reader().history(matter, category, snap if as_of else replace(snap, as_of=None)))
 
     @app.get("/api/matters/{matter}/trace/{category}", tags=["matters"],
              summary="Why the status shows a figure, and every other figure of its timeline (as `ledger trace`)",
              response_model=r.TraceResult, **SHAPE)
     def trace(matter: str, category: str, as_of: str | None = AS_OF, known_at: str | None = KNOWN_AT,
               policy: str | None = POLICY, window: int | None = WINDOW) -> Any:
-        return reader().trace(matter, category, snapshot(as_of, known_at, policy, window))
+        return JSON(reader().trace(matter, category, snapshot(as_of, known_at, policy, window)))
 
     @app.get("/api/matters/{matter}/series", tags=["matters"],
              summary="The status replayed at each step between two dates")
@@ -223,7 +225,8 @@ def _api_routes(app: FastAPI, reader: Callable[[], Reader]) -> None:
                category: str | None = Query(None), known_at: str | None = KNOWN_AT,
                policy: str | None = POLICY, window: int | None = WINDOW) -> Any:
         start, end = parse_date(from_, "from"), parse_date(to, "to")
-        return reader().series(matter, start, end, every, snapshot(end, known_at, policy, window), category)
+        snap = snapshot(end, known_at, policy, window)
+        return JSON(reader().series(matter, start, end, every, snap, category))
 
     @app.get("/api/matters/{matter}/diff", tags=["matters"],
              summary="What changed in the status between two dates")
@@ -234,7 +237,7 @@ def _api_routes(app: FastAPI, reader: Callable[[], Reader]) -> None:
              policy: str | None = POLICY, window: int | None = WINDOW) -> Any:
         start, end = parse_date(from_, "from"), parse_date(to, "to")
         later = parse_known_at(known_at_to, "known_at_to")
-        return reader().diff(matter, start, end, snapshot(end, known_at, policy, window), later)
+        return JSON(reader().diff(matter, start, end, snapshot(end, known_at, policy, window), later))
 
     @app.get("/api/matters/{matter}/check", tags=["matters"],
              summary="Discrepancies over the whole timeline (as `ledger check --format json`)",
@@ -242,27 +245,27 @@ def _api_routes(app: FastAPI, reader: Callable[[], Reader]) -> None:
     def check(matter: str, as_of: str | None = AS_OF, known_at: str | None = KNOWN_AT,
               policy: str | None = POLICY, window: int | None = WINDOW,
               stale_days: int | None = Query(None, ge=0)) -> Any:
-        return reader().check(matter, snapshot(as_of, known_at, policy, window), stale_days)
+        return JSON(reader().check(matter, snapshot(as_of, known_at, policy, window), stale_days))
 
     @app.get("/api/statements/{statement_id}", tags=["statements"],
              summary="One statement with its trail (as `ledger show --format json`)",
              response_model=r.ShowResult, **SHAPE)
     def statement(statement_id: str = Path(...), known_at: str | None = KNOWN_AT) -> Any:
-        return reader().statement(statement_id, snapshot(None, known_at).known_at)
+        return JSON(reader().statement(statement_id, snapshot(None, known_at).known_at))
 
     @app.get("/api/sources", tags=["sources"], summary="Who asserted what (as `ledger sources`)",
              response_model=list[r.SourceEntity], **SHAPE)
     def sources(matter: str | None = Query(None), known_at: str | None = KNOWN_AT) -> Any:
-        return reader().sources(matter, snapshot(None, known_at).known_at)
+        return JSON(reader().sources(matter, snapshot(None, known_at).known_at))
 
     @app.get("/api/audit", tags=["audit"], summary="The event log (as `ledger log --format json`)",
              response_model=list[LogEntry], **SHAPE)
     def audit(since: int = Query(0, ge=0, description="Only events after this position."),
               limit: int = Query(100, ge=1, le=10_000)) -> Any:
-        return reader().log(since, limit)
+        return JSON(reader().log(since, limit))
 
     @app.get("/api/log/head", tags=["audit"],
              summary="The log position and chain hash the answers are computed at",
              response_model=LogHead, **SHAPE)
     def head() -> Any:
-        return reader().head()
+        return JSON(reader().head())
