@@ -214,36 +214,16 @@ def _draw(data: dict[str, Any]) -> Any:
 
     for ax, panel in zip(axes, panels, strict=False):
         ax.set_xlim(left, right)
-        for item in panel["discrepancies"]:
-            kinds_used.add(item["hard"])
-            ax.axvspan(item["first_seen"], item["resolved_on"] or right,
-                       color=_HARD if item["hard"] else _SOFT,
-                       alpha=0.13 if item["hard"] else 0.12, lw=0, zorder=0)
+        _draw_spans(ax, panel["discrepancies"], right, kinds_used)
         _draw_steps(ax, panel, right)
         flagged = {s for item in panel["discrepancies"] if item["hard"] for s in item["statements"]}
         top = 0.0
-        labelled = _labelled(panel["points"])
+        labelled = _labelled(panel["points"], DENSE_LABELS if len(panel["points"]) > DENSE_POINTS
+                             else LABELLED_POINTS)
         if len(panel["points"]) > DENSE_POINTS:
             top = _draw_dense(ax, panel["points"], colours, flagged, qualifiers_used, labelled)
-        for point in panel["points"] if len(panel["points"]) <= DENSE_POINTS else ():
-            qualifiers_used.add(point["qualifier"])
-            colour = colours[point["source"]]
-            lo, hi = point["low"], point["high"]
-            y = point["value"] if point["value"] is not None else (lo + hi) / 2
-            yerr = None
-            if point["qualifier"] == "range" or (point["qualifier"] == "approx"):
-                yerr = [[y - lo], [hi - y]]
-            xerr = None
-            if point["start"] != point["end"]:
-                xerr = [[point["end"] - point["start"]], [dt.timedelta(0)]]
-            ax.errorbar([point["end"]], [y], xerr=xerr, yerr=yerr, fmt=_QUALIFIER_MARKERS[point["qualifier"]],
-                        color=colour, ms=7, capsize=3, elinewidth=1.4, zorder=4)
-            if point["statement"] in flagged:
-                ax.plot([point["end"]], [y], "o", ms=15, mfc="none", mec=_HARD, mew=2, zorder=5)
-            if id(point) in labelled:
-                ax.annotate(point["text"], (point["end"], y), xytext=(6, 5), textcoords="offset points",
-                            fontsize=8, color=colour, zorder=6)
-            top = max(top, y, hi if math.isfinite(hi) else y)
+        else:
+            top = _draw_points(ax, panel["points"], colours, flagged, qualifiers_used, labelled)
         for step in panel["steps"]:
             for bound in (step["low"], step["high"]):
                 if bound is not None and math.isfinite(bound):
@@ -296,6 +276,23 @@ def _draw(data: dict[str, Any]) -> Any:
     return fig
 
 
+def _draw_spans(ax: Any, discrepancies: list[dict[str, Any]], right: dt.date, kinds_used: set[bool]) -> None:
+    """Each discrepancy as a band from the day it appeared to the day it ended, full height;
+    one collection per kind (hundreds of separate patches made a big matter's chart slow),
+    overlapping bands still darkening where discrepancies pile up."""
+    import matplotlib.dates as mdates
+
+    for hard in (True, False):
+        spans = [(mdates.date2num(d["first_seen"]), mdates.date2num(d["resolved_on"] or right))
+                 for d in discrepancies if d["hard"] is hard]
+        if not spans:
+            continue
+        kinds_used.add(hard)
+        ax.broken_barh([(start, max(end - start, 0)) for start, end in spans], (0, 1),
+                       transform=ax.get_xaxis_transform(), color=_HARD if hard else _SOFT,
+                       alpha=0.13 if hard else 0.12, lw=0, zorder=0)
+
+
 def _date_locator(left: dt.date, right: dt.date) -> Any:
     """About eight ticks on whole days, months or years (cheaper than AutoDateLocator, which
     matplotlib re-evaluates on every layout pass)."""
@@ -312,16 +309,54 @@ def _date_locator(left: dt.date, right: dt.date) -> Any:
 
 DENSE_POINTS = 200  # more figures than this in a panel: drawn as a density of small marks
 LABELLED_POINTS = 24  # at most this many figures of a panel carry their value as a label
+DENSE_LABELS = 10  # ... and of a dense panel (its marks crowd: fewer labels stay readable)
 
 
-def _labelled(points: list[dict[str, Any]]) -> set[int]:
-    """The points that get a label: all of few; else about LABELLED_POINTS spread evenly in
-    time (labels of hundreds of points pile up into an unreadable block)."""
-    if len(points) <= LABELLED_POINTS:
+def _labelled(points: list[dict[str, Any]], most: int = LABELLED_POINTS) -> set[int]:
+    """The points that get a label: all of few; else about ``most`` spread evenly in time
+    (labels of hundreds of points pile up into an unreadable block)."""
+    if len(points) <= most:
         return {id(p) for p in points}
     ordered = sorted(points, key=lambda p: p["end"])
-    step = len(ordered) / LABELLED_POINTS
-    return {id(ordered[min(len(ordered) - 1, int(i * step + step / 2))]) for i in range(LABELLED_POINTS)}
+    step = len(ordered) / most
+    return {id(ordered[min(len(ordered) - 1, int(i * step + step / 2))]) for i in range(most)}
+
+
+def _draw_points(ax: Any, points: list[dict[str, Any]], colours: dict[str, str], flagged: set[str],
+                 qualifiers_used: set[str], labelled: set[int]) -> float:
+    """Figures as markers by source and qualifier, a range as a vertical bar (an approximate
+    figure too: its ±10%), the month or year a source gave as a bar back to its start; figures
+    involved in a discrepancy ringed. One errorbar per source and qualifier (a call per point
+    made a chart of a thousand figures slow). Returns the highest value drawn."""
+    import matplotlib.dates as mdates
+
+    groups: dict[tuple[str, str], list[tuple[float, float, float, float, float]]] = {}
+    ringed: tuple[list[float], list[float]] = ([], [])
+    top = 0.0
+    for point in points:
+        lo, hi = point["low"], point["high"]
+        y = point["value"] if point["value"] is not None else (lo + hi) / 2
+        x = mdates.date2num(point["end"])
+        bar = point["qualifier"] in ("range", "approx")
+        groups.setdefault((point["source"], point["qualifier"]), []).append(
+            (x, y, (point["end"] - point["start"]).days, y - lo if bar else 0.0, hi - y if bar else 0.0))
+        if point["statement"] in flagged:
+            ringed[0].append(x)
+            ringed[1].append(y)
+        if id(point) in labelled:
+            ax.annotate(point["text"], (point["end"], y), xytext=(6, 5), textcoords="offset points",
+                        fontsize=8, color=colours[point["source"]], zorder=6, in_layout=False)
+        top = max(top, y, hi if math.isfinite(hi) else y)
+    for (source, qualifier), rows in groups.items():
+        qualifiers_used.add(qualifier)
+        xs, ys, back, down, up = (list(column) for column in zip(*rows, strict=True))
+        xerr = [back, [0.0] * len(back)] if any(back) else None
+        yerr = [down, up] if any(down) or any(up) else None
+        ax.errorbar(xs, ys, xerr=xerr, yerr=yerr, fmt=_QUALIFIER_MARKERS[qualifier], color=colours[source],
+                    ms=7, capsize=3, elinewidth=1.4, zorder=4)
+    if ringed[0]:
+        ax.plot(*ringed, "o", ms=15, mfc="none", mec=_HARD, mew=2, zorder=5)
+    return top
 
 
 def _draw_dense(ax: Any, points: list[dict[str, Any]], colours: dict[str, str], flagged: set[str],
@@ -350,7 +385,7 @@ def _draw_dense(ax: Any, points: list[dict[str, Any]], colours: dict[str, str], 
             ringed[1].append(y)
         if id(point) in labelled:
             ax.annotate(point["text"], (point["end"], y), xytext=(4, 4), textcoords="offset points",
-                        fontsize=7, color=colours[point["source"]], zorder=6)
+                        fontsize=7, color=colours[point["source"]], zorder=6, in_layout=False)
         top = max(top, y, hi if math.isfinite(hi) else y)
     for (source, qualifier), (xs, ys) in groups.items():
         qualifiers_used.add(qualifier)
@@ -399,7 +434,8 @@ def _draw_steps(ax: Any, panel: dict[str, Any], right: dt.date) -> None:
         # label the last stretch with a figure, at its right end
         x = days[index + 1] if index + 1 < len(steps) else right
         ax.annotate(("derived " if derived else "") + f"status {steps[index]['text']}", (x, lows[index]),
-                    xytext=(-4, -12), textcoords="offset points", ha="right", fontsize=8, color=_STATUS)
+                    xytext=(-4, -12), textcoords="offset points", ha="right", fontsize=8, color=_STATUS,
+                    in_layout=False)
 
 
 def _shorten(text: str, width: int) -> str:

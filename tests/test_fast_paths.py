@@ -80,11 +80,14 @@ def test_plot_thins_labels_and_draws_many_points_as_density(points: int) -> None
     fig = plot.draw(_chart(points))
     ax = fig.axes[0]
     labels = [t for t in ax.texts if t.get_text().startswith("v")]
-    assert len(labels) == min(points, plot.LABELLED_POINTS)
+    assert len(labels) == min(points, plot.DENSE_LABELS if points > plot.DENSE_POINTS else plot.LABELLED_POINTS)
     if points > plot.DENSE_POINTS:
         assert len(ax.collections) >= 5 and len(ax.lines) < 10  # a few scatters, not a marker per figure
-    else:
-        assert len(ax.lines) >= points
+    else:  # one marker line per source and qualifier, with every figure on it
+        markers = [line for line in ax.lines if line.get_marker() in plot._QUALIFIER_MARKERS.values()
+                   and line.get_mfc() != "none"]
+        groups = {(p["source"], p["qualifier"]) for p in _chart(points)["panels"][0]["points"]}
+        assert len(markers) == len(groups) and sum(len(line.get_xdata()) for line in markers) == points
 
 
 def test_plot_draws_an_at_most_status_at_its_bound_not_at_zero() -> None:
