@@ -67,6 +67,8 @@ class CheckQueries:
         days = sorted(set(dates) | {last})
         heapq.heapify(days)
         seen_days: set[str] = set()
+        keys: dict[int, tuple[Item, tuple[Any, ...]]] = {}  # by id of an item (kept alive here)
+        iso: dict[Any, str] = {}
         while days:
             when = heapq.heappop(days)
             if when in seen_days:
@@ -75,7 +77,10 @@ class CheckQueries:
             status, replayed = at(when)
             seen = set()
             for item in status["discrepancies"]:
-                key = discrepancy_key(item)
+                known = keys.get(id(item))
+                if known is None:
+                    known = keys[id(item)] = (item, discrepancy_key(item))
+                key = known[1]
                 seen.add(key)
                 if key not in active:
                     active[key] = {"matter": matter["id"], **item, "first_seen": when, "resolved_on": None,
@@ -89,8 +94,11 @@ class CheckQueries:
                                        ended="superseded" if any(_succeeds(n, key) for n in new) else "resolved")
             following = days[0] if days else None
             for r in replayed.values():  # the picture does not change until `following`, but may go stale
-                stale = r.figure.stale_from.isoformat() if r.figure.stale_from else None
-                if stale is not None and when < stale <= last and (following is None or stale < following):
+                if r.figure.stale_from is None:
+                    continue
+                stale = iso.get(r.figure.stale_from) or iso.setdefault(r.figure.stale_from,
+                                                                       r.figure.stale_from.isoformat())
+                if when < stale <= last and (following is None or stale < following):
                     heapq.heappush(days, stale)
         return found
 

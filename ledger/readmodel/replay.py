@@ -240,6 +240,7 @@ class ReplayMemo:
     candidates: dict[tuple[str, str, int], Candidate] = field(default_factory=dict)
     settled: dict[int, tuple[TimelineRows, Replayed]] = field(default_factory=dict)  # by id of the rows
     pictures: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    parts: dict[int, tuple[TimelineFigure, Row | None, str | None]] = field(default_factory=dict)  # by id of a figure
 
 
 @dataclass(frozen=True)
@@ -258,7 +259,7 @@ class TimelineRows:
 def replay_timeline_rows(matter: dict[str, Any], timeline: str, fetched: TimelineRows, snapshot: Snapshot,
                          stale_days: int | None = None, memo: ReplayMemo | None = None) -> Replayed:
     """The rule over fetched rows: settled (once per set of rows, with a ``memo``), then on the day."""
-    day = dt.date.fromisoformat(snapshot.day)
+    day = snapshot.as_of or dt.date.fromisoformat(snapshot.day)
     # The memo holds the rows object it was made from, so its id stays its own; a source that
     # finds the same candidates again gives the same object (PreloadedRows does).
     found = memo.settled.get(id(fetched), (None, None))[1] if memo is not None else None
@@ -271,7 +272,29 @@ def replay_timeline_rows(matter: dict[str, Any], timeline: str, fetched: Timelin
         if memo is not None:
             memo.settled[id(fetched)] = (fetched, found)
     stale = stale_on(found.figure, day)
-    return found if stale is None else Replayed(timeline, found.figure, found.rows, stale)
+    if stale is None:
+        return found
+    on_day = Replayed(timeline, found.figure, found.rows, stale)
+    on_day.__dict__.update({k: found.__dict__[k] for k in ("_by_key", "standing") if k in found.__dict__})
+    return on_day
+
+
+def picture_parts(replayed: Replayed, cumulative: bool, memo: ReplayMemo | None = None) -> tuple[Row | None, str | None]:
+    """What the picture takes from a replayed timeline: its :func:`picture_row` and, for a
+    cumulative timeline with a standing total, the start of the earliest total it rests on
+    (the day before which the previous figure is asked). Neither depends on the day: kept in
+    the ``memo`` per settled figure."""
+    figure = replayed.figure
+    cached = memo.parts.get(id(figure)) if memo is not None else None
+    if cached is not None:
+        return cached[1], cached[2]
+    row = picture_row(replayed)
+    before = None
+    if cumulative and figure.standing is not None:
+        before = min(c.as_of_start for c in figure.used if not c.figure.is_change).isoformat()
+    if memo is not None:
+        memo.parts[id(figure)] = (figure, row, before)  # the figure kept alive: its id stays its own
+    return row, before
 
 
 def replay_matter(query: Query, postgres: bool, matter: dict[str, Any], snapshot: Snapshot,

@@ -96,10 +96,10 @@ class StatusQueries:
         keys = rp.timelines(matter["categories"])
         fetched = rows.candidates(keys, rule)
         replayed = {key: rp.replay_timeline_rows(matter, key, fetched[key], rule, stale_days, memo) for key in keys}
-        before = {key: min(c.as_of_start for c in r.figure.used if not c.figure.is_change).isoformat()
-                  for key, r in replayed.items()
-                  if r.figure.standing is not None and matter["categories"][key]["kind"] == "cumulative"}
-        picture: dict[str, Row | None] = {key: rp.picture_row(r) for key, r in replayed.items()}
+        parts = {key: rp.picture_parts(r, matter["categories"][key]["kind"] == "cumulative", memo)
+                 for key, r in replayed.items()}
+        before = {key: start for key, (_, start) in parts.items() if start is not None}
+        picture: dict[str, Row | None] = {key: row for key, (row, _) in parts.items()}
         previous, relations, retracted, undated = rows.context(
             before, [row["statement_id"] for row in picture.values() if row],
             [c for c, row in picture.items() if row is None], rule)
