@@ -13,9 +13,10 @@ no longer shows, the date it ended and whether it was ``resolved`` or ``supersed
 from __future__ import annotations
 
 import heapq
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
+
+import orjson
 
 from ledger.domain.figures import Figure
 from ledger.domain.relations import own_relations
@@ -36,26 +37,36 @@ class CheckQueries:
               progress: Progress | None = None, include_disputed: bool = False) -> list[Item]:
         """Discrepancies over the whole timeline up to ``as_of`` (see the module docstring),
         of one matter or of all; ``progress(done, total)`` after each matter."""
-        from ledger.readmodel.undated import undated_conflicts
-
         matter_ids = [matter_id] if matter_id else [m["matter"] for m in self.matters(snapshot)]  # type: ignore[attr-defined]
         found: list[Item] = []
-        for done, mid in enumerate(matter_ids):
-            matter = self.matter(mid, snapshot)  # type: ignore[attr-defined]
-            statements = self.view.query(
-                "SELECT statement_id, stated_end, document, relations FROM {ledger_statements} "
-                f"WHERE matter_id = :m AND stated_end <= :day AND retracted = 0 AND {snapshot.in_force()}",
-                {"m": mid, **snapshot.params()},
-            )
-            found += _inconsistent_statements(matter, statements)
-            found += self._replay_discrepancies(matter, sorted({row["stated_end"] for row in statements}),
-                                                snapshot, stale_days, include_disputed)
-            found += undated_conflicts(self, mid, snapshot)
-            found += self.evidence_check(mid, snapshot)  # type: ignore[attr-defined]  # misquoted, not_in_quote
+        for done, items in enumerate(self.check_each(matter_ids, snapshot, stale_days, include_disputed)):
+            found += items
             if progress is not None:
                 progress(done + 1, len(matter_ids))
         found.sort(key=lambda d: (d["matter"], d["first_seen"], d["kind"]))
         return found
+
+    def check_each(self, matter_ids: list[str], snapshot: Snapshot, stale_days: int | None = None,
+                   include_disputed: bool = False) -> Iterator[list[Item]]:
+        """The findings of each matter in turn, unsorted (what :meth:`check` sorts); what all
+        matters share (the restatements) is read once."""
+        from ledger.readmodel.undated import undated_conflicts
+
+        restated = self.restatements(snapshot)  # type: ignore[attr-defined]
+        for mid in matter_ids:
+            matter = self.matter(mid, snapshot)  # type: ignore[attr-defined]
+            rows = self.view.query(
+                "SELECT statement_id, stated_end, document, relations FROM {ledger_statements} "
+                f"WHERE matter_id = :m AND stated_end <= :day AND retracted = 0 AND {snapshot.in_force()}",
+                {"m": mid, **snapshot.params()},
+            )
+            statements = [{**row, "document": orjson.loads(row["document"])} for row in rows]
+            found = _inconsistent_statements(matter, statements)
+            found += self._replay_discrepancies(matter, sorted({row["stated_end"] for row in statements}),
+                                                snapshot, stale_days, include_disputed)
+            found += undated_conflicts(self, mid, snapshot)
+            found += self.evidence_check(mid, snapshot, statements, restated)  # type: ignore[attr-defined]
+            yield found
 
     def _replay_discrepancies(self, matter: dict[str, Any], dates: list[str], snapshot: Snapshot,
                               stale_days: int | None, include_disputed: bool = False) -> list[Item]:
@@ -107,9 +118,9 @@ def _inconsistent_statements(matter: dict[str, Any], statements: list[dict[str, 
     """``inconsistent_statement``: a statement whose own figures break a relation."""
     found = []
     for row in statements:
-        document = json.loads(row["document"])
+        document = row["document"]
         figures = {c: vars(Figure.from_input(raw)) for c, raw in document.get("figures", {}).items()}
-        relations = own_relations(row["statement_id"], figures, json.loads(row["relations"] or "[]"),
+        relations = own_relations(row["statement_id"], figures, orjson.loads(row["relations"] or "[]"),
                                   matter.get("relations", []))
         for problem in check_statement(figures, relations):
             found.append({

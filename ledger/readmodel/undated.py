@@ -26,6 +26,11 @@ Row = dict[str, Any]
 
 def undated_conflicts(model: Any, matter_id: str, snapshot: Snapshot) -> list[Row]:
     """The check items of the undated figures of a matter that no dated figure can match."""
+    undated = model.view.query(
+        f"SELECT 1 AS one FROM {{ledger_statements}} WHERE matter_id = :m AND stated_end IS NULL "
+        f"AND {snapshot.in_force()} LIMIT 1", {"m": matter_id, **snapshot.params()})
+    if not undated:  # most matters: nothing to compare
+        return []
     categories = model.matter(matter_id, snapshot)["categories"]
     rows = model.view.query(
         f"SELECT {FIGURE_COLUMNS} FROM {{ledger_figures}} WHERE matter_id = :m AND {snapshot.in_force()} "
