@@ -86,6 +86,7 @@ def _minus_days(expression: str, days: str, postgres: bool) -> str:
     return f"COALESCE(date({expression}, '-' || CAST({days} AS integer) || ' days'), '0000-00-00')"
 
 
+@functools.lru_cache(maxsize=65536)
 def minus_days(day: str, days: int) -> str:
     """``day`` (ISO text) less ``days`` days, floored at the start of the calendar."""
     try:

@@ -9,6 +9,7 @@ asks it for the SQL condition; no other module writes that condition.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, replace
 
 from ledger.projections.timeline import timestamp_text
@@ -29,9 +30,10 @@ class Snapshot:
     skip: frozenset[str] = frozenset()
     restates: frozenset[tuple[str, str]] = frozenset()
 
-    @property
+    @functools.cached_property
     def day(self) -> str:
-        """The as-of day as ISO text (today when not given)."""
+        """The as-of day as ISO text (today when not given; kept once asked, replays ask it
+        for every timeline)."""
         return (self.as_of or dt.date.today()).isoformat()
 
     def on(self, day: dt.date) -> Snapshot:
