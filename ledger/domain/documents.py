@@ -74,13 +74,21 @@ def _not_blank(text: str) -> str:
     return text
 
 
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _text(text: str) -> str:
+    """``_no_control_characters`` then ``_not_blank``, in one call (most texts are ASCII:
+    then no bidirectional control can occur, NFC changes nothing and a non-space character
+    is visible, so one regular expression and ``strip`` decide)."""
+    if text.isascii():
+        if _ASCII_CONTROL.search(text) is None and text.strip():
+            return text
+    return _not_blank(_no_control_characters(text))
+
+
 def Text(max_length: int) -> Any:  # noqa: N802 - reads as a type in the models
-    return Annotated[
-        str,
-        Field(max_length=max_length),
-        AfterValidator(_no_control_characters),
-        AfterValidator(_not_blank),
-    ]
+    return Annotated[str, Field(max_length=max_length), AfterValidator(_text)]
 
 
 Slug = Annotated[

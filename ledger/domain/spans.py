@@ -207,14 +207,24 @@ class _Numbers:
 
     def __init__(self, quote: str):
         self.quote = quote
-        self.digits = _digit_numbers(quote)
-        self._all: list[NumberMention] | None = None
+        self.digits = _by_value(_digit_numbers(quote))
+        self._all: dict[int, list[NumberMention]] | None = None
 
     @property
-    def all(self) -> list[NumberMention]:
+    def all(self) -> dict[int, list[NumberMention]]:
         if self._all is None:
-            self._all = sorted(self.digits + _word_numbers(self.quote), key=lambda n: (n.start, -n.end))
+            mentions = [n for found in self.digits.values() for n in found] + _word_numbers(self.quote)
+            self._all = _by_value(sorted(mentions, key=lambda n: (n.start, -n.end)))
         return self._all
+
+
+def _by_value(mentions: list[NumberMention]) -> dict[int, list[NumberMention]]:
+    """Mentions by the number they read as, each list in the order given (a figure's bound
+    is then found without scanning every number of the quote)."""
+    index: dict[int, list[NumberMention]] = {}
+    for mention in mentions:
+        index.setdefault(mention.value, []).append(mention)
+    return index
 
 
 def locate_figure(raw: Any, quote: str, numbers: _Numbers | None = None) -> dict[str, Any]:
@@ -223,14 +233,17 @@ def locate_figure(raw: Any, quote: str, numbers: _Numbers | None = None) -> dict
     Digits are preferred: a bound is looked for among the numbers written in digits, and
     among all (words too) only when the digits do not place every bound (in its span)."""
     quote = unicodedata.normalize("NFC", quote)
-    numbers = numbers or _Numbers(quote)
+    return _locate_figure(raw, quote, numbers or _Numbers(quote))
+
+
+def _locate_figure(raw: Any, quote: str, numbers: _Numbers) -> dict[str, Any]:
     entry = _locate(raw, quote, numbers.digits)
     if entry["status"] in WARNING_STATUSES:
         entry = _locate(raw, quote, numbers.all)
     return entry
 
 
-def _locate(raw: Any, quote: str, numbers: list[NumberMention]) -> dict[str, Any]:
+def _locate(raw: Any, quote: str, numbers: dict[int, list[NumberMention]]) -> dict[str, Any]:
     span = figure_span_text(raw)
     entry: dict[str, Any] = {}
     region = None
@@ -244,7 +257,7 @@ def _locate(raw: Any, quote: str, numbers: list[NumberMention]) -> dict[str, Any
     absent: list[str] = []
     outside = False
     for name, value in figure_bounds(raw).items():
-        matches = [n for n in numbers if n.value == value]
+        matches = numbers.get(value, [])
         inside = [n for n in matches if region and region[0] <= n.start and n.end <= region[1]]
         chosen = (inside or matches)[:1]
         if not chosen:
@@ -269,7 +282,7 @@ def locate_figures(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
         return {}
     quote = unicodedata.normalize("NFC", document.get("quote", ""))
     numbers = _Numbers(quote)
-    return {category: locate_figure(raw, quote, numbers) for category, raw in figures.items()}
+    return {category: _locate_figure(raw, quote, numbers) for category, raw in figures.items()}
 
 
 def span_problems(figures: dict[str, Any], quote: str) -> list[tuple[tuple[Any, ...], str]]:
