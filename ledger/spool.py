@@ -12,8 +12,7 @@ import sqlite3
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -22,8 +21,7 @@ from ledger.domain.documents import Statement as StatementDocument
 from ledger.inputs import InputProblem, Located, format_path
 
 
-@dataclass(frozen=True)
-class Spooled:
+class Spooled(NamedTuple):
     """A checked statement as spooled: its id, its document and its ``spans`` (the event's)."""
 
     statement_id: str

@@ -38,6 +38,7 @@ from ledger.domain.synonyms import synonym_problems
 MAX_COUNT = 2**53 - 1
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0, DEL and C1 (U+0085 is a YAML line break)
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # the same, for ASCII text
 # Explicit embeddings, overrides and isolates make text display other than it reads
 # ("Trojan Source"); the implicit marks U+200E, U+200F and U+061C are allowed.
 _BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
@@ -46,6 +47,8 @@ _INVISIBLE = frozenset("\u034f\u115f\u1160\u2800\u3164\uffa0")
 
 
 def _no_control_characters(text: str) -> str:
+    if text.isascii() and _ASCII_CONTROL.search(text) is None:
+        return text  # no bidirectional control in ASCII, and NFC changes nothing
     found = _CONTROL.search(text)
     if found:
         raise ValueError(
@@ -72,9 +75,6 @@ def _not_blank(text: str) -> str:
         shown = " ".join(f"U+{ord(c):04X}" for c in dict.fromkeys(text) if not c.isspace())
         raise ValueError(f"has no visible character (only {shown[:60]})")
     return text
-
-
-_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _text(text: str) -> str:

@@ -31,8 +31,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 STATUSES = ("given", "found", "not_in_span", "not_in_quote")
 WARNING_STATUSES = frozenset({"not_in_span", "not_in_quote"})
@@ -42,9 +41,9 @@ WARNING_STATUSES = frozenset({"not_in_span", "not_in_quote"})
 BOUNDS = ("value", "low", "best", "high", "change")
 
 
-@dataclass(frozen=True)
-class NumberMention:
-    """A number written in a text: ``text[start:end]`` reads as ``value``."""
+class NumberMention(NamedTuple):
+    """A number written in a text: ``text[start:end]`` reads as ``value`` (a tuple: a quote
+    has many, and a frozen dataclass took 1.5 µs to build each)."""
 
     start: int
     end: int
@@ -79,7 +78,11 @@ _SPLIT = re.compile(f"[{_SEPARATORS}]")
 def _digit_numbers(text: str) -> list[NumberMention]:
     found = []
     for match in _DIGIT_RUN.finditer(text):
-        groups = _SPLIT.split(match.group())
+        run = match.group()
+        if run.isascii() and run.isdigit():  # the usual case: ASCII digits, no separator
+            found.append(NumberMention(match.start(), match.end(), int(run)))
+            continue
+        groups = _SPLIT.split(run)
         if _grouped(groups) and _one_script("".join(groups)):
             found.append(NumberMention(match.start(), match.end(), int("".join(groups))))
             continue
@@ -244,6 +247,11 @@ def _locate_figure(raw: Any, quote: str, numbers: _Numbers) -> dict[str, Any]:
 
 
 def _locate(raw: Any, quote: str, numbers: dict[int, list[NumberMention]]) -> dict[str, Any]:
+    if type(raw) is int:  # a bare count (the usual figure): no span, one bound; the same entry as below
+        found = numbers.get(raw)
+        if found:
+            return {"status": "found", "numbers": {"value": [found[0].start, found[0].end]}, "absent": []}
+        return {"status": "not_in_quote", "numbers": {}, "absent": ["value"]}
     span = figure_span_text(raw)
     entry: dict[str, Any] = {}
     region = None
