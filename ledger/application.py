@@ -11,7 +11,7 @@ import getpass
 import os
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -79,6 +79,12 @@ class LedgerApp(Application[UUID]):
     def construct_mapper(self) -> Mapper[UUID]:
         """The library's mapper restricted to the ledger's own event topics."""
         return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=LedgerMapper)
+
+    def append(self, events: Sequence[Any]) -> Sequence[int] | None:
+        """Store new events in one transaction of the chaining recorder (lock, time clamping,
+        links): what ``save`` does for the ledger's aggregates, which have no snapshots, cache
+        or subscribers to notify, without its per-object protocol checks (bulk recording)."""
+        return self.recorder.insert_events([self.mapper.to_stored_event(e) for e in events])
 
 
 def default_recorder() -> str:

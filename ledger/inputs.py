@@ -211,10 +211,12 @@ def _too_big(node: yaml.Node) -> None:
 
 def _yaml_documents(text: str) -> Iterator[tuple[Any, yaml.Node]]:
     loader = _Loader(text)
+    anchors = "&" in text  # without an anchor (&name) no node can be an alias: nothing to check
     try:
         while loader.check_node():
             node = loader.get_node()
-            _check_aliases(node)
+            if anchors:
+                _check_aliases(node)
             yield loader.construct_document(node), node
     finally:
         loader.dispose()
@@ -242,7 +244,10 @@ def _line_of(node: yaml.Node | None, path: tuple[Any, ...]) -> int | None:
 
 
 def _no_duplicate_json_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
+    result = dict(pairs)
+    if len(result) == len(pairs):  # no key twice (the dict built in C; the loop only to name it)
+        return result
+    result = {}
     for key, value in pairs:
         if key in result:
             raise ValueError(f"duplicate key {key!r}")
@@ -255,6 +260,17 @@ def _json_int(text: str) -> int:
     if len(digits) > MAX_INTEGER_DIGITS:
         raise ValueError(f"an integer of {len(digits)} digits is too large")
     return int(text)
+
+
+# One decoder for every document (``json.loads`` with hooks builds a new one per call).
+_JSON = json.JSONDecoder(object_pairs_hook=_no_duplicate_json_keys, parse_int=_json_int)
+
+
+def _json_loads(text: str) -> Any:
+    """``json.loads(text, object_pairs_hook=..., parse_int=...)``, its BOM error included."""
+    if text.startswith("\ufeff"):
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+    return _JSON.decode(text)
 
 
 def _line_at(text: str, offset: int) -> int:
@@ -299,7 +315,7 @@ def read_raw_documents(name: str, data: bytes) -> list[RawDocument]:
         return list(_jsonl_documents(name, text.splitlines()))
     if suffix in JSON_SUFFIXES:
         try:
-            value = json.loads(text, object_pairs_hook=_no_duplicate_json_keys, parse_int=_json_int)
+            value = _json_loads(text)
         except json.JSONDecodeError as e:
             raise InputError([InputProblem(name, "", e.lineno, f"invalid JSON: {e.msg}")]) from None
         except ValueError as e:
@@ -329,7 +345,7 @@ def _jsonl_documents(name: str, lines: Iterable[str], first_line: int = 1) -> It
         if not line.strip():
             continue
         try:
-            value = json.loads(line, object_pairs_hook=_no_duplicate_json_keys, parse_int=_json_int)
+            value = _json_loads(line)
         except json.JSONDecodeError as e:
             raise InputError([InputProblem(name, "", number, f"invalid JSON: {e.msg}")]) from None
         except (ValueError, RecursionError) as e:

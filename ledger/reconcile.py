@@ -208,11 +208,16 @@ def _violation(relation: Relation, origin: str, values: dict[str, Input], inputs
 def check_statement(figures: dict[str, dict[str, Any]], relations: Sequence[Relation | str]) -> list[str]:
     """A statement's own consistency: the relations whose categories it all gives (the
     relations come from :func:`ledger.domain.relations.own_relations`)."""
-    problems = []
+    problems: list[str] = []
+    totals = {c for c, f in figures.items() if f["qualifier"] != "change"}  # a change is no total
+    checked = [relation for relation in (parse_relation(r) if isinstance(r, str) else r for r in relations)
+               if all(c in totals for c in relation.categories)]
+    if not checked:
+        return problems
     values = {c: Interval.of_figure(f["qualifier"], f["value"], f.get("low"), f.get("high"), f.get("best"))
-              for c, f in figures.items() if f["qualifier"] != "change"}  # a change is no total
-    for relation in (parse_relation(r) if isinstance(r, str) else r for r in relations):
-        if all(c in values for c in relation.categories) and not relation.holds(values):
+              for c, f in figures.items() if c in totals}
+    for relation in checked:
+        if not relation.holds(values):
             left = sum((values[n].scale(s) for s, n in relation.left), Interval.exact(0))
             right = sum((values[n].scale(s) for s, n in relation.right), Interval.exact(0))
             problems.append(f"its own figures break '{relation}': {relation.side_text('left')} = {left}, "

@@ -89,13 +89,28 @@ def worker_ingest(url: str, folder: str, batch: int) -> dict[str, Any]:
     from ledger.inputs import iter_inputs
 
     with Ledger(url) as ledger:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = ledger.record(iter_inputs([folder]), recorded_by="bench", batch_size=batch)
-        recorded = time.perf_counter()
+        recorded, record_cpu = time.perf_counter(), time.process_time() - cpu
         ledger.catch_up()
         projected = time.perf_counter()
     return {"statements": result.recorded_count, "matters": len(result.matters_declared),
-            "record_s": recorded - started, "project_s": projected - recorded}
+            "record_s": recorded - started, "record_cpu_s": record_cpu, "project_s": projected - recorded}
+
+
+def worker_validate(folder: str) -> dict[str, Any]:
+    """The floor of ``record`` with pydantic kept: validating every document of the workload
+    (``model_validate`` of the statements and matter files, already parsed; nothing else)."""
+    from ledger.domain.documents import MatterFile, Statement
+    from ledger.inputs import expand_paths, read_raw_documents
+
+    values = [value for path in expand_paths([folder])
+              for value, _, _ in read_raw_documents(str(path), path.read_bytes())]
+    started, cpu = time.perf_counter(), time.process_time()
+    for value in values:
+        (MatterFile if "matter" in value and isinstance(value["matter"], dict) else Statement).model_validate(value)
+    return {"documents": len(values), "validate_s": time.perf_counter() - started,
+            "validate_cpu_s": time.process_time() - cpu}
 
 
 def _stored_events(url: str) -> list[Any]:
@@ -171,12 +186,13 @@ def worker_raw_insert(source_url: str, target_url: str, batch: int) -> dict[str,
         conn.execute(ddl)
         rows = [(o.hex, v, t, s) for o, v, t, s in rows]
         started = time.perf_counter()
+        cpu = time.process_time()
         for start in range(0, len(rows), batch):
             conn.execute("BEGIN")
             conn.executemany("INSERT INTO stored_events (originator_id, originator_version, topic, state) "
                              "VALUES (?, ?, ?, ?)", rows[start:start + batch])
             conn.execute("COMMIT")
-        out["executemany_s"] = time.perf_counter() - started
+        out["executemany_s"], out["executemany_cpu_s"] = time.perf_counter() - started, time.process_time() - cpu
         conn.close()
         return out
     import psycopg
@@ -188,12 +204,12 @@ def worker_raw_insert(source_url: str, target_url: str, batch: int) -> dict[str,
                          "originator_version integer NOT NULL, topic text, state bytea, "
                          "PRIMARY KEY (originator_id, originator_version))")
             conn.execute(f"CREATE UNIQUE INDEX ON {table} (notification_id)")
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for start in range(0, len(rows), batch):
             with conn.transaction(), conn.cursor() as cursor:
                 cursor.executemany("INSERT INTO raw_events (originator_id, originator_version, topic, state) "
                                    "VALUES (%s, %s, %s, %s)", rows[start:start + batch])
-        out["executemany_s"] = time.perf_counter() - started
+        out["executemany_s"], out["executemany_cpu_s"] = time.perf_counter() - started, time.process_time() - cpu
         started = time.perf_counter()
         for start in range(0, len(rows), batch):
             with conn.transaction(), conn.cursor() as cursor, cursor.copy(
@@ -302,14 +318,16 @@ def worker_analyst(url: str, target: int, output: str) -> dict[str, Any]:
 
 
 WORKERS = {"analyst": worker_analyst, "ingest": worker_ingest, "append": worker_append, "raw_insert": worker_raw_insert,
-           "append_path": worker_append_path,
+           "append_path": worker_append_path, "validate": worker_validate,
            "rebuild": worker_rebuild, "raw_read": worker_raw_read, "status": worker_status}
 
 
-def run_worker(name: str, *args: Any) -> dict[str, Any]:
-    """Run a worker in a child process; add its peak memory (max RSS, MB)."""
-    command = [sys.executable, str(Path(__file__).resolve()), "worker", name, *map(str, args)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+def run_worker(name: str, *args: Any, root: Path = ROOT) -> dict[str, Any]:
+    """Run a worker in a child process; add its peak memory (max RSS, MB) and its CPU time
+    (user + system, s: on a shared machine steadier than wall time). ``root``: another checkout
+    of the ledger whose code the worker runs (its own ``scripts/bench.py``), for an A/B."""
+    command = [sys.executable, str(root / "scripts" / "bench.py"), "worker", name, *map(str, args)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=root)
     out = process.stdout.read() if process.stdout else ""
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -317,6 +335,7 @@ def run_worker(name: str, *args: Any) -> dict[str, Any]:
         raise SystemExit(f"worker {name} failed with exit code {process.returncode}")
     result = json.loads(out.strip().splitlines()[-1])
     result["max_rss_mb"] = usage.ru_maxrss / 1024
+    result["cpu_s"] = usage.ru_utime + usage.ru_stime
     return result
 
 
@@ -467,32 +486,46 @@ def bench_backend(backend: str, folder: Path, ingest_n: int, sizes: list[int], m
     return out
 
 
-def append_ab(backend: str, folder: Path, n: int, matters: int, seed: int, rounds: int) -> dict[str, Any]:
+def append_ab(backend: str, folder: Path, n: int, matters: int, seed: int, rounds: int,
+              base: Path | None = None) -> dict[str, Any]:
     """Append paths and the whole record side by side, interleaved round by round: raw
     ``executemany`` of the same stored events, the recorder's new and old append paths, and
-    ``Ledger.record`` of the same workload (medians over ``rounds``)."""
+    ``Ledger.record`` of the same workload (medians over ``rounds``); with ``base`` (another
+    checkout) also its ``Ledger.record``, just before this one's (``record_base``). CPU times
+    of the record processes (``*_cpu``, client side only) beside the wall times."""
     created: list[str] = []
     data = workload(folder, n, matters, seed)
     source = new_database(backend, folder, f"{backend}_ab_source")
     created.append(source)
     run_worker("ingest", source, data, BATCH)
     times: dict[str, list[float]] = {"raw_executemany": [], "raw_copy": [], "append_new": [], "append_old": [],
-                                     "record": [], "raw_read_decode": [], "rebuild": []}
+                                     "record": [], "raw_read_decode": [], "rebuild": [], "record_cpu": [],
+                                     "raw_executemany_cpu": [], "validate": [], "validate_cpu": []}
+    if base is not None:
+        times.update(record_base=[], record_base_cpu=[])
     try:
         for r in range(rounds):
             print(f"[{backend}] append A/B round {r + 1}/{rounds} ...", file=sys.stderr, flush=True)
-            urls = {k: new_database(backend, folder, f"{backend}_ab_{k}") for k in ("raw", "new", "old", "rec")}
+            urls = {k: new_database(backend, folder, f"{backend}_ab_{k}") for k in ("raw", "new", "old", "rec", "base")}
             created += list(urls.values())
             for step in ("raw", "new", "old")[r % 3:] + ("raw", "new", "old")[:r % 3]:  # order rotates
                 if step == "raw":
                     raw = run_worker("raw_insert", source, urls["raw"], BATCH)
                     times["raw_executemany"].append(raw["executemany_s"])
+                    times["raw_executemany_cpu"].append(raw["executemany_cpu_s"])
                     if "copy_s" in raw:
                         times["raw_copy"].append(raw["copy_s"])
                 else:
                     times[f"append_{step}"].append(
                         run_worker("append_path", source, urls[step], BATCH, step)["append_s"])
-            times["record"].append(run_worker("ingest", urls["rec"], data, BATCH)["record_s"])
+            records = [("record", ROOT, urls["rec"])] + ([("record_base", base, urls["base"])] if base else [])
+            for key, root, url in records[r % 2:] + records[:r % 2]:  # order alternates
+                found = run_worker("ingest", url, data, BATCH, root=root)
+                times[key].append(found["record_s"])
+                times[f"{key}_cpu"].append(found.get("record_cpu_s", found["cpu_s"]))
+            floor = run_worker("validate", data)
+            times["validate"].append(floor["validate_s"])
+            times["validate_cpu"].append(floor["validate_cpu_s"])
             times["raw_read_decode"].append(run_worker("raw_read", urls["rec"])["read_decode_s"])
             times["rebuild"].append(run_worker("rebuild", urls["rec"])["rebuild_s"])
             if backend == "postgres":
@@ -509,15 +542,18 @@ def append_ab(backend: str, folder: Path, n: int, matters: int, seed: int, round
 
 def append_ab_markdown(results: list[dict[str, Any]]) -> str:
     lines = ["| backend | statements | raw executemany s | raw COPY | append new | append old | whole record "
-             "| raw read+decode s | rebuild (x raw read+decode) |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| whole record (base) | record CPU s (base) | pydantic alone | raw read+decode s "
+             "| rebuild (x raw read+decode) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         m, x = r["median_s"], r["ratio_to_raw_executemany"]
 
         def cell(k: str) -> str:
             return f"{m[k]:.2f} s ({x[k]:.2f}x)" if k in m else "-"
         lines.append(f"| {r['backend']} | {r['statements']:,} | {m['raw_executemany']:.2f} | {cell('raw_copy')} | "
-                     f"{cell('append_new')} | {cell('append_old')} | {cell('record')} | "
+                     f"{cell('append_new')} | {cell('append_old')} | {cell('record')} | {cell('record_base')} | "
+                     f"{m['record_cpu']:.2f}" + (f" ({m['record_base_cpu']:.2f})" if "record_base_cpu" in m else "")
+                     + f" | {cell('validate')} | "
                      f"{m['raw_read_decode']:.2f} | {m['rebuild']:.2f} s ({r['rebuild_to_raw_read_decode']:.2f}x) |")
     return "\n".join(lines) + "\n"
 
@@ -632,6 +668,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="only the A/B of append paths, whole record and rebuild on N statements, "
                              "interleaved (--rounds rounds)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--record-base", default=None, metavar="DIR",
+                        help="with --append-ab: also time Ledger.record of the checkout in DIR (before/after)")
     options = parser.parse_args(argv)
     ingest_n = options.ingest or (100_000 if options.full else 20_000)
     sizes = [int(s) for s in options.sizes.split(",")] if options.sizes else (
@@ -639,7 +677,8 @@ def main(argv: list[str] | None = None) -> int:
     folder = Path(options.workdir) if options.workdir else Path(tempfile.mkdtemp(prefix="ledger-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     if options.append_ab:
-        found = [append_ab(b, folder, options.append_ab, options.matters, options.seed, options.rounds)
+        base = Path(options.record_base).resolve() if options.record_base else None
+        found = [append_ab(b, folder, options.append_ab, options.matters, options.seed, options.rounds, base)
                  for b in options.backends.split(",")]
         if options.json_out:
             Path(options.json_out).write_text(json.dumps(found, indent=2))

@@ -33,7 +33,7 @@ def test_spool_round_trips_documents_in_chunks() -> None:
         spool.push(documents[:4])
         spool.push(documents[4:])
         spool.remember([("s-0", "d0", "f:1"), ("s-1", "d1", "f:2")])
-        assert [d for batch in spool.batches(3) for d in batch] == documents
+        assert [s.document for batch in spool.batches(3) for s in batch] == documents  # 2**70 too
         assert spool.seen(["s-0", "s-1", "s-9"]) == {"s-0": ("d0", "f:1"), "s-1": ("d1", "f:2")}
         assert not spool.db.in_transaction
     finally:
@@ -136,3 +136,48 @@ def _append_again(target_url: str, stored: list[Any]) -> None:
         assert [(n.originator_id, n.originator_version) for n in log] == [
             (e.originator_id, e.originator_version) for e in stored]
         assert verify_chain(recorder, target.app.mapper).problems == []
+
+
+def test_recorded_event_is_the_event_the_aggregate_would_emit() -> None:
+    """Bulk recording builds ``Statement.Recorded`` without the aggregate: same fields, same order."""
+    from ledger.domain.aggregates import Statement, recorded_event
+
+    document = {"id": "s-1", "matter": "m", "figures": {"dead": 3}, "quote": "3 died"}
+    spans = {"dead": {"status": "found", "numbers": {"value": [0, 1]}, "absent": []}}
+    pending = Statement(document=document, recorded_by="me", spans=spans).collect_events()[0]
+    built = recorded_event(document, "me", spans)
+    assert type(built) is type(pending)
+    assert list(vars(built)) == list(vars(pending))
+    assert {**vars(built), "timestamp": None} == {**vars(pending), "timestamp": None}
+    assert built.timestamp.tzinfo is not None and built.timestamp >= pending.timestamp
+
+
+def test_mapper_fast_path_writes_the_transcoders_bytes() -> None:
+    """``LedgerMapper.to_stored_event`` (orjson) gives byte for byte what the library's mapper
+    gives, for every event type and awkward text; what orjson cannot write takes the library's path."""
+    from eventsourcing.persistence import Mapper
+
+    from ledger.application import LedgerApp
+    from ledger.domain.aggregates import Matter, Statement, recorded_event
+
+    app = LedgerApp(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    library = Mapper(app.mapper.transcoder)
+    text = "é \u2028 \"q\" \\ \t\n 😀 \x7f \u0085"
+    statement = Statement(document={"id": "s-1", "quote": text, "figures": {"dead": 2**60}}, recorded_by=text)
+    statement.correct(document={"id": "s-1", "quote": "x"}, recorded_by="b", reason=text)
+    statement.link("cites", "s-2", reason="r", recorded_by="b")
+    statement.unlink("cites", "s-2", reason="r", recorded_by="b")
+    statement.set_rank("preferred", "r", "b")
+    statement.retract(statement_id="s-1", recorded_by="b", reason="r")
+    matter = Matter(document={"id": "m", "categories": {"dead": {"kind": "cumulative"}}}, recorded_by="a")
+    matter.revise(document={"id": "m", "categories": {}}, recorded_by="a")
+    events = [*statement.collect_events(), *matter.collect_events(),
+              recorded_event({"id": "s-3", "figures": {"dead": 2**70}}, "a", None)]  # beyond orjson
+    from ledger.integrity.topics import EVENT_CLASSES
+
+    # every event type the ledger stores (Event and Created are only bases)
+    assert {type(e) for e in events} == {c for c in EVENT_CLASSES if c.__name__ not in ("Event", "Created")}
+    for event in events:
+        assert app.mapper.to_stored_event(event) == library.to_stored_event(event)
+        assert vars(app.mapper.to_domain_event(app.mapper.to_stored_event(event))) == vars(event)
+    app.close()

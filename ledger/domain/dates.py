@@ -29,6 +29,8 @@ class PartialDate:
     @classmethod
     def parse(cls, value: Any) -> PartialDate:
         """Accept ``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``, ``unknown``, a bare year number or a date."""
+        if type(value) is str:  # the usual case, first
+            return _parse_text(value)
         if isinstance(value, PartialDate):
             return value
         if isinstance(value, bool):

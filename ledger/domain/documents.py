@@ -38,6 +38,7 @@ from ledger.domain.synonyms import synonym_problems
 MAX_COUNT = 2**53 - 1
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0, DEL and C1 (U+0085 is a YAML line break)
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # the same, for ASCII text
 # Explicit embeddings, overrides and isolates make text display other than it reads
 # ("Trojan Source"); the implicit marks U+200E, U+200F and U+061C are allowed.
 _BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
@@ -46,6 +47,8 @@ _INVISIBLE = frozenset("\u034f\u115f\u1160\u2800\u3164\uffa0")
 
 
 def _no_control_characters(text: str) -> str:
+    if text.isascii() and _ASCII_CONTROL.search(text) is None:
+        return text  # no bidirectional control in ASCII, and NFC changes nothing
     found = _CONTROL.search(text)
     if found:
         raise ValueError(
@@ -74,13 +77,18 @@ def _not_blank(text: str) -> str:
     return text
 
 
+def _text(text: str) -> str:
+    """``_no_control_characters`` then ``_not_blank``, in one call (most texts are ASCII:
+    then no bidirectional control can occur, NFC changes nothing and a non-space character
+    is visible, so one regular expression and ``strip`` decide)."""
+    if text.isascii():
+        if _ASCII_CONTROL.search(text) is None and text.strip():
+            return text
+    return _not_blank(_no_control_characters(text))
+
+
 def Text(max_length: int) -> Any:  # noqa: N802 - reads as a type in the models
-    return Annotated[
-        str,
-        Field(max_length=max_length),
-        AfterValidator(_no_control_characters),
-        AfterValidator(_not_blank),
-    ]
+    return Annotated[str, Field(max_length=max_length), AfterValidator(_text)]
 
 
 Slug = Annotated[
