@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from eventsourcing.postgres import PostgresTrackingRecorder
 
 from ledger.projections.timeline import TimelineSQL
-from ledger.projections.views import Reading, _ViewMixin
+from ledger.projections.views import Reading, _row_getter, _ViewMixin
 
 
 COPY_MIN_ROWS = 50  # below this, executemany is as fast as COPY
@@ -63,17 +63,19 @@ class PostgresView(_ViewMixin, PostgresTrackingRecorder):
         return (application_name,)
 
     def _bulk_insert(self, c: Any, name: str, rows: list[dict[str, Any]]) -> None:
-        """A gathered plain INSERT: ``COPY`` when there are enough rows to pay for it."""
+        """A plain INSERT of many rows: ``COPY`` when there are enough rows to pay for it."""
         if len(rows) < COPY_MIN_ROWS:
             super()._bulk_insert(c, name, rows)
             return
-        table, columns, values = self._copy_parts(name)
-        with c.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([row[v[1:]] if v.startswith(":") else int(v) for v in values])
+        copy_sql, getter, literals = self._copy_parts(name)
+        with c.copy(copy_sql) as copy:
+            write = copy.write_row
+            for values in map(getter, rows):
+                write(values + literals if literals else values)
 
-    def _copy_parts(self, name: str) -> tuple[str, list[str], list[str]]:
-        """Table, columns and values (``:name`` or an integer literal) of an INSERT ... VALUES."""
+    def _copy_parts(self, name: str) -> tuple[str, Any, tuple[int, ...]]:
+        """``COPY`` of an INSERT ... VALUES: its SQL (named columns first, then those given as
+        integer literals), the getter of the named values in a row, and the literals."""
         cache = self.__dict__.setdefault("_copy_cache", {})
         if name not in cache:
             text = " ".join(self.sql.statements[name].format(**self._table_names()).split())
@@ -82,7 +84,11 @@ class PostgresView(_ViewMixin, PostgresTrackingRecorder):
             columns = [x.strip() for x in match.group(2).split(",")]
             values = [x.strip() for x in match.group(3).split(",")]
             assert len(columns) == len(values) and all(v.startswith(":") or v.isdigit() for v in values), name
-            cache[name] = (match.group(1), columns, values)
+            named = [(col, v[1:]) for col, v in zip(columns, values, strict=True) if v.startswith(":")]
+            literal = [(col, int(v)) for col, v in zip(columns, values, strict=True) if not v.startswith(":")]
+            order = ", ".join(col for col, _ in named + literal)
+            cache[name] = (f"COPY {match.group(1)} ({order}) FROM STDIN", _row_getter([n for _, n in named]),
+                           tuple(v for _, v in literal))
         return cache[name]
 
     def _qualified(self, name: str) -> str:
