@@ -13,6 +13,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from ledger.inputs import Located
 
 CATCH_UP_PAGE = 2000
-REBUILD_PAGE = 10000  # a view loading after ``reset_projection``: fewer, larger transactions
+REBUILD_PAGE = 2500  # a view loading after ``reset_projection``: written while the next is built
 
 
 def _reason(text: str) -> str:
@@ -51,9 +52,9 @@ def _reason(text: str) -> str:
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a page is read, turned into rows and written: its many
-    small objects all live until the page is written, and the collector would traverse them
-    again and again (a third of the CPU of building the rows). Nothing there makes cycles."""
+    """No cyclic garbage collection while pages are read, turned into rows and written: their many
+    small objects all live until the page is written, and the collector would traverse them again
+    and again (a third of the CPU of building the rows). Nothing there makes cycles to collect."""
     if not gc.isenabled():
         yield
         return
@@ -62,6 +63,16 @@ def _collector_paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
+
+
+def _run_now(function: Callable[..., None], *args: Any) -> Future[None]:
+    """``function(*args)`` run here, as a finished future (a page written without the writer thread)."""
+    done: Future[None] = Future()
+    try:
+        done.set_result(function(*args))
+    except Exception as e:  # noqa: BLE001 - handed over with the future, as the writer thread's would be
+        done.set_exception(e)
+    return done
 
 
 def postgres_schema_complete(conn: Any, schema: str) -> bool:
@@ -175,36 +186,57 @@ class Ledger:
         Pages of events are applied in one transaction each, tracked by the position of
         their last event; a concurrent catch-up by another process is detected and the
         page re-read, so each event is applied exactly once.
+
+        A view loading after ``reset_projection`` (``indexes_deferred``) takes larger pages, and
+        each is written by a thread while this one reads the next and turns it into rows (the
+        database's work and the Python overlap). Pages still commit one after the other, each
+        expecting the position the one before leaves: when one fails, the page built meanwhile
+        is dropped and the position read again.
         """
-        processed = 0
-        attempts = 0
+        bulk = bool(getattr(view, "indexes_deferred", False))
+        processed = attempts = 0
         end = None
-        while True:
-            start = view.max_tracking_id(self.app.name)
-            if stop is not None and (start or 0) >= stop:
-                return processed
-            page = REBUILD_PAGE if getattr(view, "indexes_deferred", False) else CATCH_UP_PAGE
-            with _collector_paused():
-                notifications = self.app.recorder.select_notifications(
-                    start or 0, page, stop=stop, inclusive_of_start=False
-                )
+        position = view.max_tracking_id(self.app.name)  # what the next page expects
+        pending: tuple[Future[None], int, int] | None = None  # a page being written: its last position, events
+
+        def settled() -> bool:
+            """Wait for the page being written; False when it failed and the log must be read again."""
+            nonlocal pending, processed, attempts, position
+            assert pending is not None
+            (write, last, count), pending = pending, None
+            try:
+                write.result()
+            except (StalePositionError, IntegrityError, OperationalError):
+                attempts += 1
+                if attempts > 50:
+                    raise
+                time.sleep(0.01 * attempts)
+                position = view.max_tracking_id(self.app.name)
+                return False
+            processed += count
+            if progress is not None:
+                progress(last, max(end or 0, last))
+            return True
+
+        with _collector_paused(), ThreadPoolExecutor(1, thread_name_prefix="ledger-view") as writer:
+            while True:
+                if pending is not None and not bulk and not settled():
+                    continue
+                notifications = [] if stop is not None and (position or 0) >= stop else \
+                    self.app.recorder.select_notifications(position or 0, REBUILD_PAGE if bulk else CATCH_UP_PAGE,
+                                                           stop=stop, inclusive_of_start=False)
+                changes = self._changes(notifications)
+                if pending is not None and not settled():
+                    continue  # the page just built expected a position that was not reached
                 if not notifications:
                     return processed
                 if progress is not None and end is None:
                     end = self.app.recorder.max_notification_id() or 0
-                changes = self._changes(notifications)
-                tracking = Tracking(self.app.name, notifications[-1].id)
-                try:
-                    view.apply(changes, tracking, expected=start)
-                except (StalePositionError, IntegrityError, OperationalError):
-                    attempts += 1
-                    if attempts > 50:
-                        raise
-                    time.sleep(0.01 * attempts)
-                    continue
-            processed += len(notifications)
-            if progress is not None:
-                progress(notifications[-1].id, max(end or 0, notifications[-1].id))
+                last = notifications[-1].id
+                tracking = Tracking(self.app.name, last)
+                write = writer.submit if bulk else _run_now
+                pending = (write(view.apply, changes, tracking, position), last, len(notifications))
+                position = last
 
     def _changes(self, notifications: list[Any]) -> list[Any]:
         """The projection's changes for a page of stored events: each decoded straight from its

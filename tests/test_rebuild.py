@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from ledger.application import Ledger
 from ledger.projections.timeline import TimelineSQL
 from tests.conftest import EXAMPLES, run, statement, write_yaml
@@ -183,3 +185,80 @@ def test_stored_timestamp_text_is_timestamp_text() -> None:
                    datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=timezone.utc),
                    datetime(2026, 1, 1, 1, 1, 1, 5, tzinfo=timezone(timedelta(hours=2)))):
         assert stored_timestamp_text(moment.isoformat()) == timestamp_text(moment)
+
+
+def test_a_rebuild_racing_another_catch_up_applies_each_event_once(db_url: str, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reset view is loaded by a writer thread while the next page is built; another process
+    catching up meanwhile makes a page stale: it and the page built after it are read again."""
+    import ledger.application as application
+    from ledger.inputs import iter_inputs
+    from scripts.generate import write_workload
+
+    write_workload(tmp_path / "w", matters=3, statements=300, seed=5)
+    with Ledger(db_url) as ledger:
+        ledger.record(iter_inputs([str(tmp_path / "w" / "record")]), recorded_by="test")
+        ledger.catch_up()
+    expected = projection_rows(db_url)
+    total = expected["tracking"][0][0]
+    monkeypatch.setattr(application, "REBUILD_PAGE", 40)
+    with Ledger(db_url) as ledger:
+        ledger.reset_projection()
+        original, expectations = ledger.view.apply, []
+
+        def apply(changes: list, tracking: object, expected: int | None) -> None:
+            expectations.append(expected)
+            if len(expectations) == 3:  # another process catches up 25 events past this page's start
+                with Ledger(db_url) as other:
+                    assert other.catch_up_view(other.view, stop=expected + 25) == 25
+            original(changes, tracking, expected)
+
+        monkeypatch.setattr(ledger.view, "apply", apply)
+        assert ledger.catch_up() == total - 25
+    assert expectations[:4] == [None, 40, 80, 105]  # the stale page, then from where the other left
+    assert projection_rows(db_url) == expected
+
+
+def test_sqlite_loading_pragmas_are_put_back(db_url: str) -> None:
+    """While a reset SQLite view loads, its connection commits without waiting for the disk and
+    with a larger cache (``SQLiteView.BULK_PRAGMAS``); afterwards its settings are as before."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("SQLite connection settings")
+    from ledger.projections.views import SQLiteView
+
+    def read(cursor: object) -> tuple:
+        values = []
+        for name in SQLiteView.BULK_PRAGMAS:
+            cursor.execute(f"PRAGMA {name}")
+            values.append(cursor.fetchone()[0])
+        return tuple(values)
+
+    def settings(ledger: Ledger) -> tuple:
+        with ledger.view.datastore.transaction(commit=False) as c:
+            return read(c)
+
+    assert run(db_url, "record", str(EXAMPLES)).exit_code == 0
+    with Ledger(db_url) as ledger:
+        before = settings(ledger)
+        seen = []
+        original = ledger.view._write_transaction
+
+        def spy() -> object:
+            manager = original()
+            enter = manager.__enter__
+
+            class Spy:
+                def __enter__(self) -> object:
+                    cursor = enter()
+                    seen.append(read(cursor))
+                    return cursor
+
+                def __exit__(self, *exc: object) -> object:
+                    return manager.__exit__(*exc)
+            return Spy()
+
+        ledger.view._write_transaction = spy
+        ledger.reset_projection()
+        ledger.catch_up()
+        assert seen and all(s == (1, -65536) for s in seen)
+        assert settings(ledger) == before != (1, -65536)

@@ -20,7 +20,7 @@ from eventsourcing.utils import get_topic
 
 from ledger.domain.aggregates import Matter, Statement
 from ledger.domain.dates import PartialDate
-from ledger.domain.figures import Figure
+from ledger.domain.figures import figure_columns
 from ledger.projections import evidence
 from ledger.projections.views import Change, SQLiteView, ViewSQL
 
@@ -159,7 +159,7 @@ def _date_columns(text: str) -> tuple[str, str | None, str | None]:
     return str(parsed), _iso(parsed.start()), _iso(parsed.end())
 
 
-_DOCUMENT_JSON = json.JSONEncoder(ensure_ascii=False)  # the ``document`` columns' text, as json.dumps writes it
+_DOCUMENT_JSON = json.JSONEncoder(ensure_ascii=False, check_circular=False)  # json.dumps text (a tree: no cycle)
 
 
 def statement_rows(document: dict[str, Any], position: int, recorded_at: str, recorded_by: str,
@@ -196,17 +196,10 @@ def statement_rows(document: dict[str, Any], position: int, recorded_at: str, re
         "relations": json.dumps(document["relations"]) if document.get("relations") else None,
     })]
     for category, raw in figures.items():
-        figure = Figure.from_input(raw)
+        value, qualifier, low, high, best, change = figure_columns(raw)
         changes.append(Change("insert_figure", {
-            **common,
-            "category": category,
-            "value": figure.value,
-            "qualifier": figure.qualifier,
-            "low": figure.low,
-            "high": figure.high,
-            "as_of_start": as_of_start,
-            "best": figure.best,
-            "change": figure.change,
+            **common, "category": category, "value": value, "qualifier": qualifier, "low": low, "high": high,
+            "as_of_start": as_of_start, "best": best, "change": change,
         }))
     return changes
 
