@@ -243,8 +243,8 @@ def test_sqlite_loading_pragmas_are_put_back(db_url: str) -> None:
         seen = []
         original = ledger.view._write_transaction
 
-        def spy() -> object:
-            manager = original()
+        def spy(loading: bool | None = None) -> object:
+            manager = original(loading)
             enter = manager.__enter__
 
             class Spy:
@@ -260,5 +260,5 @@ def test_sqlite_loading_pragmas_are_put_back(db_url: str) -> None:
         ledger.view._write_transaction = spy
         ledger.reset_projection()
         ledger.catch_up()
-        assert seen and all(s == (1, -65536) for s in seen)
+        assert len(seen) == 3 and all(s == (1, -65536) for s in seen)  # reset, a page, the indexes
         assert settings(ledger) == before != (1, -65536)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
@@ -90,6 +91,23 @@ class PostgresView(_ViewMixin, PostgresTrackingRecorder):
             cache[name] = (f"COPY {match.group(1)} ({order}) FROM STDIN", _row_getter([n for _, n in named]),
                            tuple(v for _, v in literal))
         return cache[name]
+
+    INDEX_SESSIONS = 2  # secondary indexes built at once after a load, each in a session of its own
+
+    def create_deferred_indexes(self) -> None:
+        """As for SQLite, but ``INDEX_SESSIONS`` indexes at a time: an index build is one server
+        process, so one at a time leaves the other cores idle (builds on one table share its lock).
+        Each index commits on its own: a rebuild interrupted here gets the rest on the next open."""
+        if not self.indexes_deferred:
+            return
+
+        def build(statement: str) -> None:
+            with self.datastore.transaction(commit=True) as c:
+                c.execute(statement)
+
+        with ThreadPoolExecutor(self.INDEX_SESSIONS, thread_name_prefix="ledger-index") as sessions:
+            list(sessions.map(build, self._index_ddl()))
+        self.indexes_deferred = False
 
     def _qualified(self, name: str) -> str:
         return f'"{self.datastore.schema}"."{name}"'

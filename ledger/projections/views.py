@@ -128,7 +128,8 @@ class _ViewMixin:
                     c.executemany(self._render(self.sql.statements[name]), rows)
             self._insert_tracking(c, tracking)  # type: ignore[attr-defined]
 
-    def _write_transaction(self) -> Any:
+    def _write_transaction(self, loading: bool | None = None) -> Any:
+        """A write transaction; ``loading`` (default: ``indexes_deferred``): part of a bulk load."""
         return self.datastore.transaction(commit=True)  # type: ignore[attr-defined]
 
     def _batches(self, changes: Sequence[Change]) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -187,7 +188,7 @@ class _ViewMixin:
         secondary indexes (loading is faster without them); ``create_deferred_indexes``
         adds them once the rows are in (a ledger opened meanwhile creates them too).
         """
-        with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
+        with self._write_transaction(loading=defer_indexes) as c:
             for name in self._table_names().values():
                 c.execute(f"DROP TABLE IF EXISTS {name}")
             c.execute(self._delete_tracking_statement, self._lock_params(application_name))
@@ -206,7 +207,7 @@ class _ViewMixin:
         """Create the secondary indexes left out by ``reset(defer_indexes=True)``."""
         if not self.indexes_deferred:
             return
-        with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
+        with self._write_transaction(loading=True) as c:
             for statement in self._index_ddl():
                 c.execute(statement)
         self.indexes_deferred = False
@@ -243,7 +244,7 @@ class SQLiteView(_ViewMixin, SQLiteTrackingRecorder):
     def construct_create_table_statements(self) -> list[str]:
         return super().construct_create_table_statements() + self._view_ddl()
 
-    # While a reset view loads (``indexes_deferred``), its connection need not wait for the disk
+    # While a reset view loads (from its reset to its indexes), its connection need not wait for the disk
     # at each commit: in WAL mode, NORMAL still syncs at every checkpoint, so the file cannot be
     # corrupted; a power cut may only lose the last pages, and their tracking with them (the
     # next catch-up applies them again). A larger page cache keeps the B-trees being filled in
@@ -251,8 +252,8 @@ class SQLiteView(_ViewMixin, SQLiteTrackingRecorder):
     BULK_PRAGMAS: ClassVar[dict[str, str]] = {"synchronous": "NORMAL", "cache_size": "-65536"}
 
     @contextmanager
-    def _write_transaction(self) -> Iterator[Any]:
-        if not self.indexes_deferred:
+    def _write_transaction(self, loading: bool | None = None) -> Iterator[Any]:
+        if not (self.indexes_deferred if loading is None else loading):
             with self.datastore.transaction(commit=True) as c:
                 yield c
             return
