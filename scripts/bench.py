@@ -670,12 +670,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--record-base", default=None, metavar="DIR",
                         help="with --append-ab: also time Ledger.record of the checkout in DIR (before/after)")
+    parser.add_argument("--rebuild-ab", type=int, default=0, metavar="N",
+                        help="only the rebuild A/B on N statements (scripts/bench_rebuild.py): raw read + decode, "
+                             "rebuild, the floor (the same rows written raw), interleaved (--rounds rounds)")
+    parser.add_argument("--baseline-tree", default=None, metavar="DIR",
+                        help="with --rebuild-ab: also rebuild with the ledger package of DIR (the code before)")
     options = parser.parse_args(argv)
     ingest_n = options.ingest or (100_000 if options.full else 20_000)
     sizes = [int(s) for s in options.sizes.split(",")] if options.sizes else (
         [10_000, 100_000, 1_000_000] if options.full else [2_000, 20_000])
     folder = Path(options.workdir) if options.workdir else Path(tempfile.mkdtemp(prefix="ledger-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
+    if options.rebuild_ab:
+        from scripts.bench_rebuild import markdown as rebuild_markdown
+        from scripts.bench_rebuild import rebuild_ab
+
+        found = [rebuild_ab(b, folder, options.rebuild_ab, options.matters, options.seed, options.rounds,
+                            options.baseline_tree) for b in options.backends.split(",")]
+        if options.json_out:
+            Path(options.json_out).write_text(json.dumps(found, indent=2))
+        print(rebuild_markdown(found))
+        return 0
     if options.append_ab:
         base = Path(options.record_base).resolve() if options.record_base else None
         found = [append_ab(b, folder, options.append_ab, options.matters, options.seed, options.rounds, base)

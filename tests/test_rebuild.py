@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from ledger.application import Ledger
 from ledger.projections.timeline import TimelineSQL
 from tests.conftest import EXAMPLES, run, statement, write_yaml
@@ -106,3 +108,157 @@ def test_fast_rebuild_equals_event_by_event_processing(db_url: str, tmp_path: Pa
         assert _index_names(ledger) == indexes
         ledger.catch_up()
     assert projection_rows(db_url) == one_by_one
+
+
+def _every_kind_of_event(db_url: str, tmp_path: Path) -> None:
+    """A ledger with each event the projection shows: a matter declared and revised, statements
+    recorded (one with a link, one quoting a backslash-u, non-ASCII and '"_type_"'), corrected,
+    retracted, ranked, linked and unlinked."""
+    import yaml
+
+    matter = yaml.safe_load((EXAMPLES / "matter.yaml").read_text())
+    assert run(db_url, "record", str(EXAMPLES)).exit_code == 0
+    matter["matter"]["categories"]["wounded"] = {"kind": "cumulative"}
+    assert run(db_url, "record", str(write_yaml(tmp_path, "revised.yaml", matter))).exit_code == 0
+    odd = statement("odd", figures={"dead": 3}, quote='C:\\users said "_type_" — déjà vu, “41”')
+    for doc in (statement("plain", figures={"dead": 7, "missing": {"low": 1, "high": 4}}), odd):
+        assert run(db_url, "record", str(write_yaml(tmp_path, f"{doc['id']}.yaml", doc))).exit_code == 0
+    fixed = write_yaml(tmp_path, "fixed.yaml", statement("plain", figures={"dead": 8},
+                                                         links=[{"type": "restates", "statement": "odd"}]))
+    assert run(db_url, "correct", "plain", str(fixed), "--reason", "typo").exit_code == 0
+    assert run(db_url, "rank", "odd", "--preferred", "--reason", "first hand").exit_code == 0
+    assert run(db_url, "link", "odd", "denies", "plain", "--reason", "it says so").exit_code == 0
+    assert run(db_url, "unlink", "odd", "denies", "plain", "--reason", "misread").exit_code == 0
+    assert run(db_url, "retract", "odd", "--reason", "withdrawn").exit_code == 0
+
+
+def test_rows_from_the_stored_state_equal_rows_from_the_domain_event(db_url: str, tmp_path: Path) -> None:
+    """The rebuild decodes stored events straight from their JSON state (``event_state``); the
+    same rules give the same changes as from the mapper's domain event, for every kind of event,
+    and an event the fast decoding cannot vouch for goes through the mapper."""
+    from ledger.integrity.topics import event_state
+    from ledger.projections.timeline import RULES_BY_TOPIC
+
+    _every_kind_of_event(db_url, tmp_path)
+    with Ledger(db_url) as ledger:
+        notifications = ledger.app.recorder.select_notifications(0, 1000, inclusive_of_start=False)
+        fast = [n for n in notifications if event_state(n) is not None]
+        assert {n.topic for n in fast} == set(RULES_BY_TOPIC)  # every kind goes the fast way ...
+        assert len(fast) == len(notifications) - 1  # ... but the recording of the odd quote
+        for n in notifications:
+            from_event = ledger.projection.changes(ledger.app.mapper.to_domain_event(n), n.id)
+            state = event_state(n)
+            if state is not None:
+                assert ledger.projection.changes_from_state(n.topic, state, n.id) == from_event, n.topic
+            assert ledger._changes([n]) == from_event
+    rows = projection_rows(db_url)
+    assert run(db_url, "rebuild").exit_code == 0
+    assert projection_rows(db_url) == rows
+    assert run(db_url, "verify").exit_code == 0
+
+
+def test_batches_keep_the_order_of_the_changes_of_each_table(db_url: str, tmp_path: Path) -> None:
+    """``apply`` runs a page as a few executemany batches: within each table, the changes run in
+    their order (changes of different tables commute)."""
+    _every_kind_of_event(db_url, tmp_path)
+    with Ledger(db_url) as ledger:
+        notifications = ledger.app.recorder.select_notifications(0, 1000, inclusive_of_start=False)
+        changes = ledger._changes(notifications)
+        batches = ledger.view._batches(changes)
+        tables = ledger.view._statement_tables()
+    assert len(batches) < len(changes)
+    flat = [(name, params) for name, rows in batches for params in rows]
+    assert sorted(map(repr, flat)) == sorted(repr((c.statement, c.params)) for c in changes)
+    for table in {t for names in tables.values() for t in names}:
+        def of_table(items: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+            return [(name, params) for name, params in items if table in tables[name]]
+        assert of_table(flat) == of_table([(c.statement, c.params) for c in changes]), table
+
+
+def test_stored_timestamp_text_is_timestamp_text() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from ledger.projections.timeline import stored_timestamp_text, timestamp_text
+
+    for moment in (datetime(2026, 12, 3, 9, 35, 10, 456822, tzinfo=timezone.utc),
+                   datetime(2026, 12, 3, 9, 35, 10, tzinfo=timezone.utc),  # isoformat leaves out .000000
+                   datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=timezone.utc),
+                   datetime(2026, 1, 1, 1, 1, 1, 5, tzinfo=timezone(timedelta(hours=2)))):
+        assert stored_timestamp_text(moment.isoformat()) == timestamp_text(moment)
+
+
+def test_a_rebuild_racing_another_catch_up_applies_each_event_once(db_url: str, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reset view is loaded by a writer thread while the next page is built; another process
+    catching up meanwhile makes a page stale: it and the page built after it are read again."""
+    import ledger.application as application
+    from ledger.inputs import iter_inputs
+    from scripts.generate import write_workload
+
+    write_workload(tmp_path / "w", matters=3, statements=300, seed=5)
+    with Ledger(db_url) as ledger:
+        ledger.record(iter_inputs([str(tmp_path / "w" / "record")]), recorded_by="test")
+        ledger.catch_up()
+    expected = projection_rows(db_url)
+    total = expected["tracking"][0][0]
+    monkeypatch.setattr(application, "REBUILD_PAGE", 40)
+    with Ledger(db_url) as ledger:
+        ledger.reset_projection()
+        original, expectations = ledger.view.apply, []
+
+        def apply(changes: list, tracking: object, expected: int | None) -> None:
+            expectations.append(expected)
+            if len(expectations) == 3:  # another process catches up 25 events past this page's start
+                with Ledger(db_url) as other:
+                    assert other.catch_up_view(other.view, stop=expected + 25) == 25
+            original(changes, tracking, expected)
+
+        monkeypatch.setattr(ledger.view, "apply", apply)
+        assert ledger.catch_up() == total - 25
+    assert expectations[:4] == [None, 40, 80, 105]  # the stale page, then from where the other left
+    assert projection_rows(db_url) == expected
+
+
+def test_sqlite_loading_pragmas_are_put_back(db_url: str) -> None:
+    """While a reset SQLite view loads, its connection commits without waiting for the disk and
+    with a larger cache (``SQLiteView.BULK_PRAGMAS``); afterwards its settings are as before."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("SQLite connection settings")
+    from ledger.projections.views import SQLiteView
+
+    def read(cursor: object) -> tuple:
+        values = []
+        for name in SQLiteView.BULK_PRAGMAS:
+            cursor.execute(f"PRAGMA {name}")
+            values.append(cursor.fetchone()[0])
+        return tuple(values)
+
+    def settings(ledger: Ledger) -> tuple:
+        with ledger.view.datastore.transaction(commit=False) as c:
+            return read(c)
+
+    assert run(db_url, "record", str(EXAMPLES)).exit_code == 0
+    with Ledger(db_url) as ledger:
+        before = settings(ledger)
+        seen = []
+        original = ledger.view._write_transaction
+
+        def spy(loading: bool | None = None) -> object:
+            manager = original(loading)
+            enter = manager.__enter__
+
+            class Spy:
+                def __enter__(self) -> object:
+                    cursor = enter()
+                    seen.append(read(cursor))
+                    return cursor
+
+                def __exit__(self, *exc: object) -> object:
+                    return manager.__exit__(*exc)
+            return Spy()
+
+        ledger.view._write_transaction = spy
+        ledger.reset_projection()
+        ledger.catch_up()
+        assert len(seen) == 3 and all(s == (1, -65536) for s in seen)  # reset, a page, the indexes
+        assert settings(ledger) == before != (1, -65536)

@@ -41,22 +41,7 @@ class Figure:
         """From a validated short form (``12``), long form (``{value, qualifier}``), estimate
         (``{low, best, high}``, any two, or ``best`` with ``approx``), range (``{low, high}``)
         or change (``{change}``), as a dict or as the input model."""
-        if isinstance(raw, int):
-            return cls(value=raw, qualifier="exact", best=raw)
-        get = raw.get if isinstance(raw, dict) else (lambda key: getattr(raw, key, None))
-        if get("change") is not None:
-            return cls(value=None, qualifier="change", change=get("change"))
-        low, best, high = get("low"), get("best"), get("high")
-        if get("value") is not None:
-            return cls(value=get("value"), qualifier=get("qualifier") or "exact",
-                       best=get("value") if best is None else best)
-        if low is None and high is None:  # best alone, with qualifier approx
-            return cls(value=best, qualifier=get("qualifier") or "approx", best=best)
-        if high is None:
-            return cls(value=low, qualifier="at_least", best=best)
-        if low is None:
-            return cls(value=high, qualifier="at_most", best=best)
-        return cls(value=None, qualifier="range", low=low, high=high, best=best)
+        return cls(*figure_columns(raw))
 
     @property
     def is_change(self) -> bool:
@@ -73,3 +58,27 @@ class Figure:
         if self.best is not None and self.best != self.value:
             text += f" (best {self.best})"
         return text
+
+
+Columns = tuple[int | None, str, int | None, int | None, int | None, int | None]
+
+
+def figure_columns(raw: Any) -> Columns:
+    """``value, qualifier, low, high, best, change`` of a validated input figure, as in the table
+    of :class:`Figure` (the one rule; the projection takes the tuple, with no object per figure)."""
+    if isinstance(raw, int):
+        return raw, "exact", None, None, raw, None
+    get = raw.get if isinstance(raw, dict) else (lambda key: getattr(raw, key, None))
+    if get("change") is not None:
+        return None, "change", None, None, None, get("change")
+    low, best, high = get("low"), get("best"), get("high")
+    value = get("value")
+    if value is not None:
+        return value, get("qualifier") or "exact", None, None, value if best is None else best, None
+    if low is None and high is None:  # best alone, with qualifier approx
+        return best, get("qualifier") or "approx", None, None, best, None
+    if high is None:
+        return low, "at_least", None, None, best, None
+    if low is None:
+        return high, "at_most", None, None, best, None
+    return None, "range", low, high, best, None

@@ -13,6 +13,7 @@ Spans and source ids need no rows: both are pure functions of the stored documen
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ledger.domain.links import links_of
@@ -88,15 +89,16 @@ def corrected_link_changes(document: dict[str, Any], position: int, at: str, rec
     ]
 
 
-def linked_changes(event: Any, position: int, at: str) -> list[Change]:
-    return [_link(event.statement_id, event.link_type, event.target, position, at, "event",
-                  event.reason, event.recorded_by)]
+def linked_changes(state: Mapping[str, Any], position: int, at: str) -> list[Change]:
+    """A ``Linked`` event (its state: see ``ledger.projections.timeline.RULES``)."""
+    return [_link(state["statement_id"], state["link_type"], state["target"], position, at, "event",
+                  state["reason"], state["recorded_by"])]
 
 
-def unlinked_changes(event: Any, at: str) -> list[Change]:
-    return [Change("close_link", {"source_id": event.statement_id, "link_type": event.link_type,
-                                  "target_id": event.target, "at": at, "reason": event.reason,
-                                  "recorded_by": event.recorded_by})]
+def unlinked_changes(state: Mapping[str, Any], at: str) -> list[Change]:
+    return [Change("close_link", {"source_id": state["statement_id"], "link_type": state["link_type"],
+                                  "target_id": state["target"], "at": at, "reason": state["reason"],
+                                  "recorded_by": state["recorded_by"]})]
 
 
 def retracted_link_changes(statement_id: str, at: str) -> list[Change]:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from eventsourcing.postgres import PostgresTrackingRecorder
 
 from ledger.projections.timeline import TimelineSQL
-from ledger.projections.views import Reading, _ViewMixin
+from ledger.projections.views import Reading, _row_getter, _ViewMixin
 
 
 COPY_MIN_ROWS = 50  # below this, executemany is as fast as COPY
@@ -63,17 +64,19 @@ class PostgresView(_ViewMixin, PostgresTrackingRecorder):
         return (application_name,)
 
     def _bulk_insert(self, c: Any, name: str, rows: list[dict[str, Any]]) -> None:
-        """A gathered plain INSERT: ``COPY`` when there are enough rows to pay for it."""
+        """A plain INSERT of many rows: ``COPY`` when there are enough rows to pay for it."""
         if len(rows) < COPY_MIN_ROWS:
             super()._bulk_insert(c, name, rows)
             return
-        table, columns, values = self._copy_parts(name)
-        with c.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([row[v[1:]] if v.startswith(":") else int(v) for v in values])
+        copy_sql, getter, literals = self._copy_parts(name)
+        with c.copy(copy_sql) as copy:
+            write = copy.write_row
+            for values in map(getter, rows):
+                write(values + literals if literals else values)
 
-    def _copy_parts(self, name: str) -> tuple[str, list[str], list[str]]:
-        """Table, columns and values (``:name`` or an integer literal) of an INSERT ... VALUES."""
+    def _copy_parts(self, name: str) -> tuple[str, Any, tuple[int, ...]]:
+        """``COPY`` of an INSERT ... VALUES: its SQL (named columns first, then those given as
+        integer literals), the getter of the named values in a row, and the literals."""
         cache = self.__dict__.setdefault("_copy_cache", {})
         if name not in cache:
             text = " ".join(self.sql.statements[name].format(**self._table_names()).split())
@@ -82,8 +85,29 @@ class PostgresView(_ViewMixin, PostgresTrackingRecorder):
             columns = [x.strip() for x in match.group(2).split(",")]
             values = [x.strip() for x in match.group(3).split(",")]
             assert len(columns) == len(values) and all(v.startswith(":") or v.isdigit() for v in values), name
-            cache[name] = (match.group(1), columns, values)
+            named = [(col, v[1:]) for col, v in zip(columns, values, strict=True) if v.startswith(":")]
+            literal = [(col, int(v)) for col, v in zip(columns, values, strict=True) if not v.startswith(":")]
+            order = ", ".join(col for col, _ in named + literal)
+            cache[name] = (f"COPY {match.group(1)} ({order}) FROM STDIN", _row_getter([n for _, n in named]),
+                           tuple(v for _, v in literal))
         return cache[name]
+
+    INDEX_SESSIONS = 2  # secondary indexes built at once after a load, each in a session of its own
+
+    def create_deferred_indexes(self) -> None:
+        """As for SQLite, but ``INDEX_SESSIONS`` indexes at a time: an index build is one server
+        process, so one at a time leaves the other cores idle (builds on one table share its lock).
+        Each index commits on its own: a rebuild interrupted here gets the rest on the next open."""
+        if not self.indexes_deferred:
+            return
+
+        def build(statement: str) -> None:
+            with self.datastore.transaction(commit=True) as c:
+                c.execute(statement)
+
+        with ThreadPoolExecutor(self.INDEX_SESSIONS, thread_name_prefix="ledger-index") as sessions:
+            list(sessions.map(build, self._index_ddl()))
+        self.indexes_deferred = False
 
     def _qualified(self, name: str) -> str:
         return f'"{self.datastore.schema}"."{name}"'

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
+from eventsourcing.utils import get_topic
 
 from ledger.domain.aggregates import Matter, Statement
 from ledger.domain.dates import PartialDate
-from ledger.domain.figures import Figure
+from ledger.domain.figures import figure_columns
 from ledger.projections import evidence
 from ledger.projections.views import Change, SQLiteView, ViewSQL
 
@@ -152,129 +153,155 @@ def _iso(day: date | None) -> str | None:
 
 
 @functools.lru_cache(maxsize=8192)
-def _date_columns(text: str) -> tuple[PartialDate, str | None]:
-    """A date as written and the ISO day its period ends (cached: dates repeat a lot)."""
+def _date_columns(text: str) -> tuple[str, str | None, str | None]:
+    """A date as written (normalised), the ISO days its period starts and ends (cached: dates repeat a lot)."""
     parsed = PartialDate.parse(text)
-    return parsed, _iso(parsed.end())
+    return str(parsed), _iso(parsed.start()), _iso(parsed.end())
+
+
+_DOCUMENT_JSON = json.JSONEncoder(ensure_ascii=False, check_circular=False)  # json.dumps text (a tree: no cycle)
 
 
 def statement_rows(document: dict[str, Any], position: int, recorded_at: str, recorded_by: str,
                    event: str = "recorded", reason: str | None = None) -> list[Change]:
     """The rows one recorded statement adds: itself and each of its figures."""
-    stated, stated_end = _date_columns(str(document["stated_on"]))
-    as_of, as_of_end = _date_columns(str(document.get("as_of", document["stated_on"])))
+    stated, _, stated_end = _date_columns(str(document["stated_on"]))
+    as_of, as_of_start, as_of_end = _date_columns(str(document.get("as_of", document["stated_on"])))
     source = document["source"]
+    attribution = document.get("attribution", "direct_quote")
     common = {
         "statement_id": document["id"],
         "matter_id": document["matter"],
-        "stated_on": str(stated),
+        "stated_on": stated,
         "stated_end": stated_end,
-        "as_of": str(as_of),
+        "as_of": as_of,
         # A figure whose own date is unknown describes, at the latest, the day it was stated.
         "as_of_end": as_of_end or stated_end,
         "organization": source["organization"],
         "person": source.get("person"),
+        "role": source.get("role"),
+        "attribution": attribution,
         "recorded_at": recorded_at,
         "position": position,
     }
     figures = document.get("figures", {})
     changes = [Change("insert_statement", {
         **common,
-        "role": source.get("role"),
         "venue": document.get("venue"),
-        "attribution": document.get("attribution", "direct_quote"),
         "figure_count": len(figures),
-        "document": json.dumps(document, ensure_ascii=False),
+        "document": _DOCUMENT_JSON.encode(document),
         "recorded_by": recorded_by,
         "event": event,
         "reason": reason,
         "relations": json.dumps(document["relations"]) if document.get("relations") else None,
     })]
     for category, raw in figures.items():
-        figure = Figure.from_input(raw)
+        value, qualifier, low, high, best, change = figure_columns(raw)
         changes.append(Change("insert_figure", {
-            **common,
-            "category": category,
-            "role": source.get("role"),
-            "value": figure.value,
-            "qualifier": figure.qualifier,
-            "low": figure.low,
-            "high": figure.high,
-            "as_of_start": _iso(as_of.start()),
-            "best": figure.best,
-            "change": figure.change,
-            "attribution": document.get("attribution", "direct_quote"),
+            **common, "category": category, "value": value, "qualifier": qualifier, "low": low, "high": high,
+            "as_of_start": as_of_start, "best": best, "change": change,
         }))
     return changes
 
 
+# --- the rules: one per event class, over the event's state ---------------------------------
+# ``state`` is the event's attributes (``vars`` of a domain event, or the stored JSON state
+# decoded as plain data: see ``ledger.integrity.topics.event_state``); ``at`` its recording
+# time as ``timestamp_text``. Both ways of reading an event go through these functions.
+
+Rule = Callable[[Mapping[str, Any], str, int], list[Change]]
+
+
+def _matter_declared(state: Mapping[str, Any], at: str, position: int) -> list[Change]:
+    # The matter's first version: nothing to close (its aggregate id is its matter id).
+    return [Change("insert_matter", _matter_version(state["document"], at, position))]
+
+
+def _matter_revised(state: Mapping[str, Any], at: str, position: int) -> list[Change]:
+    version = _matter_version(state["document"], at, position)
+    return [Change("close_matter", version), Change("insert_matter", version)]
+
+
+def _matter_version(document: dict[str, Any], at: str, position: int) -> dict[str, Any]:
+    return {"matter_id": document["id"], "title": document["title"],
+            "document": _DOCUMENT_JSON.encode(document), "recorded_at": at, "position": position}
+
+
+def _recorded(state: Mapping[str, Any], at: str, position: int) -> list[Change]:
+    document, recorded_by = state["document"], state["recorded_by"]
+    return (statement_rows(document, position, at, recorded_by)
+            + evidence.recorded_link_changes(document, position, at, recorded_by))
+
+
+def _corrected(state: Mapping[str, Any], at: str, position: int) -> list[Change]:
+    document, recorded_by = state["document"], state["recorded_by"]
+    closing = {"statement_id": document["id"], "at": at, "by": "correction"}
+    return [
+        Change("close_statement", closing),
+        Change("close_figures", closing),
+        *statement_rows(document, position, at, recorded_by, event="corrected", reason=state["reason"]),
+        *evidence.corrected_link_changes(document, position, at, recorded_by),
+    ]
+
+
+def _retracted(state: Mapping[str, Any], at: str, position: int) -> list[Change]:
+    closing = {"statement_id": state["statement_id"], "at": at, "by": "retraction"}
+    return [
+        Change("close_statement", closing),
+        Change("close_figures", closing),
+        Change("insert_retraction", {
+            "statement_id": state["statement_id"], "at": at, "position": position,
+            "recorded_by": state["recorded_by"], "reason": state["reason"],
+        }),
+        *evidence.retracted_link_changes(state["statement_id"], at),
+    ]
+
+
+def _ranked(state: Mapping[str, Any], at: str, position: int) -> list[Change]:
+    row = {"statement_id": state["statement_id"], "position": position, "rank": state["rank"],
+           "reason": state["reason"], "recorded_at": at, "recorded_by": state["recorded_by"]}
+    return [Change("close_rank", row), Change("insert_rank", row)]
+
+
+RULES: dict[type, Rule] = {
+    Matter.Declared: _matter_declared,
+    Matter.Revised: _matter_revised,
+    Statement.Recorded: _recorded,
+    Statement.Corrected: _corrected,
+    Statement.Retracted: _retracted,
+    Statement.Ranked: _ranked,
+    Statement.Linked: lambda state, at, position: evidence.linked_changes(state, position, at),
+    Statement.Unlinked: lambda state, at, position: evidence.unlinked_changes(state, at),
+}
+RULES_BY_TOPIC: dict[str, Rule] = {get_topic(cls): rule for cls, rule in RULES.items()}
+
+
+def stored_timestamp_text(iso: str) -> str:
+    """``timestamp_text`` of a stored event's ``datetime_iso`` text, without making the datetime
+    (a rebuild reads every event): the ledger's UTC times with microseconds only need a slice."""
+    if len(iso) == 32 and iso.endswith("+00:00") and iso[4:20:3] == "--T::.":
+        return iso[:26] + "Z"
+    return timestamp_text(datetime.fromisoformat(iso))
+
+
 class TimelineProjection(Projection[Any]):
-    """Turns ledger events into timeline rows."""
+    """Turns ledger events into timeline rows (the rules above, whichever way an event is read)."""
 
     name = "timeline"
 
-    @singledispatchmethod
     def changes(self, domain_event: Any, position: int) -> list[Change]:
-        return []  # events this projection does not show
+        """The rows of a domain event (``ProjectionRunner``, and events only the mapper can read)."""
+        rule = RULES.get(type(domain_event))
+        if rule is None:
+            return []  # events this projection does not show
+        return rule(vars(domain_event), timestamp_text(domain_event.timestamp), position)
 
-    @changes.register
-    def _(self, domain_event: Matter.Declared | Matter.Revised, position: int) -> list[Change]:
-        document = domain_event.document
-        version = {
-            "matter_id": document["id"],
-            "title": document["title"],
-            "document": json.dumps(document, ensure_ascii=False),
-            "recorded_at": timestamp_text(domain_event.timestamp),
-            "position": position,
-        }
-        return [Change("close_matter", version), Change("insert_matter", version)]
-
-    @changes.register
-    def _(self, domain_event: Statement.Recorded, position: int) -> list[Change]:
-        at = timestamp_text(domain_event.timestamp)
-        return (statement_rows(domain_event.document, position, at, domain_event.recorded_by)
-                + evidence.recorded_link_changes(domain_event.document, position, at, domain_event.recorded_by))
-
-    @changes.register
-    def _(self, domain_event: Statement.Corrected, position: int) -> list[Change]:
-        at = timestamp_text(domain_event.timestamp)
-        closing = {"statement_id": domain_event.document["id"], "at": at, "by": "correction"}
-        return [
-            Change("close_statement", closing),
-            Change("close_figures", closing),
-            *statement_rows(domain_event.document, position, at, domain_event.recorded_by,
-                            event="corrected", reason=domain_event.reason),
-            *evidence.corrected_link_changes(domain_event.document, position, at, domain_event.recorded_by),
-        ]
-
-    @changes.register
-    def _(self, domain_event: Statement.Retracted, position: int) -> list[Change]:
-        at = timestamp_text(domain_event.timestamp)
-        closing = {"statement_id": domain_event.statement_id, "at": at, "by": "retraction"}
-        return [
-            Change("close_statement", closing),
-            Change("close_figures", closing),
-            Change("insert_retraction", {
-                "statement_id": domain_event.statement_id, "at": at, "position": position,
-                "recorded_by": domain_event.recorded_by, "reason": domain_event.reason,
-            }),
-            *evidence.retracted_link_changes(domain_event.statement_id, at),
-        ]
-
-    @changes.register
-    def _(self, domain_event: Statement.Ranked, position: int) -> list[Change]:
-        row = {"statement_id": domain_event.statement_id, "position": position, "rank": domain_event.rank,
-               "reason": domain_event.reason, "recorded_at": timestamp_text(domain_event.timestamp),
-               "recorded_by": domain_event.recorded_by}
-        return [Change("close_rank", row), Change("insert_rank", row)]
-
-    @changes.register
-    def _(self, domain_event: Statement.Linked, position: int) -> list[Change]:
-        return evidence.linked_changes(domain_event, position, timestamp_text(domain_event.timestamp))
-
-    @changes.register
-    def _(self, domain_event: Statement.Unlinked, position: int) -> list[Change]:
-        return evidence.unlinked_changes(domain_event, timestamp_text(domain_event.timestamp))
+    def changes_from_state(self, topic: str, state: Mapping[str, Any], position: int) -> list[Change]:
+        """The rows of a stored event from its decoded state (``event_state``), no domain event made."""
+        rule = RULES_BY_TOPIC.get(topic)
+        if rule is None:
+            return []
+        return rule(state, stored_timestamp_text(state["timestamp"]["_data_"]), position)
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """The eventsourcing entry point (used by ``ProjectionRunner``): one event, one transaction."""

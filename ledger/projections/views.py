@@ -12,21 +12,27 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from itertools import groupby
-from typing import Any, ClassVar
+from operator import itemgetter
+from typing import Any, ClassVar, NamedTuple
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.sqlite import SQLiteTrackingRecorder
+
+
+def _row_getter(names: Sequence[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """The values of ``names`` in a row, as a tuple (C speed: rows are many in a rebuild)."""
+    if len(names) == 1:
+        return lambda row: (row[names[0]],)
+    return itemgetter(*names)
 
 
 class StalePositionError(Exception):
     """Another process advanced the view first: re-read and try again."""
 
 
-@dataclass(frozen=True)
-class Change:
-    """One write of a projection: a named statement of the view and its parameters."""
+class Change(NamedTuple):
+    """One write of a projection: a named statement of the view and its parameters (a named
+    tuple: a rebuild makes several per event, and a frozen dataclass is twice as slow to make)."""
 
     statement: str
     params: dict[str, Any]
@@ -38,8 +44,7 @@ class ViewSQL:
     tables: ClassVar[dict[str, str]] = {}  # short name -> CREATE TABLE body (columns)
     indexes: ClassVar[list[str]] = []  # CREATE INDEX statements with {table} names
     statements: ClassVar[dict[str, str]] = {}  # named writes used by Change
-    # plain INSERTs that read nothing: may be gathered into one executemany each,
-    # as long as they are written before the next write of another kind
+    # plain INSERTs that read nothing: written by positional executemany (COPY on PostgreSQL)
     gatherable: ClassVar[frozenset[str]] = frozenset()
 
 
@@ -111,30 +116,59 @@ class _ViewMixin:
         The first statement takes the write lock on the tracking row, so the position
         read next is current; if another process has moved it, nothing is written.
         """
-        with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
+        with self._write_transaction() as c:
             c.execute(self._lock_tracking_statement, self._lock_params(tracking.application_name))
             current = self._max_tracking_id(tracking.application_name, c)  # type: ignore[attr-defined]
             if current != expected:
                 raise StalePositionError(f"view at {current}, expected {expected}")
-            gathered: dict[str, list[dict[str, Any]]] = {}
-            for name, group in groupby(changes, key=lambda change: change.statement):
+            for name, rows in self._batches(changes):
                 if name in self.sql.gatherable:
-                    gathered.setdefault(name, []).extend(g.params for g in group)
-                    continue
-                self._write_gathered(c, gathered)
-                c.executemany(self._render(self.sql.statements[name]), [g.params for g in group])
-            self._write_gathered(c, gathered)
+                    self._bulk_insert(c, name, rows)
+                else:
+                    c.executemany(self._render(self.sql.statements[name]), rows)
             self._insert_tracking(c, tracking)  # type: ignore[attr-defined]
 
-    def _write_gathered(self, c: Any, gathered: dict[str, list[dict[str, Any]]]) -> None:
-        for name, rows in gathered.items():
-            self._bulk_insert(c, name, rows)
-        gathered.clear()
+    def _write_transaction(self, loading: bool | None = None) -> Any:
+        """A write transaction; ``loading`` (default: ``indexes_deferred``): part of a bulk load."""
+        return self.datastore.transaction(commit=True)  # type: ignore[attr-defined]
+
+    def _batches(self, changes: Sequence[Change]) -> list[tuple[str, list[dict[str, Any]]]]:
+        """The changes as a few ``executemany`` batches, with the effect of running them in order.
+
+        A change joins the latest batch that touches any of its tables when that batch runs the
+        same statement: every batch after that one touches other tables, so the change commutes
+        with them. (A page of recordings is then one batch per table, not one per event.)
+        """
+        tables = self._statement_tables()
+        batches: list[tuple[str, list[dict[str, Any]]]] = []
+        latest: dict[str, int] = {}  # table -> index of the last batch touching it
+        for change in changes:
+            name = change.statement
+            if batches and batches[-1][0] == name:
+                batches[-1][1].append(change.params)
+                continue
+            touched = tables[name]
+            last = max([latest.get(t, -1) for t in touched])
+            if last >= 0 and batches[last][0] == name:
+                batches[last][1].append(change.params)
+                continue
+            batches.append((name, [change.params]))
+            for t in touched:
+                latest[t] = len(batches) - 1
+        return batches
+
+    def _statement_tables(self) -> dict[str, tuple[str, ...]]:
+        """The tables each named statement reads or writes (its ``{table}`` names)."""
+        cache = self.__dict__.get("_tables_cache")
+        if cache is None:
+            cache = self.__dict__["_tables_cache"] = {
+                name: tuple(sorted(set(re.findall(r"\{(\w+)\}", text)))) for name, text in self.sql.statements.items()}
+        return cache
 
     def _bulk_insert(self, c: Any, name: str, rows: list[dict[str, Any]]) -> None:
-        """A gathered plain INSERT: positional parameters (tuples bind faster than dicts)."""
+        """A plain INSERT of many rows: positional parameters (tuples bind faster than dicts)."""
         text, names = self._positional(name)
-        c.executemany(text, [tuple(row[n] for n in names) for row in rows])
+        c.executemany(text, list(map(_row_getter(names), rows)))
 
     def _positional(self, name: str) -> tuple[str, tuple[str, ...]]:
         """A named statement with positional placeholders, and its parameter names in order."""
@@ -154,7 +188,7 @@ class _ViewMixin:
         secondary indexes (loading is faster without them); ``create_deferred_indexes``
         adds them once the rows are in (a ledger opened meanwhile creates them too).
         """
-        with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
+        with self._write_transaction(loading=defer_indexes) as c:
             for name in self._table_names().values():
                 c.execute(f"DROP TABLE IF EXISTS {name}")
             c.execute(self._delete_tracking_statement, self._lock_params(application_name))
@@ -173,7 +207,7 @@ class _ViewMixin:
         """Create the secondary indexes left out by ``reset(defer_indexes=True)``."""
         if not self.indexes_deferred:
             return
-        with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
+        with self._write_transaction(loading=True) as c:
             for statement in self._index_ddl():
                 c.execute(statement)
         self.indexes_deferred = False
@@ -209,3 +243,30 @@ class SQLiteView(_ViewMixin, SQLiteTrackingRecorder):
 
     def construct_create_table_statements(self) -> list[str]:
         return super().construct_create_table_statements() + self._view_ddl()
+
+    # While a reset view loads (from its reset to its indexes), its connection need not wait for the disk
+    # at each commit: in WAL mode, NORMAL still syncs at every checkpoint, so the file cannot be
+    # corrupted; a power cut may only lose the last pages, and their tracking with them (the
+    # next catch-up applies them again). A larger page cache keeps the B-trees being filled in
+    # memory. Both are set around each such transaction and put back after it.
+    BULK_PRAGMAS: ClassVar[dict[str, str]] = {"synchronous": "NORMAL", "cache_size": "-65536"}
+
+    @contextmanager
+    def _write_transaction(self, loading: bool | None = None) -> Iterator[Any]:
+        if not (self.indexes_deferred if loading is None else loading):
+            with self.datastore.transaction(commit=True) as c:
+                yield c
+            return
+        with self.datastore.get_connection(commit=True) as conn:
+            cursor = conn.cursor()
+            saved = {}
+            for name, value in self.BULK_PRAGMAS.items():
+                cursor.execute(f"PRAGMA {name}")
+                saved[name] = cursor.fetchone()[0]
+                cursor.execute(f"PRAGMA {name} = {value}")
+            try:
+                with conn.transaction(commit=True) as c:
+                    yield c
+            finally:
+                for name, value in saved.items():
+                    cursor.execute(f"PRAGMA {name} = {value}")
