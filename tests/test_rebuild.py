@@ -219,12 +219,13 @@ def test_a_rebuild_racing_another_catch_up_applies_each_event_once(db_url: str, 
     assert projection_rows(db_url) == expected
 
 
-def test_sqlite_loading_pragmas_are_put_back(db_url: str) -> None:
+def test_sqlite_loading_pragmas_are_put_back(tmp_path: Path) -> None:
     """While a reset SQLite view loads, its connection commits without waiting for the disk and
-    with a larger cache (``SQLiteView.BULK_PRAGMAS``); afterwards its settings are as before."""
-    if not db_url.startswith("sqlite"):
-        pytest.skip("SQLite connection settings")
+    with a larger cache (``SQLiteView.BULK_PRAGMAS``); afterwards its settings are as before.
+    (SQLite's connection settings: no PostgreSQL counterpart.)"""
     from ledger.projections.views import SQLiteView
+
+    db_url = f"sqlite:///{tmp_path / 'pragmas.db'}"
 
     def read(cursor: object) -> tuple:
         values = []
