@@ -181,3 +181,35 @@ def test_mapper_fast_path_writes_the_transcoders_bytes() -> None:
         assert app.mapper.to_stored_event(event) == library.to_stored_event(event)
         assert vars(app.mapper.to_domain_event(app.mapper.to_stored_event(event))) == vars(event)
     app.close()
+
+
+def test_plain_digits_find_what_the_full_scan_finds() -> None:
+    """For ASCII quotes with no comma before a digit, each value's mentions, computed on
+    demand, are those of the scan of every number (leading zeros, 3.5, a12, x_1, 0, 00...)."""
+    import random
+
+    from ledger.domain.spans import _COMMA_DIGIT, _by_value, _digit_numbers, _PlainDigits
+
+    rng = random.Random(15)
+    alphabet = "0000111234567899 .,_a-x:;(\n"
+    checked = 0
+    for _ in range(20_000):
+        quote = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
+        if _COMMA_DIGIT.search(quote):
+            continue
+        full = _by_value(_digit_numbers(quote))
+        plain = _PlainDigits(quote)
+        for value in list(full) + [0, 1, 7, 10, 12, 100, -1, 10**20]:
+            assert plain.get(value, []) == full.get(value, []), (quote, value)
+            checked += 1
+    assert checked > 50_000
+
+
+@pytest.mark.parametrize("statement_id", ["s-1", "", "é-中", "x" * 300, "s-0000001"])
+def test_statement_uuid_is_uuid5(statement_id: str) -> None:
+    from uuid import uuid5
+
+    from ledger.domain.aggregates import _NAMESPACE, statement_uuid
+
+    assert statement_uuid(statement_id) == uuid5(_NAMESPACE, f"statement:{statement_id}")
+    assert statement_uuid(statement_id).version == 5

@@ -7,6 +7,7 @@ the raw database sees the document as it was recorded.
 
 from __future__ import annotations
 
+from hashlib import sha1
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -24,7 +25,15 @@ def matter_uuid(matter_id: str) -> UUID:
 
 
 def statement_uuid(statement_id: str) -> UUID:
-    return uuid5(_NAMESPACE, f"statement:{statement_id}")
+    """``uuid5(_NAMESPACE, f"statement:{statement_id}")``, in half the time (twice a statement
+    when recording): the same SHA-1, its version and variant bits set on the integer."""
+    digest = sha1(_STATEMENT_PREFIX + statement_id.encode()).digest()
+    return UUID(int=int.from_bytes(digest[:16]) & _UUID5_CLEAR | _UUID5_SET)
+
+
+_STATEMENT_PREFIX = _NAMESPACE.bytes + b"statement:"
+_UUID5_CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)  # version and variant bits
+_UUID5_SET = (5 << 76) | (0x8000 << 48)  # version 5, RFC 4122 variant
 
 
 class Matter(Aggregate):

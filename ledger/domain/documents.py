@@ -82,7 +82,7 @@ def _text(text: str) -> str:
     then no bidirectional control can occur, NFC changes nothing and a non-space character
     is visible, so one regular expression and ``strip`` decide)."""
     if text.isascii():
-        if _ASCII_CONTROL.search(text) is None and text.strip():
+        if (text.isprintable() or _ASCII_CONTROL.search(text) is None) and text.strip():  # printable: no control
             return text
     return _not_blank(_no_control_characters(text))
 
