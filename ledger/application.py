@@ -121,6 +121,12 @@ def default_recorder() -> str:
     return os.environ.get("LEDGER_USER") or getpass.getuser()
 
 
+# A catch-up that applied this many events (a rebuild, a bulk record) has the planner's
+# statistics refreshed: with none, PostgreSQL guessed 5,000 rows per statement id and scanned
+# a million-row table for a status (13 ms instead of 0.1 ms), where autovacuum is off or late.
+STATISTICS_AFTER_EVENTS = 10_000
+
+
 class Ledger:
     """The application and its projection, on one database."""
 
@@ -183,6 +189,8 @@ class Ledger:
         """Bring the timeline projection up to the end of the event log."""
         processed = self.catch_up_view(self.view, progress)
         self.view.create_deferred_indexes()  # after reset_projection: once every row is in
+        if processed >= STATISTICS_AFTER_EVENTS:
+            self.view.refresh_statistics()
         return processed
 
     def catch_up_view(self, view: Any, progress: Callable[[int, int], None] | None = None,

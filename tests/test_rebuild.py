@@ -263,3 +263,34 @@ def test_sqlite_loading_pragmas_are_put_back(tmp_path: Path) -> None:
         ledger.catch_up()
         assert len(seen) == 3 and all(s == (1, -65536) for s in seen)  # reset, a page, the indexes
         assert settings(ledger) == before != (1, -65536)
+
+
+@pytest.mark.postgres
+def test_a_big_catch_up_refreshes_the_planners_statistics(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a catch-up of many events (a rebuild, a bulk record) the projection's tables are
+    analysed: with no statistics PostgreSQL planned a status query as a scan of the table."""
+    import ledger.application as application
+    from tests.conftest import create_pg_database, drop_pg_database
+
+    name = create_pg_database()
+    url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+    try:
+        assert run(url, "--no-catch-up", "record", str(EXAMPLES)).exit_code == 0
+
+        def analysed() -> set[str]:
+            with Ledger(url) as ledger, ledger.view.datastore.transaction(commit=False) as c:
+                c.execute("SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL")
+                return {row["relname"] for row in c.fetchall()}
+
+        before = analysed()
+        monkeypatch.setattr(application, "STATISTICS_AFTER_EVENTS", 10**9)
+        with Ledger(url) as ledger:
+            assert ledger.catch_up() > 0
+        assert analysed() == before
+        monkeypatch.setattr(application, "STATISTICS_AFTER_EVENTS", 1)
+        with Ledger(url) as ledger:
+            ledger.reset_projection()
+            assert ledger.catch_up() > 0
+        assert {"ledger_statements", "ledger_figures", "ledger_matters"} <= analysed() - before
+    finally:
+        drop_pg_database(name)

@@ -109,6 +109,12 @@ class PostgresView(_ViewMixin, PostgresTrackingRecorder):
             list(sessions.map(build, self._index_ddl()))
         self.indexes_deferred = False
 
+    def refresh_statistics(self) -> None:
+        """``ANALYZE`` the projection's tables, so that the planner knows their sizes after a
+        bulk load (a role that does not own them gets PostgreSQL's warning and nothing else)."""
+        with self.datastore.transaction(commit=True) as c:
+            c.execute("ANALYZE " + ", ".join(self._qualified(name) for name in self.sql.tables))
+
     def _qualified(self, name: str) -> str:
         return f'"{self.datastore.schema}"."{name}"'
 

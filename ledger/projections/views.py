@@ -203,6 +203,10 @@ class _ViewMixin:
     def _index_ddl(self) -> list[str]:
         return [self._render(index) for index in self.sql.indexes]
 
+    def refresh_statistics(self) -> None:
+        """After a bulk load: the planner's statistics (PostgreSQL, ``ANALYZE``). SQLite plans
+        these lookups by their indexes alone: nothing to do."""
+
     def create_deferred_indexes(self) -> None:
         """Create the secondary indexes left out by ``reset(defer_indexes=True)``."""
         if not self.indexes_deferred:
