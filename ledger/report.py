@@ -78,8 +78,7 @@ def report_data(view: View, matter_id: str | None, as_of: dt.date, known_at: str
     standing = {(f["statement"], f.get("category") or c) for c, f in status["figures"].items() if f}
 
     statements = []
-    for statement_id in TimelineReadModel(view).statement_ids(matter["id"], Snapshot(as_of, known_at)):
-        held = queries.statement(view, statement_id, known_at)
+    for statement_id, held in TimelineReadModel(view).show_matter(matter["id"], Snapshot(known_at=known_at)).items():
         document = held["statement"]
         stated = PartialDate.parse(document["stated_on"])
         if stated.known and stated.end().isoformat() > day:  # type: ignore[union-attr]

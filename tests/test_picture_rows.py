@@ -144,3 +144,20 @@ def test_days_out_of_order_and_beyond_the_preload(mixed_ledger: tuple[str, str])
         at = model.pictures(MATTER, Snapshot(), "2022-01-01")
         with pytest.raises(ValueError, match="up to 2022-01-01"):
             at("2022-01-02")
+
+
+def test_show_matter_equals_show_of_each_statement(mixed_ledger: tuple[str, str]) -> None:
+    """The report reads a matter's statements at once (``show_matter``): each is what ``show``
+    gives (trail, spans, links standing and ended), now and at an earlier moment of knowledge."""
+    url, early = mixed_ledger
+    with Ledger(url) as ledger:
+        model = TimelineReadModel(ledger.view)
+        for snapshot in (Snapshot(), Snapshot(known_at=early)):
+            shown = model.show_matter(MATTER, snapshot)
+            assert sorted(shown) == sorted(model.statement_ids(MATTER, snapshot))
+            for statement_id, held in shown.items():
+                assert held == model.show(statement_id, snapshot), statement_id
+        statuses = {held["status"] for held in model.show_matter(MATTER, Snapshot()).values()}
+        assert statuses == {"recorded", "corrected", "retracted"}
+        assert any(held["links"]["incoming"] or held["links"]["outgoing"]
+                   for held in model.show_matter(MATTER, Snapshot()).values())

@@ -131,6 +131,24 @@ def statement_spans(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return locate_figures(document)
 
 
+def links_result(statement_id: str, rows: list[Row], snapshot: Snapshot) -> dict[str, Any]:
+    """What ``ledger links`` shows of a statement, from the link rows recorded by ``known_at``
+    in which it is the source or the target (:meth:`EvidenceQueries.links`)."""
+    result: dict[str, Any] = {"statement": statement_id, "known_at": snapshot.known_at,
+                              "outgoing": [], "incoming": [], "ended": []}
+    for row in rows:
+        outgoing = row["source_id"] == statement_id
+        entry = link_entry(row, "target_id" if outgoing else "source_id")
+        if snapshot.superseded(row["superseded_at"]):
+            result["ended"].append({**entry, "direction": "outgoing" if outgoing else "incoming",
+                                    "ended_at": row["superseded_at"], "ended_by": row["superseded_by"],
+                                    "end_reason": row["ended_reason"]})
+        else:
+            entry["meaning"] = LINK_MEANINGS[row["link_type"]]
+            result["outgoing" if outgoing else "incoming"].append(entry)
+    return result
+
+
 class EvidenceQueries:
     """links, disputed statements, restatements, spans, source entities, PROV-O."""
 
@@ -161,20 +179,8 @@ class EvidenceQueries:
         if not self.versions(statement_id, snapshot):  # type: ignore[attr-defined]
             raise NotFoundError(f"no statement {statement_id!r} in the ledger"
                                 + (f" at {snapshot.known_at}" if snapshot.known_at else ""))
-        rows = self.link_rows(snapshot, history=True, statement_id=statement_id)
-        result: dict[str, Any] = {"statement": statement_id, "known_at": snapshot.known_at,
-                                  "outgoing": [], "incoming": [], "ended": []}
-        for row in rows:
-            outgoing = row["source_id"] == statement_id
-            entry = link_entry(row, "target_id" if outgoing else "source_id")
-            if snapshot.superseded(row["superseded_at"]):
-                result["ended"].append({**entry, "direction": "outgoing" if outgoing else "incoming",
-                                        "ended_at": row["superseded_at"], "ended_by": row["superseded_by"],
-                                        "end_reason": row["ended_reason"]})
-            else:
-                entry["meaning"] = LINK_MEANINGS[row["link_type"]]
-                result["outgoing" if outgoing else "incoming"].append(entry)
-        return result
+        return links_result(statement_id, self.link_rows(snapshot, history=True, statement_id=statement_id),
+                            snapshot)
 
     def _typed(self, link_type: str, snapshot: Snapshot, query: Query | None = None) -> list[Row]:
         return [r for r in self.link_rows(snapshot, query) if r["link_type"] == link_type]

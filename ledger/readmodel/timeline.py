@@ -18,7 +18,7 @@ from ledger.errors import NotFoundError
 from ledger.readmodel import replay as rp
 from ledger.readmodel.audit import AuditQueries, figure_result
 from ledger.readmodel.check import CheckQueries
-from ledger.readmodel.evidence import EvidenceQueries, statement_spans
+from ledger.readmodel.evidence import EvidenceQueries, links_result, statement_spans
 from ledger.readmodel.exports import ExportQueries
 from ledger.readmodel.snapshot import Snapshot
 from ledger.readmodel.sql import FIGURE_COLUMNS
@@ -172,21 +172,25 @@ class TimelineReadModel(StatusQueries, CheckQueries, AuditQueries, ExportQueries
         if not rows:
             raise NotFoundError(f"no statement {statement_id!r} in the ledger"
                                 + (f" at {snapshot.known_at}" if snapshot.known_at else ""))
-        current = rows[-1]
-        trail = [{
-            "event": r["event"], "position": r["position"], "recorded_at": r["recorded_at"],
-            "recorded_by": r["recorded_by"], "reason": r["reason"], "document": r["document"],
-        } for r in rows]
-        return {
-            "statement": current["document"],
-            "status": "retracted" if current["retracted"] else ("corrected" if len(rows) > 1 else "recorded"),
-            "recorded_at": rows[0]["recorded_at"],
-            "recorded_by": rows[0]["recorded_by"],
-            "position": rows[0]["position"],
-            "trail": trail,
-            "spans": statement_spans(current["document"]),
-            "links": self.links(statement_id, snapshot),
-        }
+        return _shown(statement_id, rows, self.link_rows(snapshot, history=True, statement_id=statement_id),
+                      snapshot)
+
+    def show_matter(self, matter_id: str, snapshot: Snapshot) -> dict[str, dict[str, Any]]:
+        """:meth:`show` of every statement of a matter recorded by ``known_at``, by id, from
+        two reads (the report shows them all: one read per statement cost seconds)."""
+        versions: dict[str, list[Row]] = {}
+        for row in self.view.query(
+                "SELECT statement_id, position, document, recorded_at, recorded_by, event, reason, retracted, "
+                "superseded_at, superseded_by FROM {ledger_statements} "
+                f"WHERE matter_id = :m AND {snapshot.recorded()} ORDER BY statement_id, position",
+                {"m": matter_id, **snapshot.params()}):
+            row["document"] = json.loads(row["document"])
+            versions.setdefault(row.pop("statement_id"), []).append(row)
+        links: dict[str, list[Row]] = {}
+        for row in self.link_rows(snapshot, history=True):
+            for end in {row["source_id"], row["target_id"]} & versions.keys():
+                links.setdefault(end, []).append(row)
+        return {sid: _shown(sid, rows, links.get(sid, []), snapshot) for sid, rows in versions.items()}
 
     def statement_ids(self, matter_id: str, snapshot: Snapshot) -> list[str]:
         """The statements of a matter recorded by ``known_at`` (retracted ones included)."""
@@ -195,3 +199,22 @@ class TimelineReadModel(StatusQueries, CheckQueries, AuditQueries, ExportQueries
             {"m": matter_id, **snapshot.params()})
         return [r["statement_id"] for r in rows]
 
+
+def _shown(statement_id: str, rows: list[Row], link_rows: list[Row], snapshot: Snapshot) -> dict[str, Any]:
+    """What ``show`` gives of a statement: its versions (``rows``, oldest first) and the link
+    rows it takes part in."""
+    current = rows[-1]
+    trail = [{
+        "event": r["event"], "position": r["position"], "recorded_at": r["recorded_at"],
+        "recorded_by": r["recorded_by"], "reason": r["reason"], "document": r["document"],
+    } for r in rows]
+    return {
+        "statement": current["document"],
+        "status": "retracted" if current["retracted"] else ("corrected" if len(rows) > 1 else "recorded"),
+        "recorded_at": rows[0]["recorded_at"],
+        "recorded_by": rows[0]["recorded_by"],
+        "position": rows[0]["position"],
+        "trail": trail,
+        "spans": statement_spans(current["document"]),
+        "links": links_result(statement_id, link_rows, snapshot),
+    }
