@@ -97,21 +97,14 @@ def worker_rebuild(url: str, tree: str = "") -> dict[str, Any]:
 def worker_raw_read(url: str) -> dict[str, Any]:
     """As ``scripts/bench.py``'s ``worker_raw_read`` (pages of 2,000, the mapper), with CPU time."""
     from ledger.application import Ledger
+    from scripts.bench import read_and_decode
 
     server = ServerCPU(url)
     with Ledger(url) as ledger:
         ledger.app.recorder.max_notification_id()
         server.start()
         started, cpu = time.perf_counter(), time.process_time()
-        position, count = 0, 0
-        while True:
-            page = ledger.app.recorder.select_notifications(position, 2000, inclusive_of_start=False)
-            if not page:
-                break
-            for notification in page:
-                ledger.app.mapper.to_domain_event(notification)
-            count += len(page)
-            position = page[-1].id
+        count = read_and_decode(ledger)
         elapsed, elapsed_cpu = time.perf_counter() - started, time.process_time() - cpu
         server_cpu = server.stop()
     return {"events": count, "s": elapsed, "cpu_s": elapsed_cpu, "server_cpu_s": server_cpu}
