@@ -4,7 +4,7 @@ A check replays every matter on its own (:meth:`ledger.readmodel.check.CheckQuer
 nothing one matter finds depends on another, so matters can be checked in parallel. Each
 worker opens the same ledger (read only: it never catches up or writes) and checks the
 matters it is handed; the parent puts the findings back in the order a check in one process
-gives (by matter, then first seen, then kind: the same sort over the same lists), so the
+gives (by matter, then first seen, then kind: the same stable sort over the same lists), so the
 output does not depend on the number of workers. Each matter is read when it is checked,
 in one process or many alike.
 
@@ -96,4 +96,5 @@ def _open(url: str | None) -> None:
 def _check(matter_ids: list[str], snapshot: Snapshot, stale_days: int | None,
            include_disputed: bool) -> dict[str, list[Item]]:
     assert _model is not None
-    return {mid: _model.check(mid, snapshot, stale_days, include_disputed=include_disputed) for mid in matter_ids}
+    found = _model.check_each(matter_ids, snapshot, stale_days, include_disputed)
+    return dict(zip(matter_ids, found, strict=True))

@@ -65,7 +65,7 @@ class CheckQueries:
             found += self._replay_discrepancies(matter, sorted({row["stated_end"] for row in statements}),
                                                 snapshot, stale_days, include_disputed)
             found += undated_conflicts(self, mid, snapshot)
-            found += self.evidence_check(mid, snapshot, statements, restated)  # type: ignore[attr-defined]
+            found += self.evidence_check(mid, statements, restated)  # type: ignore[attr-defined]
             yield found
 
     def _replay_discrepancies(self, matter: dict[str, Any], dates: list[str], snapshot: Snapshot,
@@ -79,7 +79,6 @@ class CheckQueries:
         heapq.heapify(days)
         seen_days: set[str] = set()
         keys: dict[int, tuple[Item, tuple[Any, ...]]] = {}  # by id of an item (kept alive here)
-        iso: dict[Any, str] = {}
         while days:
             when = heapq.heappop(days)
             if when in seen_days:
@@ -107,8 +106,7 @@ class CheckQueries:
             for r in replayed.values():  # the picture does not change until `following`, but may go stale
                 if r.figure.stale_from is None:
                     continue
-                stale = iso.get(r.figure.stale_from) or iso.setdefault(r.figure.stale_from,
-                                                                       r.figure.stale_from.isoformat())
+                stale = r.figure.stale_from.isoformat()
                 if when < stale <= last and (following is None or stale < following):
                     heapq.heappush(days, stale)
         return found

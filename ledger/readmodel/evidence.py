@@ -227,22 +227,15 @@ class EvidenceQueries:
 
     # --- check -------------------------------------------------------------------------------
 
-    def evidence_check(self, matter_id: str, snapshot: Snapshot, statements: list[Row] | None = None,
-                       restatements: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    def evidence_check(self, matter_id: str, statements: list[Row], restatements: dict[str, str]) -> list[dict[str, Any]]:
         """Check items of the evidence: ``misquoted`` restatements (a restated number that
         differs) and ``not_in_quote`` / ``not_in_span`` warnings (a figure's number nowhere
         in its quote, or outside its span). ``statements``: the matter's statements in force,
         stated by the day and not retracted, their documents parsed (as ``check`` reads them);
-        ``restatements``: :meth:`restatements`, if already read."""
-        if statements is None:
-            statements = [{**r, "document": json.loads(r["document"])} for r in self.view.query(
-                "SELECT statement_id, stated_end, document FROM {ledger_statements} "
-                f"WHERE matter_id = :m AND stated_end <= :day AND retracted = 0 AND {snapshot.in_force()}",
-                {"m": matter_id, **snapshot.params()})]
+        ``restatements``: :meth:`restatements` at the check's ``known_at``."""
         documents = {r["statement_id"]: (r["stated_end"], r["document"]) for r in statements}
         found: list[dict[str, Any]] = []
-        pairs = self.restatements(snapshot) if restatements is None else restatements
-        for restating, restated in sorted(pairs.items()):
+        for restating, restated in sorted(restatements.items()):
             if restating not in documents or restated not in documents:
                 continue
             a, b = documents[restating][1], documents[restated][1]
