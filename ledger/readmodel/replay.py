@@ -275,7 +275,7 @@ def replay_timeline_rows(matter: dict[str, Any], timeline: str, fetched: Timelin
     stale = stale_on(found.figure, day)
     if stale is None:
         return found
-    on_day = Replayed(timeline, found.figure, found.rows, stale)
+    on_day = Replayed(timeline, found.figure, found.rows, stale)  # the settled one's lookups, shared:
     on_day.__dict__.update({k: found.__dict__[k] for k in ("_by_key", "standing") if k in found.__dict__})
     return on_day
 
