@@ -39,7 +39,7 @@ from ledger.domain.spans import locate_figures, span_problems
 from ledger.domain.increments import change_problems
 from ledger.inputs import InputError, InputProblem, Located, format_path
 from ledger.reconcile import check_statement
-from ledger.spool import Spool, Spooled, _Deferred  # noqa: F401 - Spool and _Deferred: this module's interface before the split
+from ledger.spool import Spool
 
 if TYPE_CHECKING:
     from ledger.application import Ledger

@@ -13,7 +13,8 @@ import pytest
 from tests.conftest import _make_url
 
 from ledger.domain.dates import PartialDate
-from ledger.ingest import Spool, _digest
+from ledger.ingest import _digest
+from ledger.spool import Spool
 
 
 def test_digest_is_canonical_and_copes_with_big_integers() -> None:
