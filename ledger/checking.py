@@ -23,6 +23,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 from ledger.readmodel import Snapshot, TimelineReadModel
+from ledger.readmodel.check import check_order
 
 PARALLEL_MIN_STATEMENTS = 5000
 CHUNKS_PER_WORKER = 8  # small enough for a steady progress bar and a balanced load
@@ -57,7 +58,7 @@ def check_matters(url: str | None, model: TimelineReadModel, matter_id: str | No
             if progress is not None:
                 progress(len(by_matter), len(matter_ids))
     found = [item for mid in matter_ids for item in by_matter[mid]]
-    found.sort(key=lambda d: (d["matter"], d["first_seen"], d["kind"]))
+    found.sort(key=check_order)
     return found
 
 
