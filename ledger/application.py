@@ -7,14 +7,12 @@ log); :class:`Ledger` puts it together with the timeline view and is what the CL
 
 from __future__ import annotations
 
-import gc
 import getpass
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -23,6 +21,7 @@ from eventsourcing.persistence import InfrastructureFactory, IntegrityError, Map
 from eventsourcing.utils import Environment, EnvType
 
 from ledger.chain import postgres_guards
+from ledger.collector import collector_paused
 from ledger.domain.aggregates import Matter, Statement, matter_uuid, rank_problem, statement_uuid
 from ledger.domain.ordering import RANKS
 from ledger.errors import InputError, InputProblem, NotFoundError, StateError, UsageProblem
@@ -48,21 +47,6 @@ def _reason(text: str) -> str:
     if len(text) > 10_000:
         raise UsageProblem("the reason is longer than 10,000 characters")
     return text
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while pages are read, turned into rows and written: their many
-    small objects all live until the page is written, and the collector would traverse them again
-    and again (a third of the CPU of building the rows). Nothing there makes cycles to collect."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _run_now(function: Callable[..., None], *args: Any) -> Future[None]:
@@ -232,7 +216,7 @@ class Ledger:
                 progress(last, max(end or 0, last))
             return True
 
-        with _collector_paused(), ThreadPoolExecutor(1, thread_name_prefix="ledger-view") as writer:
+        with collector_paused(), ThreadPoolExecutor(1, thread_name_prefix="ledger-view") as writer:
             while True:
                 if pending is not None and not bulk and not settled():
                     continue

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
+from ledger.collector import fewer_collections
 from ledger.readmodel import Snapshot, TimelineReadModel
 from ledger.readmodel.check import check_order
 
@@ -46,7 +47,8 @@ def check_matters(url: str | None, model: TimelineReadModel, matter_id: str | No
     (``None``: one per CPU on a big ledger, see the module docstring; 1: this process)."""
     workers = _workers(url, model, matter_id, jobs)
     if workers <= 1:
-        return model.check(matter_id, snapshot, stale_days, progress=progress, include_disputed=include_disputed)
+        with fewer_collections():
+            return model.check(matter_id, snapshot, stale_days, progress=progress, include_disputed=include_disputed)
     matter_ids = [m["matter"] for m in model.matters(snapshot)]
     chunks = [matter_ids[i::workers * CHUNKS_PER_WORKER] for i in range(workers * CHUNKS_PER_WORKER)]
     by_matter: dict[str, list[Item]] = {}
@@ -97,5 +99,6 @@ def _open(url: str | None) -> None:
 def _check(matter_ids: list[str], snapshot: Snapshot, stale_days: int | None,
            include_disputed: bool) -> dict[str, list[Item]]:
     assert _model is not None
-    found = _model.check_each(matter_ids, snapshot, stale_days, include_disputed)
-    return dict(zip(matter_ids, found, strict=True))
+    with fewer_collections():
+        found = _model.check_each(matter_ids, snapshot, stale_days, include_disputed)
+        return dict(zip(matter_ids, found, strict=True))

@@ -18,10 +18,8 @@ is then re-checked against the ledger and retried.
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Any
@@ -29,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.persistence import IntegrityError
 
 from ledger.canonical import digest as _digest
+from ledger.collector import fewer_collections
 from ledger.domain.aggregates import Matter, Statement, matter_uuid, recorded_event, statement_uuid
 from ledger.domain.documents import Matter as MatterDocument
 from ledger.domain.documents import Statement as StatementDocument
@@ -37,7 +36,7 @@ from ledger.domain.relations import own_relations
 from ledger.domain.links import cycle_message, link_shape_problems, unknown_targets, updates_cycles
 from ledger.domain.spans import locate_figures, span_problems
 from ledger.domain.increments import change_problems
-from ledger.inputs import InputError, InputProblem, Located, format_path
+from ledger.inputs import InputError, InputProblem, Located
 from ledger.reconcile import check_statement
 from ledger.spool import Spool
 
@@ -113,20 +112,6 @@ def statement_events_spans(document: dict[str, Any]) -> dict[str, Any]:
 INCREMENTS_REPLAYED = True
 
 
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """The cyclic garbage collector less often while a call runs: each statement allocates
-    thousands of short-lived objects, and with the default thresholds (700, 10, 10) the
-    collector ran 11 full collections of the heap in a call of 10,000 statements, 2 s of its
-    6.6 s CPU. Young garbage is still collected, every 20,000 allocations (memory stays flat)."""
-    previous = gc.get_threshold()
-    gc.set_threshold(max(previous[0], 20_000), previous[1], previous[2])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*previous)
-
-
 class Ingest:
     """One call's worth of recording (see the module docstring)."""
 
@@ -151,7 +136,7 @@ class Ingest:
     # --- the call ------------------------------------------------------------------------
 
     def run(self, items: Iterable[Located | InputProblem]) -> RecordResult:
-        with _fewer_collections():
+        with fewer_collections():
             return self._run(items)
 
     def _run(self, items: Iterable[Located | InputProblem]) -> RecordResult:

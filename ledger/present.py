@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 import click
+import orjson
 
 from ledger.text import csv_safe, terminal_safe
 
@@ -147,8 +148,15 @@ def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], out: Any = None
 
 
 def write_json(data: Any, out: TextIO | None = None) -> None:
+    """``data`` as indented JSON (UTF-8, not escaped), rendered by orjson as the web API renders
+    it (the standard library's indented encoder is pure Python: 3 s of a 25 s ``check``);
+    what orjson refuses (an integer past 64 bits) by the standard library, the same JSON."""
     out = out or sys.stdout
-    json.dump(data, out, indent=2, ensure_ascii=False)
+    try:
+        text = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        text = json.dumps(data, indent=2, ensure_ascii=False)
+    out.write(text)
     out.write("\n")
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLES, MATTER_ID, ROOT, event_count, run, run_json, run_processes, statement, write_yaml
+from tests.conftest import EXAMPLES, ROOT, event_count, run, run_json, run_processes, statement, write_yaml
 
 CORPUS = Path(__file__).parent / "adversarial"
 BOMB = "invalid YAML: aliases expand this document beyond 10,000,000 characters and nodes"

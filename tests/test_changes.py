@@ -21,7 +21,7 @@ from ledger.readmodel import Snapshot, TimelineReadModel
 from ledger.readmodel import change_results as cr
 from ledger.readmodel import results as r
 from ledger.readmodel.changes import series
-from tests.conftest import EXAMPLES, MATTER_ID, event_count, run, run_json, statement, write_yaml
+from tests.conftest import EXAMPLES, event_count, run, run_json, statement, write_yaml
 
 RAJYA, BRIEFING, KILLED = "rajya-sabha-2025-07", "mea-briefing-2025-11-08", "mea-2025-01-killed"
 

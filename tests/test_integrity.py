@@ -139,7 +139,7 @@ def test_truncated_tail_is_found_by_the_projection_and_the_head(db_url: str) -> 
     attacked(db_url, lambda raw: (raw("DELETE FROM {events} WHERE {pos} = 6"),
                                   raw("DELETE FROM {chain} WHERE notification_id = 6")))
     out = verify_fails(db_url, "projection claims to reflect position 6, beyond the end of the log (5)")
-    assert f"head at position 5" in out and before["head_hash"] not in out  # a memo's head no longer matches
+    assert "head at position 5" in out and before["head_hash"] not in out  # a memo's head no longer matches
 
 
 # --- the log's own rules, with a well-formed chain recomputed by the intruder ----------------
