@@ -50,21 +50,25 @@ class CheckQueries:
                    include_disputed: bool = False) -> Iterator[list[Item]]:
         """The findings of each matter in turn, unsorted (what :meth:`check` sorts); what all
         matters share (the restatements) is read once."""
-        from ledger.readmodel.undated import undated_conflicts
+        from ledger.readmodel.undated import undated_conflicts, undated_statement_query
 
         restated = self.restatements(snapshot)  # type: ignore[attr-defined]
         for mid in matter_ids:
-            matter = self.matter(mid, snapshot)  # type: ignore[attr-defined]
-            rows = self.view.query(
-                "SELECT statement_id, stated_end, document, relations FROM {ledger_statements} "
-                f"WHERE matter_id = :m AND stated_end <= :day AND retracted = 0 AND {snapshot.in_force()}",
-                {"m": mid, **snapshot.params()},
-            )
+            with self.view.reading() as query:  # independent: one round trip on PostgreSQL
+                versions, rows, undated = query.many([
+                    self.matter_query(mid),  # type: ignore[attr-defined]
+                    ("SELECT statement_id, stated_end, document, relations FROM {ledger_statements} "
+                     f"WHERE matter_id = :m AND stated_end <= :day AND retracted = 0 AND {snapshot.in_force()}",
+                     {"m": mid, **snapshot.params()}),
+                    undated_statement_query(mid, snapshot),
+                ])
+            matter = self.matter_from(mid, versions, snapshot)  # type: ignore[attr-defined]
             statements = [{**row, "document": orjson.loads(row["document"])} for row in rows]
             found = _inconsistent_statements(matter, statements)
             found += self._replay_discrepancies(matter, sorted({row["stated_end"] for row in statements}),
                                                 snapshot, stale_days, include_disputed)
-            found += undated_conflicts(self, mid, snapshot)
+            if undated:  # most matters: nothing to compare
+                found += undated_conflicts(self, matter, snapshot)
             found += self.evidence_check(mid, statements, restated)  # type: ignore[attr-defined]
             yield found
 
@@ -72,7 +76,8 @@ class CheckQueries:
                               stale_days: int | None, include_disputed: bool = False) -> list[Item]:
         """The status replayed at every statement date and staleness day up to ``snapshot.day``."""
         last = snapshot.day
-        at = self.pictures(matter["id"], snapshot, last, stale_days, include_disputed, figures=False)  # type: ignore[attr-defined]
+        at = self.pictures(matter["id"], snapshot, last, stale_days, include_disputed,  # type: ignore[attr-defined]
+                           figures=False, matter=matter)
         found: list[Item] = []
         active: dict[tuple[Any, ...], Item] = {}
         days = sorted(set(dates) | {last})

@@ -88,11 +88,6 @@ def undated_query(matter_id: str, snapshot: Snapshot) -> tuple[str, dict[str, An
             {"matter": matter_id, **snapshot.params()})
 
 
-def undated_count(query: Query, matter_id: str, snapshot: Snapshot) -> int:
-    rows = query(*undated_query(matter_id, snapshot))
-    return rows[0]["n"] if rows else 0
-
-
 def _retracted_sql(snapshot: Snapshot) -> str:
     closed = "" if snapshot.known_at is None else " AND superseded_at <= :known_at"
     return f"superseded_by = 'retraction' AND {snapshot.recorded()}{closed}"
@@ -196,21 +191,22 @@ class PreloadedRows:
         self.known_at = snapshot.known_at
         self.last_day = last_day
         base = {"matter": matter["id"], **snapshot.params(), "last": last_day}
-        figures = query(
-            f"SELECT {rp.CANDIDATE_COLUMNS}, {rank_sql(snapshot)} AS rank FROM {{ledger_figures}} f "
-            f"WHERE f.matter_id = :matter AND {snapshot.in_force('f')} AND f.stated_end <= :last "
-            "AND f.as_of_start IS NOT NULL AND f.as_of_end IS NOT NULL", base)
+        figures, undated, relations, retracted = query.many([  # type: ignore[attr-defined]  # one round trip on PG
+            (f"SELECT {rp.CANDIDATE_COLUMNS}, {rank_sql(snapshot)} AS rank FROM {{ledger_figures}} f "
+             f"WHERE f.matter_id = :matter AND {snapshot.in_force('f')} AND f.stated_end <= :last "
+             "AND f.as_of_start IS NOT NULL AND f.as_of_end IS NOT NULL", base),
+            undated_query(matter["id"], snapshot),
+            ("SELECT statement_id, relations FROM {ledger_statements} WHERE matter_id = :matter "
+             f"AND relations IS NOT NULL AND {snapshot.in_force()}", base),
+            ("SELECT category, MIN(stated_end) AS first FROM {ledger_figures} WHERE matter_id = :matter "
+             f"AND stated_end <= :last AND {_retracted_sql(snapshot)} GROUP BY category", base),
+        ])
         self.figures: dict[str, list[Row]] = {}
         for row in figures:
             self.figures.setdefault(row["category"], []).append(row)
-        self._undated = undated_count(query, matter["id"], snapshot)
-        self._relations = {r["statement_id"]: json.loads(r["relations"]) for r in query(
-            "SELECT statement_id, relations FROM {ledger_statements} WHERE matter_id = :matter "
-            f"AND relations IS NOT NULL AND {snapshot.in_force()}", base)}
-        self._retracted: dict[str, str] = {}  # category -> the first day a retracted figure was stated
-        for row in query("SELECT category, MIN(stated_end) AS first FROM {ledger_figures} WHERE matter_id = :matter "
-                         f"AND stated_end <= :last AND {_retracted_sql(snapshot)} GROUP BY category", base):
-            self._retracted[row["category"]] = row["first"]
+        self._undated = undated[0]["n"] if undated else 0
+        self._relations = {r["statement_id"]: json.loads(r["relations"]) for r in relations}
+        self._retracted: dict[str, str] = {r["category"]: r["first"] for r in retracted}  # category -> first day stated
         self._timelines: dict[tuple[str, frozenset[str]], _Timeline] = {}
         self.memo = rp.ReplayMemo()
 

@@ -62,13 +62,15 @@ class StatusQueries:
             yield day, at(day)[0]
 
     def pictures(self, matter_id: str | None, snapshot: Snapshot, last_day: str, stale_days: int | None = None,
-                 include_disputed: bool = False,
-                 figures: bool = True) -> Callable[[str], tuple[dict[str, Any], dict[str, rp.Replayed]]]:
+                 include_disputed: bool = False, figures: bool = True,
+                 matter: dict[str, Any] | None = None) -> Callable[[str], tuple[dict[str, Any], dict[str, rp.Replayed]]]:
         """A function of a day (ISO text, up to ``last_day``) giving the status on that day with
         ``snapshot``'s knowledge, and its replayed timelines: the matter's rows are read once
         (:class:`~ledger.readmodel.picture_rows.PreloadedRows`), each day is answered in memory.
-        ``figures=False``: the status holds only its ``discrepancies`` (what ``check`` follows)."""
-        matter = self.matter(matter_id, snapshot)  # type: ignore[attr-defined]
+        ``figures=False``: the status holds only its ``discrepancies`` (what ``check`` follows);
+        ``matter``: the matter as :meth:`matter` gives it at ``snapshot``, when already read."""
+        if matter is None:
+            matter = self.matter(matter_id, snapshot)  # type: ignore[attr-defined]
         with self.view.reading() as query:
             disputed, restated = self.evidence(matter["id"], snapshot, query)  # type: ignore[attr-defined]
             rows = PreloadedRows(query, matter, snapshot, last_day)

@@ -24,14 +24,16 @@ from ledger.reconcile import figure_interval
 Row = dict[str, Any]
 
 
-def undated_conflicts(model: Any, matter_id: str, snapshot: Snapshot) -> list[Row]:
-    """The check items of the undated figures of a matter that no dated figure can match."""
-    undated = model.view.query(
-        f"SELECT 1 AS one FROM {{ledger_statements}} WHERE matter_id = :m AND stated_end IS NULL "
-        f"AND {snapshot.in_force()} LIMIT 1", {"m": matter_id, **snapshot.params()})
-    if not undated:  # most matters: nothing to compare
-        return []
-    categories = model.matter(matter_id, snapshot)["categories"]
+def undated_statement_query(matter_id: str, snapshot: Snapshot) -> tuple[str, dict[str, Any]]:
+    """The query whose one row says the matter has an undated statement in force (none: no row)."""
+    return (f"SELECT 1 AS one FROM {{ledger_statements}} WHERE matter_id = :m AND stated_end IS NULL "
+            f"AND {snapshot.in_force()} LIMIT 1", {"m": matter_id, **snapshot.params()})
+
+
+def undated_conflicts(model: Any, matter: dict[str, Any], snapshot: Snapshot) -> list[Row]:
+    """The check items of the undated figures of ``matter`` (as known at ``snapshot``, with an
+    undated statement: :func:`undated_statement_query`) that no dated figure can match."""
+    matter_id, categories = matter["id"], matter["categories"]
     rows = model.view.query(
         f"SELECT {FIGURE_COLUMNS} FROM {{ledger_figures}} WHERE matter_id = :m AND {snapshot.in_force()} "
         "AND qualifier <> 'change' AND (stated_end IS NULL OR stated_end <= :day) ORDER BY category, position",
