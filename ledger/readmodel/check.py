@@ -54,67 +54,68 @@ class CheckQueries:
 
         restated = self.restatements(snapshot)  # type: ignore[attr-defined]
         for mid in matter_ids:
-            with self.view.reading() as query:  # independent: one round trip on PostgreSQL
-                versions, rows, undated = query.many([
+            with self.view.reading() as query:  # one read transaction per matter
+                versions, rows, undated = query.many([  # independent: one round trip on PostgreSQL
                     self.matter_query(mid),  # type: ignore[attr-defined]
                     ("SELECT statement_id, stated_end, document, relations FROM {ledger_statements} "
                      f"WHERE matter_id = :m AND stated_end <= :day AND retracted = 0 AND {snapshot.in_force()}",
                      {"m": mid, **snapshot.params()}),
                     undated_statement_query(mid, snapshot),
                 ])
-            matter = self.matter_from(mid, versions, snapshot)  # type: ignore[attr-defined]
+                matter = self.matter_from(mid, versions, snapshot)  # type: ignore[attr-defined]
+                at = self.pictures(mid, snapshot, snapshot.day, stale_days, include_disputed,  # type: ignore[attr-defined]
+                                   figures=False, matter=matter, query=query)
             statements = [{**row, "document": orjson.loads(row["document"])} for row in rows]
             found = _inconsistent_statements(matter, statements)
-            found += self._replay_discrepancies(matter, sorted({row["stated_end"] for row in statements}),
-                                                snapshot, stale_days, include_disputed)
+            found += _replay_discrepancies(mid, at, sorted({row["stated_end"] for row in statements}), snapshot.day)
             if undated:  # most matters: nothing to compare
                 found += undated_conflicts(self, matter, snapshot)
             found += self.evidence_check(mid, statements, restated)  # type: ignore[attr-defined]
             yield found
 
-    def _replay_discrepancies(self, matter: dict[str, Any], dates: list[str], snapshot: Snapshot,
-                              stale_days: int | None, include_disputed: bool = False) -> list[Item]:
-        """The status replayed at every statement date and staleness day up to ``snapshot.day``."""
-        last = snapshot.day
-        at = self.pictures(matter["id"], snapshot, last, stale_days, include_disputed,  # type: ignore[attr-defined]
-                           figures=False, matter=matter)
-        found: list[Item] = []
-        active: dict[tuple[Any, ...], Item] = {}
-        days = sorted(set(dates) | {last})
-        heapq.heapify(days)
-        seen_days: set[str] = set()
-        keys: dict[int, tuple[Item, tuple[Any, ...]]] = {}  # by id of an item (kept alive here)
-        while days:
-            when = heapq.heappop(days)
-            if when in seen_days:
+
+def _replay_discrepancies(matter_id: str, at: Callable[[str], tuple[dict[str, Any], dict[str, Any]]],
+                          dates: list[str], last: str) -> list[Item]:
+    """The discrepancies of the pictures ``at`` gives (:meth:`StatusQueries.pictures
+    <ledger.readmodel.status.StatusQueries.pictures>`) at every statement date and staleness
+    day up to ``last``."""
+    found: list[Item] = []
+    active: dict[tuple[Any, ...], Item] = {}
+    days = sorted(set(dates) | {last})
+    heapq.heapify(days)
+    seen_days: set[str] = set()
+    keys: dict[int, tuple[Item, tuple[Any, ...]]] = {}  # by id of an item (kept alive here)
+    while days:
+        when = heapq.heappop(days)
+        if when in seen_days:
+            continue
+        seen_days.add(when)
+        status, replayed = at(when)
+        seen = set()
+        for item in status["discrepancies"]:
+            known = keys.get(id(item))
+            if known is None:
+                known = keys[id(item)] = (item, discrepancy_key(item))
+            key = known[1]
+            seen.add(key)
+            if key not in active:
+                active[key] = {"matter": matter_id, **item, "first_seen": when, "resolved_on": None,
+                               "open": True, "ended": None}
+                found.append(active[key])
+            else:
+                active[key]["message"] = item["message"]
+        new = [k for k in seen if active[k]["first_seen"] == when]
+        for key in [k for k in active if k not in seen]:
+            active.pop(key).update(resolved_on=when, open=False,
+                                   ended="superseded" if any(_succeeds(n, key) for n in new) else "resolved")
+        following = days[0] if days else None
+        for r in replayed.values():  # the picture does not change until `following`, but may go stale
+            if r.figure.stale_from is None:
                 continue
-            seen_days.add(when)
-            status, replayed = at(when)
-            seen = set()
-            for item in status["discrepancies"]:
-                known = keys.get(id(item))
-                if known is None:
-                    known = keys[id(item)] = (item, discrepancy_key(item))
-                key = known[1]
-                seen.add(key)
-                if key not in active:
-                    active[key] = {"matter": matter["id"], **item, "first_seen": when, "resolved_on": None,
-                                   "open": True, "ended": None}
-                    found.append(active[key])
-                else:
-                    active[key]["message"] = item["message"]
-            new = [k for k in seen if active[k]["first_seen"] == when]
-            for key in [k for k in active if k not in seen]:
-                active.pop(key).update(resolved_on=when, open=False,
-                                       ended="superseded" if any(_succeeds(n, key) for n in new) else "resolved")
-            following = days[0] if days else None
-            for r in replayed.values():  # the picture does not change until `following`, but may go stale
-                if r.figure.stale_from is None:
-                    continue
-                stale = r.figure.stale_from.isoformat()
-                if when < stale <= last and (following is None or stale < following):
-                    heapq.heappush(days, stale)
-        return found
+            stale = r.figure.stale_from.isoformat()
+            if when < stale <= last and (following is None or stale < following):
+                heapq.heappush(days, stale)
+    return found
 
 
 def check_order(item: Item) -> tuple[str, str, str]:

@@ -11,6 +11,7 @@ one matter read once for many days (``statuses``: check, series, plot, the repor
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from typing import Any
 
 from ledger.readmodel import replay as rp
@@ -63,17 +64,19 @@ class StatusQueries:
 
     def pictures(self, matter_id: str | None, snapshot: Snapshot, last_day: str, stale_days: int | None = None,
                  include_disputed: bool = False, figures: bool = True,
-                 matter: dict[str, Any] | None = None) -> Callable[[str], tuple[dict[str, Any], dict[str, rp.Replayed]]]:
+                 matter: dict[str, Any] | None = None,
+                 query: Any = None) -> Callable[[str], tuple[dict[str, Any], dict[str, rp.Replayed]]]:
         """A function of a day (ISO text, up to ``last_day``) giving the status on that day with
         ``snapshot``'s knowledge, and its replayed timelines: the matter's rows are read once
         (:class:`~ledger.readmodel.picture_rows.PreloadedRows`), each day is answered in memory.
         ``figures=False``: the status holds only its ``discrepancies`` (what ``check`` follows);
-        ``matter``: the matter as :meth:`matter` gives it at ``snapshot``, when already read."""
+        ``matter``: the matter as :meth:`matter` gives it at ``snapshot``, when already read;
+        ``query``: the read transaction to read the rows in (else one of their own)."""
         if matter is None:
             matter = self.matter(matter_id, snapshot)  # type: ignore[attr-defined]
-        with self.view.reading() as query:
-            disputed, restated = self.evidence(matter["id"], snapshot, query)  # type: ignore[attr-defined]
-            rows = PreloadedRows(query, matter, snapshot, last_day)
+        with nullcontext(query) if query is not None else self.view.reading() as reading:
+            disputed, restated = self.evidence(matter["id"], snapshot, reading)  # type: ignore[attr-defined]
+            rows = PreloadedRows(reading, matter, snapshot, last_day)
 
         def at(day: str) -> tuple[dict[str, Any], dict[str, rp.Replayed]]:
             return self.replay_picture(matter, rows, snapshot.on_day(day), stale_days, include_disputed,
