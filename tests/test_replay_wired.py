@@ -185,3 +185,17 @@ def test_a_stale_single_figure_is_flagged_but_fails_check_only_when_strict(db_ur
     check = run(db_url, "check", "--matter", MATTER, "--as-of", "2025-06-30")
     assert check.exit_code == 0 and "[stale_figure] (open)" in check.stdout
     assert run(db_url, "check", "--matter", MATTER, "--as-of", "2025-06-30", "--strict").exit_code == 1
+
+
+def test_a_stale_figure_seen_on_many_days_keeps_its_age_and_wording_together(db_url: str, tmp_path: Path) -> None:
+    """check replays on every statement date: a figure stale on several of them is reported once,
+    first seen the day it turned stale, and its age is the one its message states (the last day seen)."""
+    ledger(db_url, tmp_path, said("dead-old", "2025-01-15", {"dead": 20}, as_of="2025-01"),
+           said("missing-apr", "2025-04-10", {"missing": 5}), said("missing-may", "2025-05-20", {"missing": 6}),
+           stale_after_days=30)
+    found = run_json(db_url, "check", "--matter", MATTER, "--as-of", "2025-05-31")
+    [stale] = [d for d in found if d["kind"] == "stale_figure" and d["categories"] == ["dead"]]
+    assert stale["first_seen"] == "2025-03-03" and stale["open"]
+    # the last replayed day is the as-of day, 120 days after 2025-01-31
+    assert stale["age_days"] == 120
+    assert "120 days before 2025-05-31" in stale["message"]

@@ -103,7 +103,7 @@ def _replay_discrepancies(matter_id: str, at: Callable[[str], tuple[dict[str, An
                                "open": True, "ended": None}
                 found.append(active[key])
             else:
-                active[key]["message"] = item["message"]
+                active[key].update(item)  # the latest wording, and the fields that go with it (age_days)
         new = [k for k in seen if active[k]["first_seen"] == when]
         for key in [k for k in active if k not in seen]:
             active.pop(key).update(resolved_on=when, open=False,
