@@ -27,7 +27,7 @@ from ledger.readmodel import Snapshot, TimelineReadModel
 from ledger.readmodel.check import check_order
 
 PARALLEL_MIN_STATEMENTS = 5000
-CHUNKS_PER_WORKER = 8  # small enough for a steady progress bar and a balanced load
+CHUNKS_PER_WORKER = 8  # the first chunks' share: a steady progress bar, chunks shrinking after
 Progress = Callable[[int, int], None]
 Item = dict[str, Any]
 
@@ -45,34 +45,66 @@ def check_matters(url: str | None, model: TimelineReadModel, matter_id: str | No
                   include_disputed: bool = False, jobs: int | None = None) -> list[Item]:
     """What ``model.check`` answers, with the matters shared among ``jobs`` worker processes
     (``None``: one per CPU on a big ledger, see the module docstring; 1: this process)."""
-    workers = _workers(url, model, matter_id, jobs)
-    if workers <= 1:
-        with fewer_collections():
+    sizes: dict[str, int] = {}
+    matter_ids: list[str] = []
+    workers = 1
+    if matter_id is None and not (jobs is not None and jobs <= 1) and not _in_memory(url):
+        sizes = {m["matter"]: m["statements"] for m in model.matters(snapshot)}
+        matter_ids = list(sizes)
+        workers = _workers(len(matter_ids), sum(sizes.values()), jobs)
+    with fewer_collections():
+        if workers <= 1:
             return model.check(matter_id, snapshot, stale_days, progress=progress, include_disputed=include_disputed)
-    matter_ids = [m["matter"] for m in model.matters(snapshot)]
-    chunks = [matter_ids[i::workers * CHUNKS_PER_WORKER] for i in range(workers * CHUNKS_PER_WORKER)]
-    by_matter: dict[str, list[Item]] = {}
-    context = multiprocessing.get_context("spawn")  # a fork would share this process's connections
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_open, initargs=(url,)) as pool:
-        futures = [pool.submit(_check, chunk, snapshot, stale_days, include_disputed) for chunk in chunks if chunk]
-        for future in as_completed(futures):
-            by_matter.update(future.result())
-            if progress is not None:
-                progress(len(by_matter), len(matter_ids))
-    found = [item for mid in matter_ids for item in by_matter[mid]]
+        found = _check_in_workers(url, matter_ids, sizes, workers, snapshot, stale_days, progress, include_disputed)
     found.sort(key=check_order)
     return found
 
 
-def _workers(url: str | None, model: TimelineReadModel, matter_id: str | None, jobs: int | None) -> int:
-    if matter_id is not None or (jobs is not None and jobs <= 1) or _in_memory(url):
-        return 1
+def _check_in_workers(url: str | None, matter_ids: list[str], sizes: dict[str, int], workers: int,
+                      snapshot: Snapshot, stale_days: int | None, progress: Progress | None,
+                      include_disputed: bool) -> list[Item]:
+    """The findings of every matter, checked by ``workers`` processes, in the order of ``matter_ids``."""
+    chunks = biggest_first(matter_ids, sizes, workers * CHUNKS_PER_WORKER)
+    by_matter: dict[str, list[Item]] = {}
+    context = multiprocessing.get_context("spawn")  # a fork would share this process's connections
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_open, initargs=(url,)) as pool:
+        futures = [pool.submit(_check, chunk, snapshot, stale_days, include_disputed) for chunk in chunks]
+        for future in as_completed(futures):
+            by_matter.update(future.result())
+            if progress is not None:
+                progress(len(by_matter), len(matter_ids))
+    return [item for mid in matter_ids for item in by_matter[mid]]
+
+
+def biggest_first(matter_ids: list[str], sizes: dict[str, int], parts: int) -> list[list[str]]:
+    """Chunks of matters, the biggest matters first and each chunk about ``1/parts`` of the
+    work still to hand out (statements; never under an eighth of an even share): workers take
+    chunks in this order, so the chunks shrink towards the end and no worker is left alone
+    with a big one while the other idles (a matter of 6,466 statements takes a second to check,
+    the median one of 45 a few milliseconds)."""
+    def weight(mid: str) -> int:
+        return max(1, sizes.get(mid, 0))
+
+    order = sorted(matter_ids, key=lambda m: -sizes.get(m, 0))
+    remaining = sum(weight(m) for m in order)
+    floor = max(1, remaining // (max(1, parts) * 8))
+    chunks: list[list[str]] = []
+    filled = target = 0
+    for mid in order:
+        if filled >= target:
+            target, filled = max(floor, remaining // max(1, parts)), 0
+            chunks.append([])
+        chunks[-1].append(mid)
+        filled += weight(mid)
+        remaining -= weight(mid)
+    return chunks
+
+
+def _workers(matters: int, statements: int, jobs: int | None) -> int:
     if jobs is None:
-        count = model.view.query("SELECT COUNT(*) AS n FROM {ledger_statements}")[0]["n"]
-        if count < PARALLEL_MIN_STATEMENTS:
+        if statements < PARALLEL_MIN_STATEMENTS:
             return 1
         jobs = default_jobs()
-    matters = len(model.matters())
     return max(1, min(jobs, matters))
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ledger.application import Ledger
-from ledger.checking import check_matters
+from ledger.checking import biggest_first, check_matters
 from ledger.readmodel import Snapshot, TimelineReadModel
 from scripts.generate import write_workload
 from tests.conftest import run
@@ -73,3 +73,13 @@ def test_one_matter_and_small_ledgers_stay_in_this_process(many_matters: str, mo
 def test_jobs_must_be_positive(tmp_path: Path) -> None:
     result = run(f"sqlite:///{tmp_path / 'x.db'}", "check", "--jobs", "0")
     assert result.exit_code == 2 and "--jobs" in result.output
+
+
+def test_chunks_hand_out_the_biggest_matters_first_and_keep_every_matter_once() -> None:
+    sizes = {"a": 5, "b": 900, "c": 40, "d": 1000, "e": 3, "f": 60}
+    chunks = biggest_first(list(sizes) + ["no-statements"], sizes, 4)
+    assert sorted(m for chunk in chunks for m in chunk) == sorted([*sizes, "no-statements"])
+    assert chunks[0] == ["d"] and chunks[1] == ["b"]  # each as big as a chunk's share alone
+    assert chunks[-1][-1] == "no-statements"  # the smallest last
+    weights = [sum(sizes.get(m, 0) for m in chunk) for chunk in chunks]
+    assert weights == sorted(weights, reverse=True)
