@@ -9,7 +9,6 @@ ledger knew it, so later corrections and retractions never rewrite a row.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -18,6 +17,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 
+from ledger.canonical import json_bytes
 from ledger.domain.aggregates import Matter, Statement
 from ledger.domain.dates import PartialDate
 from ledger.domain.figures import figure_columns
@@ -159,7 +159,10 @@ def _date_columns(text: str) -> tuple[str, str | None, str | None]:
     return str(parsed), _iso(parsed.start()), _iso(parsed.end())
 
 
-_DOCUMENT_JSON = json.JSONEncoder(ensure_ascii=False, check_circular=False)  # json.dumps text (a tree: no cycle)
+def _json_text(value: Any) -> str:
+    """A document (or its relations) as the projection stores it: compact JSON text, by orjson
+    (the standard library's encoder was a seventh of a rebuild; :func:`ledger.canonical.json_bytes`)."""
+    return json_bytes(value).decode()
 
 
 def statement_rows(document: dict[str, Any], position: int, recorded_at: str, recorded_by: str,
@@ -189,11 +192,11 @@ def statement_rows(document: dict[str, Any], position: int, recorded_at: str, re
         **common,
         "venue": document.get("venue"),
         "figure_count": len(figures),
-        "document": _DOCUMENT_JSON.encode(document),
+        "document": _json_text(document),
         "recorded_by": recorded_by,
         "event": event,
         "reason": reason,
-        "relations": json.dumps(document["relations"]) if document.get("relations") else None,
+        "relations": _json_text(document["relations"]) if document.get("relations") else None,
     })]
     for category, raw in figures.items():
         value, qualifier, low, high, best, change = figure_columns(raw)
@@ -224,7 +227,7 @@ def _matter_revised(state: Mapping[str, Any], at: str, position: int) -> list[Ch
 
 def _matter_version(document: dict[str, Any], at: str, position: int) -> dict[str, Any]:
     return {"matter_id": document["id"], "title": document["title"],
-            "document": _DOCUMENT_JSON.encode(document), "recorded_at": at, "position": position}
+            "document": _json_text(document), "recorded_at": at, "position": position}
 
 
 def _recorded(state: Mapping[str, Any], at: str, position: int) -> list[Change]:
