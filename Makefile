@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 LEDGER  = $(BIN)/ledger
 DEMO_DB ?= sqlite:///ledger.db
 
-.PHONY: install demo test schemas bench bench-full clean
+.PHONY: install demo test schemas bench bench-full bench-10m clean
 
 install: $(VENV)/.installed
 
@@ -33,6 +33,14 @@ bench: install
 
 bench-full: install
 	$(BIN)/python scripts/bench.py --full --workdir $(BENCH_DIR) --json $(BENCH_DIR)/bench-full.json --markdown $(BENCH_DIR)/bench-full.md
+
+# Status at 10M statements on PostgreSQL: the ledger is built once (about an hour, ~48 GB) and kept.
+PG_10M ?= postgresql://postgres@127.0.0.1:5432/keep_pg_10000000
+bench-10m: install
+	@if ! psql -h 127.0.0.1 -U postgres -Atc "SELECT 1 FROM pg_database WHERE datname = 'keep_pg_10000000'" | grep -q 1; then \
+		createdb -h 127.0.0.1 -U postgres keep_pg_10000000 && rm -rf $(BENCH_DIR)/build-10m && \
+		$(BIN)/python scripts/build_ledger.py $(PG_10M) --statements 10000000 --workdir $(BENCH_DIR)/build-10m; fi
+	$(BIN)/python scripts/bench_ledgers.py --ledger pg-10M=$(PG_10M) --status --json $(BENCH_DIR)/bench-10m.json --markdown $(BENCH_DIR)/bench-10m.md
 
 clean:
 	rm -rf $(VENV) $(BENCH_DIR) ledger.db ledger.db-wal ledger.db-shm .pytest_cache *.egg-info
