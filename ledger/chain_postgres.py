@@ -152,8 +152,11 @@ class PostgresChainedRecorder(PostgresApplicationRecorder):
             "SELECT state FROM {0} ORDER BY notification_id DESC LIMIT 1"
         ).format(events)
         self._append = SQL("SELECT {0}(%s, %s, %s, %s) AS notification_id").format(append)
+        # One index probe per id, whatever the planner knows: as ``originator_id = ANY(%s)`` a
+        # table never analysed (autovacuum off) was read whole, in parallel, for every batch.
         self._select_existing = SQL(
-            "SELECT DISTINCT originator_id FROM {0}.{1} WHERE originator_id = ANY(%s)"
+            "SELECT ids.id AS originator_id FROM unnest(%s::uuid[]) AS ids(id) "
+            "WHERE EXISTS (SELECT 1 FROM {0}.{1} e WHERE e.originator_id = ids.id)"
         ).format(Identifier(self.datastore.schema), Identifier(events_table_name))
         self._select_chain = SQL(
             "SELECT notification_id, hash FROM {0} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"

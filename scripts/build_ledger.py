@@ -75,11 +75,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skewed", action="store_true")
     parser.add_argument("--workdir", type=Path, required=True, help="where the workload is written (must be empty)")
     parser.add_argument("--keep-workload", action="store_true", help="keep each statements file once recorded")
+    parser.add_argument("--files", type=int, default=None, help="statements files (default: 100,000 statements each)")
     args = parser.parse_args(argv)
     if args.workdir.exists() and any(args.workdir.iterdir()):
         parser.error(f"{args.workdir} is not empty")
     summary = build(args.url, args.statements, args.workdir, args.matters, args.seed, args.skewed,
-                    args.keep_workload)
+                    args.keep_workload, files=args.files)
     print(json.dumps(summary))
     return 0
 
