@@ -80,10 +80,20 @@ def postgres_schema_complete(conn: Any, schema: str) -> bool:
     return tuple(row) == (len(tables) + len(indexes), len(triggers), len(functions))
 
 
+# A catch-up that applied this many events (a rebuild, a bulk record) has the planner's
+# statistics refreshed: with none, PostgreSQL guessed 5,000 rows per statement id and scanned
+# a million-row table for a status (13 ms instead of 0.1 ms), where autovacuum is off or late.
+STATISTICS_AFTER_EVENTS = 10_000
+
+
 class LedgerApp(Application[UUID]):
     """The event store of the ledger: every matter and statement as immutable events."""
 
     name = "Ledger"
+    # The event store's statistics are refreshed when this process has appended
+    # STATISTICS_AFTER_EVENTS events, then each time it has doubled what it appended.
+    _appended = 0
+    _statistics_at = STATISTICS_AFTER_EVENTS
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """Only the given settings: nothing from ``os.environ`` (see :mod:`ledger.integrity.settings`)."""
@@ -97,18 +107,17 @@ class LedgerApp(Application[UUID]):
         """Store new events in one transaction of the chaining recorder (lock, time clamping,
         links): what ``save`` does for the ledger's aggregates, which have no snapshots, cache
         or subscribers to notify, without its per-object protocol checks (bulk recording)."""
-        return self.recorder.insert_events([self.mapper.to_stored_event(e) for e in events])
+        ids = self.recorder.insert_events([self.mapper.to_stored_event(e) for e in events])
+        self._appended += len(events)
+        if self._appended >= self._statistics_at:
+            self._statistics_at = 2 * self._appended
+            self.recorder.refresh_statistics()
+        return ids
 
 
 def default_recorder() -> str:
     """Who records: ``--by``, else ``LEDGER_USER``, else the login name."""
     return os.environ.get("LEDGER_USER") or getpass.getuser()
-
-
-# A catch-up that applied this many events (a rebuild, a bulk record) has the planner's
-# statistics refreshed: with none, PostgreSQL guessed 5,000 rows per statement id and scanned
-# a million-row table for a status (13 ms instead of 0.1 ms), where autovacuum is off or late.
-STATISTICS_AFTER_EVENTS = 10_000
 
 
 class Ledger:

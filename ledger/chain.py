@@ -168,6 +168,9 @@ class SQLiteChainedRecorder(SQLiteApplicationRecorder):
                 found.update(UUID(row[0]) for row in c.fetchall())
         return found
 
+    def refresh_statistics(self) -> None:
+        """Nothing on SQLite: its planner serves these lookups by their indexes alone."""
+
     def select_chain(self, after: int, limit: int) -> list[tuple[int, str]]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(

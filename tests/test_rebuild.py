@@ -294,3 +294,29 @@ def test_a_big_catch_up_refreshes_the_planners_statistics(monkeypatch: pytest.Mo
         assert {"ledger_statements", "ledger_figures", "ledger_matters"} <= analysed() - before
     finally:
         drop_pg_database(name)
+
+
+def test_a_big_append_refreshes_the_event_stores_statistics(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process that has appended many events analyses the events and the chain, again each
+    time it has doubled them: with no statistics PostgreSQL read an aggregate's events by a
+    parallel scan of the whole table."""
+    from ledger.application import LedgerApp
+    from tests.conftest import create_pg_database, drop_pg_database
+
+    name = create_pg_database()
+    url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+
+    def analyses() -> dict[str, int]:
+        with Ledger(url) as ledger, ledger.view.datastore.transaction(commit=False) as c:
+            c.execute("SELECT relname, analyze_count FROM pg_stat_user_tables WHERE relname LIKE 'ledger_events%'")
+            return {row["relname"]: row["analyze_count"] for row in c.fetchall()}
+
+    try:
+        monkeypatch.setattr(LedgerApp, "_statistics_at", 10**9)
+        assert run(url, "--no-catch-up", "record", str(EXAMPLES / "matter.yaml")).exit_code == 0
+        assert analyses() == {"ledger_events": 0, "ledger_events_chain": 0}  # below the threshold
+        monkeypatch.setattr(LedgerApp, "_statistics_at", 2)
+        assert run(url, "--no-catch-up", "record", str(EXAMPLES)).exit_code == 0  # the statements
+        assert analyses() == {"ledger_events": 1, "ledger_events_chain": 1}
+    finally:
+        drop_pg_database(name)
