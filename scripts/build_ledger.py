@@ -34,29 +34,33 @@ import generate  # noqa: E402  (scripts/generate.py, beside this file)
 
 
 def build(url: str, statements: int, workdir: Path, matters: int = 1000, seed: int = 42, skewed: bool = False,
-          keep_workload: bool = False, batch: int = 1000, files: int | None = None) -> dict[str, Any]:
+          keep_workload: bool = False, batch: int = 1000, files: int | None = None,
+          resume: bool = False) -> dict[str, Any]:
     """Generate, record file by file, project; returns the timings."""
     from ledger.application import Ledger
     from ledger.inputs import iter_inputs
 
     started = time.perf_counter()
-    manifest = generate.write_workload(workdir, matters=matters, statements=statements, seed=seed, fmt="jsonl",
-                                       files=files, skewed=skewed)
+    if resume:  # the files an interrupted build left (each deleted once recorded; a call is all or nothing)
+        manifest = json.loads((workdir / "manifest.json").read_text(encoding="utf-8"))
+    else:
+        manifest = generate.write_workload(workdir, matters=matters, statements=statements, seed=seed,
+                                           fmt="jsonl", files=files, skewed=skewed)
     generated = time.perf_counter()
     print(f"generated {statements:,} statements in {generated - started:.0f} s", file=sys.stderr)
-    files = [workdir / name for name in manifest["files"]["statements"]]
+    paths = [workdir / name for name in manifest["files"]["statements"] if (workdir / name).exists()]
     recorded = 0
     with Ledger(url) as ledger:
-        if ledger.app.recorder.max_notification_id():
-            raise SystemExit(f"{url} already holds events: build into an empty database")
-        for index, path in enumerate(files):
-            paths = [str(workdir / manifest["files"]["matters"])] if index == 0 else []
-            result = ledger.record(iter_inputs(paths + [str(path)]), recorded_by="bench", batch_size=batch)
+        if ledger.app.recorder.max_notification_id() and not resume:
+            raise SystemExit(f"{url} already holds events: build into an empty database (or --resume)")
+        for index, path in enumerate(paths):
+            matter_file = [str(workdir / manifest["files"]["matters"])] if index == 0 else []
+            result = ledger.record(iter_inputs(matter_file + [str(path)]), recorded_by="bench", batch_size=batch)
             recorded += result.recorded_count
             if not keep_workload:
                 path.unlink()
             elapsed = time.perf_counter() - generated
-            print(f"file {index + 1}/{len(files)}: {recorded:,} statements recorded, {elapsed:.0f} s, "
+            print(f"file {index + 1}/{len(paths)}: {recorded:,} statements recorded, {elapsed:.0f} s, "
                   f"{recorded / elapsed:,.0f} statements/s", file=sys.stderr)
         appended = time.perf_counter()
         events = ledger.catch_up()
@@ -76,11 +80,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, required=True, help="where the workload is written (must be empty)")
     parser.add_argument("--keep-workload", action="store_true", help="keep each statements file once recorded")
     parser.add_argument("--files", type=int, default=None, help="statements files (default: 100,000 statements each)")
+    parser.add_argument("--resume", action="store_true",
+                        help="record the files an interrupted build left in --workdir (no new workload)")
     args = parser.parse_args(argv)
-    if args.workdir.exists() and any(args.workdir.iterdir()):
-        parser.error(f"{args.workdir} is not empty")
+    if args.workdir.exists() and any(args.workdir.iterdir()) and not args.resume:
+        parser.error(f"{args.workdir} is not empty (--resume to go on with an interrupted build)")
     summary = build(args.url, args.statements, args.workdir, args.matters, args.seed, args.skewed,
-                    args.keep_workload, files=args.files)
+                    args.keep_workload, files=args.files, resume=args.resume)
     print(json.dumps(summary))
     return 0
 

@@ -42,3 +42,13 @@ def _unrecorded(value: object) -> object:
 
 def _snapshot() -> Snapshot:
     return Snapshot(date(2030, 1, 1))
+
+
+def test_a_resumed_build_records_only_what_is_left(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'built.db'}"
+    first = build(url, 300, tmp_path / "work", matters=5, seed=3, files=3, keep_workload=True)
+    assert first["statements"] == 300
+    again = build(url, 300, tmp_path / "work", matters=5, seed=3, resume=True)  # every file left: all known
+    assert again["statements"] == 0 and again["events_projected"] == 0
+    with Ledger(url) as ledger:
+        assert sum(m["statements"] for m in TimelineReadModel(ledger.view).matters()) == 300
