@@ -34,7 +34,7 @@ bench: install
 bench-full: install
 	$(BIN)/python scripts/bench.py --full --workdir $(BENCH_DIR) --json $(BENCH_DIR)/bench-full.json --markdown $(BENCH_DIR)/bench-full.md
 
-# Status at 10M statements on PostgreSQL: the ledger is built once (about an hour, ~48 GB) and kept.
+# Status at 10M statements on PostgreSQL: the ledger is built once (about 45 min and 45 GB here; give the server shared_buffers of a few GB while it builds) and kept.
 PG_10M ?= postgresql://postgres@127.0.0.1:5432/keep_pg_10000000
 bench-10m: install
 	@if ! psql -h 127.0.0.1 -U postgres -Atc "SELECT 1 FROM pg_database WHERE datname = 'keep_pg_10000000'" | grep -q 1; then \

@@ -2,13 +2,17 @@
 
 ``scripts/bench.py worker ingest`` records a whole workload in one call, which spools every
 checked document before the append: for 10M statements that is a second copy of the
-workload's 9 GB on disk, beside the workload itself and the ledger (about 48 GB on
+workload's 9 GB on disk, beside the workload itself and the ledger (45 GB on
 PostgreSQL). This script writes the workload with ``scripts/generate.py`` (seed 42, the
 same statements as every other benchmark), records it one statements file (100,000
 statements) per ``Ledger.record`` call, deletes each file once it is recorded (unless
 ``--keep-workload``), then projects everything in one catch-up (the bulk path of a rebuild:
 COPY on PostgreSQL, indexes after, ``ANALYZE``). The append goes through the ledger's own
 recorder (COPY into the events table and the chain on PostgreSQL), as any ``record`` does.
+On PostgreSQL with the default ``shared_buffers`` (128 MB) the events' primary key (random
+UUIDs) outgrows the buffers past ~3M statements and each file takes about twice as long:
+give the server a few GB while it builds (``ALTER SYSTEM SET shared_buffers``, restart; an
+interrupted build goes on with ``--resume``), and put it back before measuring.
 
     python scripts/build_ledger.py postgresql://postgres@127.0.0.1:5432/keep_pg_10000000 \\
         --statements 10000000 --workdir .bench/build-10m
