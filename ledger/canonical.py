@@ -1,4 +1,5 @@
-"""Documents as JSON bytes, fast: the spool's rows and the in-call digest of a document.
+"""Documents as JSON bytes, fast: the spool's rows, the in-call digest of a document and the
+documents the projection stores (``ledger.projections.timeline``).
 
 orjson is about 4x faster than ``json``; ``json`` takes over where orjson refuses (an
 integer beyond 64 bits).
