@@ -56,22 +56,39 @@ class Reading:
     rows; :meth:`many` runs several independent queries (PostgreSQL sends them together, in
     one round trip, when the transaction is pipelined)."""
 
-    def __init__(self, view: Any, cursor: Any, new_cursor: Callable[[], Any] | None = None):
-        self.view, self.cursor, self.new_cursor = view, cursor, new_cursor
+    def __init__(self, view: Any, cursor: Any, new_cursor: Callable[[], Any] | None = None,
+                 finish: Callable[[], None] | None = None):
+        self.view, self.cursor, self.new_cursor, self.finish = view, cursor, new_cursor, finish
+        self.finished = False
 
     def __call__(self, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        self.cursor.execute(self.view._render(text), params or {}, **self.view.execute_options)
-        return [dict(row) for row in self.cursor.fetchall()]
+        self._check_open()
+        self.cursor.execute(*self.view._read_statement(text, params), **self.view.execute_options)
+        return self.view._rows(self.cursor.fetchall())
 
-    def many(self, queries: Sequence[tuple[str, dict[str, Any] | None]]) -> list[list[dict[str, Any]]]:
+    def many(self, queries: Sequence[tuple[str, dict[str, Any] | None]],
+             last: bool = False) -> list[list[dict[str, Any]]]:
+        """The rows of each query. ``last``: nothing more will be asked in this transaction, so
+        (pipelined) its end goes with these queries, in their round trip."""
+        self._check_open()
         if self.new_cursor is None:
-            return [self(text, params) for text, params in queries]
+            answers = [self(text, params) for text, params in queries]
+            self.finished = last
+            return answers
         cursors = []
         for text, params in queries:  # all sent before the first result is read
             cursor = self.new_cursor()
-            cursor.execute(self.view._render(text), params or {}, **self.view.execute_options)
+            cursor.execute(*self.view._read_statement(text, params), **self.view.execute_options)
             cursors.append(cursor)
-        return [[dict(row) for row in cursor.fetchall()] for cursor in cursors]
+        if last:
+            self.finished = True
+            if self.finish is not None:
+                self.finish()
+        return [self.view._rows(cursor.fetchall()) for cursor in cursors]
+
+    def _check_open(self) -> None:
+        if self.finished:
+            raise RuntimeError("this read transaction has ended (its last queries were asked with last=True)")
 
 
 class _ViewMixin:
@@ -97,6 +114,19 @@ class _ViewMixin:
         if text not in cache:
             cache[text] = self._render_uncached(text)
         return cache[text]
+
+    def _read_statement(self, text: str, params: dict[str, Any] | None) -> tuple[str, Any]:
+        """A read query as the driver takes it: rendered text and parameters."""
+        return self._render(text), params or {}
+
+    @staticmethod
+    def _rows(fetched: list[Any]) -> list[dict[str, Any]]:
+        return [dict(row) for row in fetched]
+
+    @staticmethod
+    def _read_cursor(cursor: Any) -> Any:
+        """The cursor reads run on (PostgreSQL: one taking :meth:`_read_statement`'s form)."""
+        return cursor
 
     def _render_uncached(self, text: str) -> str:
         text = text.format(**self._table_names())
@@ -218,8 +248,9 @@ class _ViewMixin:
 
     def query(self, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         with self.datastore.transaction(commit=self.commit_reads) as c:  # type: ignore[attr-defined]
-            c.execute(self._render(text), params or {}, **self.execute_options)
-            return [dict(row) for row in c.fetchall()]
+            c = self._read_cursor(c)
+            c.execute(*self._read_statement(text, params), **self.execute_options)
+            return self._rows(c.fetchall())
 
     @contextmanager
     def reading(self) -> Iterator[Reading]:
@@ -227,7 +258,7 @@ class _ViewMixin:
         with self.datastore.transaction(commit=self.commit_reads) as c:  # type: ignore[attr-defined]
             for statement in self.reading_setup:
                 c.execute(statement)
-            yield Reading(self, c)
+            yield Reading(self, self._read_cursor(c))
 
     def query_one(self, text: str, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
         rows = self.query(text, params)

@@ -57,28 +57,35 @@ class QueryRows:
         statements declare, which of the ``empty`` categories lost their figures to a
         retraction, and the count of undated statements."""
         asked: list[tuple[str, dict[str, Any]]] = []
-        previous = rp.previous_query(self.matter, before, snapshot)
+        previous = rp.previous_query(self.matter, before, snapshot, self.postgres)
         if previous is not None:
             asked.append(previous)
         ids = sorted(set(statement_ids))
         if ids:
-            params = {f"s{i}": statement_id for i, statement_id in enumerate(ids)}
+            among, params = self._one_of("statement_id", "s", ids)
             asked.append(("SELECT statement_id, relations FROM {ledger_statements} WHERE relations IS NOT NULL "
-                          f"AND {snapshot.in_force()} AND statement_id IN ({', '.join(':' + k for k in params)})",
-                          {**params, **snapshot.params()}))
+                          f"AND {snapshot.in_force()} AND {among}", {**params, **snapshot.params()}))
         if empty:
+            among, params = self._one_of("category", "r", empty)
             asked.append(("SELECT DISTINCT category FROM {ledger_figures} WHERE matter_id = :matter "
-                          f"AND category IN ({', '.join(':r' + str(i) for i in range(len(empty)))}) "
-                          f"AND stated_end <= :day AND {_retracted_sql(snapshot)}",
-                          {"matter": self.matter["id"], **snapshot.params(),
-                           **{f"r{i}": c for i, c in enumerate(empty)}}))
+                          f"AND {among} AND stated_end <= :day AND {_retracted_sql(snapshot)}",
+                          {"matter": self.matter["id"], **snapshot.params(), **params}))
         asked.append(undated_query(self.matter["id"], snapshot))
-        answers = iter(self.query.many(asked))  # type: ignore[attr-defined]
+        answers = iter(self.query.many(asked, last=True))  # type: ignore[attr-defined]
         found_previous = rp.previous_from(before, next(answers)) if previous is not None else {}
         relations = {r["statement_id"]: json.loads(r["relations"]) for r in next(answers)} if ids else {}
         retracted = {r["category"] for r in next(answers)} if empty else set()
         undated = next(answers)
         return found_previous, relations, retracted, undated[0]["n"] if undated else 0
+
+
+    def _one_of(self, column: str, name: str, values: list[str]) -> tuple[str, dict[str, Any]]:
+        """SQL and parameters: ``column`` is one of ``values`` (PostgreSQL: one array parameter,
+        so that one prepared statement serves any number of values)."""
+        if self.postgres:
+            return f"{column} = ANY(CAST(:{name} AS text[]))", {name: values}
+        params = {f"{name}{i}": value for i, value in enumerate(values)}
+        return f"{column} IN ({', '.join(':' + k for k in params)})", params
 
 
 def undated_query(matter_id: str, snapshot: Snapshot) -> tuple[str, dict[str, Any]]:

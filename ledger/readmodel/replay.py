@@ -19,8 +19,9 @@ What is fetched, per timeline (a category and its synonyms), at day ``D``, known
   than a year, so this includes every change the standing total may need), all of them when
   there is no total; a partial index (``ledger_figures_changes``) holds only change rows.
 
-One statement per timeline. Deprecated rows of the window come back with their rank and are
-dropped by the domain rule; :func:`admissible` is the single place where the candidate list
+One statement per timeline on SQLite; on PostgreSQL one for all the timelines of a picture,
+its categories as array parameters (:func:`candidates_sql_postgres`). Deprecated rows of the
+window come back with their rank and are dropped by the domain rule; :func:`admissible` is the single place where the candidate list
 can be filtered further (e.g. disputed figures, ``--include-disputed``).
 """
 
@@ -95,71 +96,124 @@ def minus_days(day: str, days: int) -> str:
         return "0000-00-00"
 
 
-def _timeline_sql(t: int, members: int, snapshot: Snapshot, skipped: int, postgres: bool) -> tuple[str, list[str]]:
+def _visible_sql(snapshot: Snapshot, skip: str) -> str:
+    """SQL: figure rows ``f`` of the matter in force at known-at, stated by the day, not of a
+    skipped (disputed) statement (``skip``: the SQL of that test, or "")."""
+    return f"f.matter_id = :matter AND {snapshot.in_force('f')} AND f.stated_end <= :day{skip}"
+
+
+def _start_sql(category: str, visible: str, snapshot: Snapshot) -> list[str]:
+    """The two selects of a category's head start ``H`` (each its first row of an index scan):
+    downward from the day, and among the forward-looking rows."""
+    total = f"f.qualifier <> 'change' AND {not_deprecated_sql(snapshot)}"
+    where = f"FROM {{ledger_figures}} f WHERE {visible} AND f.category = {category}"
+    return [f"SELECT f.as_of_start AS s {where} AND f.as_of_start <= :day AND {total} "
+            "ORDER BY f.as_of_start DESC LIMIT 1",
+            f"SELECT f.as_of_start AS s {where} AND f.as_of_start > f.stated_end AND f.as_of_start > :day "
+            f"AND {total} ORDER BY f.as_of_start DESC LIMIT 1"]
+
+
+def _bounds_sql(postgres: bool) -> str:
+    """SQL: the columns of a timeline's bounds from its head start ``h``."""
+    return (f"h, {_minus_days('h', ':wdays', postgres)} AS lowest, "
+            "SUBSTR(h, 1, 7) || '-01' AS month_start, SUBSTR(h, 1, 4) || '-01-01' AS year_start, "
+            f"COALESCE({_minus_days('h', ':wdays + 366', postgres)}, '0000-00-00') AS change_floor")
+
+
+def _window_conditions(b: str) -> list[str]:
+    """The four kinds of candidate rows, as conditions on ``f`` and the bounds ``b``: the
+    totals ending in the window, those of ``H``'s month or year ending after ``H``, the changes."""
+    return [f"f.qualifier <> 'change' AND f.as_of_end >= {b}.lowest AND f.as_of_end <= {b}.h",
+            f"f.qualifier <> 'change' AND f.as_of_start = {b}.month_start AND f.as_of_end > {b}.h",
+            f"f.qualifier <> 'change' AND f.as_of_start = {b}.year_start "
+            f"AND {b}.year_start <> {b}.month_start AND f.as_of_end > {b}.h",
+            f"f.qualifier = 'change' AND f.as_of_end >= {b}.change_floor"]
+
+
+def _timeline_sql(t: int, members: int, snapshot: Snapshot, skipped: int) -> tuple[str, list[str]]:
     """The CTEs (head and bounds) and the candidate branches of timeline ``t`` of ``members``
     categories (``:t{t}c0``, ``:t{t}c1``, ...)."""
-    visible = f"f.matter_id = :matter AND {snapshot.in_force('f')} AND f.stated_end <= :day"
-    if skipped:
-        visible += f" AND f.statement_id NOT IN ({', '.join(f':x{i}' for i in range(skipped))})"
-    total = f"f.qualifier <> 'change' AND {not_deprecated_sql(snapshot)}"
-    starts = []
-    for i in range(members):
-        c = f":t{t}c{i}"
-        starts.append(f"SELECT * FROM (SELECT f.as_of_start AS s FROM {{ledger_figures}} f WHERE {visible} "
-                      f"AND f.category = {c} AND f.as_of_start <= :day AND {total} "
-                      f"ORDER BY f.as_of_start DESC LIMIT 1) AS a{t}_{i}")
-        starts.append(f"SELECT * FROM (SELECT f.as_of_start AS s FROM {{ledger_figures}} f WHERE {visible} "
-                      f"AND f.category = {c} AND f.as_of_start > f.stated_end AND f.as_of_start > :day "
-                      f"AND {total} ORDER BY f.as_of_start DESC LIMIT 1) AS b{t}_{i}")
+    skip = f" AND f.statement_id NOT IN ({', '.join(f':x{i}' for i in range(skipped))})" if skipped else ""
+    visible = _visible_sql(snapshot, skip)
+    starts = [f"SELECT * FROM ({part}) AS {kind}{t}_{i}" for i in range(members)
+              for kind, part in zip("ab", _start_sql(f":t{t}c{i}", visible, snapshot), strict=True)]
     ctes = [f"head{t} AS (SELECT MAX(s) AS h FROM ({' UNION ALL '.join(starts)}) AS starts{t})",
-            f"bounds{t} AS (SELECT h, {_minus_days('h', ':wdays', postgres)} AS lowest, "
-            f"SUBSTR(h, 1, 7) || '-01' AS month_start, SUBSTR(h, 1, 4) || '-01-01' AS year_start, "
-            f"COALESCE({_minus_days('h', ':wdays + 366', postgres)}, '0000-00-00') AS change_floor "
-            f"FROM head{t})"]
+            f"bounds{t} AS (SELECT {_bounds_sql(False)} FROM head{t})"]
     columns = f"{t} AS timeline_index, {CANDIDATE_COLUMNS}, {rank_sql(snapshot)} AS rank"
-    parts = []
-    for i in range(members):
-        where = f"FROM {{ledger_figures}} f, bounds{t} b WHERE {visible} AND f.category = :t{t}c{i}"
-        parts += [
-            f"SELECT {columns} {where} AND f.qualifier <> 'change' AND f.as_of_end >= b.lowest AND f.as_of_end <= b.h",
-            f"SELECT {columns} {where} AND f.qualifier <> 'change' AND f.as_of_start = b.month_start "
-            "AND f.as_of_end > b.h",
-            f"SELECT {columns} {where} AND f.qualifier <> 'change' AND f.as_of_start = b.year_start "
-            "AND b.year_start <> b.month_start AND f.as_of_end > b.h",
-            f"SELECT {columns} {where} AND f.qualifier = 'change' AND f.as_of_end >= b.change_floor",
-        ]
+    parts = [f"SELECT {columns} FROM {{ledger_figures}} f, bounds{t} b WHERE {visible} "
+             f"AND f.category = :t{t}c{i} AND {condition}"
+             for i in range(members) for condition in _window_conditions("b")]
     return ", ".join(ctes), parts
 
 
 @functools.lru_cache(maxsize=256)
-def candidates_sql(shape: tuple[int, ...], with_known_at: bool, postgres: bool, skipped: int = 0) -> str:
-    """The candidate rows of several timelines in ONE statement (one round trip per picture):
+def candidates_sql(shape: tuple[int, ...], with_known_at: bool, skipped: int = 0) -> str:
+    """The candidate rows of several timelines in one statement (SQLite; asked one timeline at a time):
     timeline ``t`` has ``shape[t]`` categories (``:t{t}c0``, ...); every row says its
     ``timeline_index``. The ``skipped`` statements ``:x0``, ``:x1``, ... (disputed) are left
     out (they never head the window either)."""
     snapshot = Snapshot(known_at="(bound)" if with_known_at else None)
     ctes, parts = [], []
     for t, members in enumerate(shape):
-        cte, branches = _timeline_sql(t, members, snapshot, skipped, postgres)
+        cte, branches = _timeline_sql(t, members, snapshot, skipped)
         ctes.append(cte)
         parts += branches
     return f"WITH {', '.join(ctes)}\n" + "\nUNION ALL\n".join(parts)
 
 
+@functools.lru_cache(maxsize=4)
+def candidates_sql_postgres(with_known_at: bool) -> str:
+    """The candidate rows of every timeline asked, in ONE statement whatever the matter's shape
+    (PostgreSQL): the categories come as arrays (``:cats``, and ``:tls`` their timeline's
+    index), the skipped statements as ``:skip``; each branch is planned once and run per
+    category (LATERAL), where the unrolled statement of :func:`candidates_sql` made a plan of
+    hundreds of nodes whose start-up cost as much as running it."""
+    snapshot = Snapshot(known_at="(bound)" if with_known_at else None)
+    visible = _visible_sql(snapshot, " AND f.statement_id <> ALL(CAST(:skip AS text[]))")
+    heads = " UNION ALL ".join(f"SELECT * FROM ({part}) AS {kind}"
+                               for kind, part in zip("ab", _start_sql("c.category", visible, snapshot), strict=True))
+    branches = " UNION ALL ".join(
+        f"SELECT {CANDIDATE_COLUMNS}, {rank_sql(snapshot)} AS rank FROM {{ledger_figures}} f "
+        f"WHERE {visible} AND f.category = c.category AND {condition}" for condition in _window_conditions("b"))
+    return ("WITH cats AS (SELECT * FROM unnest(CAST(:cats AS text[]), CAST(:tls AS integer[])) "
+            "AS c(category, timeline_index)), "
+            "heads AS (SELECT c.timeline_index, MAX(s.s) AS h FROM cats c "
+            f"LEFT JOIN LATERAL ({heads}) AS s ON true GROUP BY c.timeline_index), "
+            f"bounds AS (SELECT timeline_index, {_bounds_sql(True)} FROM heads) "
+            "SELECT c.timeline_index, x.* FROM cats c JOIN bounds b ON b.timeline_index = c.timeline_index "
+            f"CROSS JOIN LATERAL ({branches}) AS x")
+
+
+def _previous_sql(category: str, before: str, visible: str, snapshot: Snapshot) -> str:
+    """The total that stood before ``before`` in ``category``: the latest-ending non-deprecated
+    total ending before it."""
+    return (f"SELECT {CANDIDATE_COLUMNS} FROM {{ledger_figures}} f WHERE {visible} AND f.category = {category} "
+            f"AND f.as_of_end < {before} AND f.qualifier <> 'change' AND {not_deprecated_sql(snapshot)} "
+            "ORDER BY f.as_of_end DESC, f.stated_end DESC, f.position DESC LIMIT 1")
+
+
 @functools.lru_cache(maxsize=256)
 def previous_sql(shape: tuple[int, ...], with_known_at: bool, skipped: int = 0) -> str:
     """For the cumulative-decrease check: per timeline ``t``, the total that stood before
-    ``:before{t}`` (the head's start), i.e. the latest-ending non-deprecated total ending
-    before it (per category; the caller takes the latest of the timeline)."""
+    ``:before{t}`` (the head's start), per category (the caller takes the latest of the timeline)."""
     snapshot = Snapshot(known_at="(bound)" if with_known_at else None)
     skip = f" AND f.statement_id NOT IN ({', '.join(f':x{i}' for i in range(skipped))})" if skipped else ""
-    parts = [f"SELECT * FROM (SELECT {t} AS timeline_index, {CANDIDATE_COLUMNS} FROM {{ledger_figures}} f "
-             f"WHERE f.matter_id = :matter AND f.category = :t{t}c{i} AND {snapshot.in_force('f')} "
-             f"AND f.stated_end <= :day{skip} AND f.as_of_end < :before{t} AND f.qualifier <> 'change' "
-             f"AND {not_deprecated_sql(snapshot)} "
-             f"ORDER BY f.as_of_end DESC, f.stated_end DESC, f.position DESC LIMIT 1) AS p{t}_{i}"
+    visible = _visible_sql(snapshot, skip)
+    parts = [f"SELECT {t} AS timeline_index, p{t}_{i}.* FROM "
+             f"({_previous_sql(f':t{t}c{i}', f':before{t}', visible, snapshot)}) AS p{t}_{i}"
              for t, members in enumerate(shape) for i in range(members)]
     return "\nUNION ALL\n".join(parts)
+
+
+@functools.lru_cache(maxsize=4)
+def previous_sql_postgres(with_known_at: bool) -> str:
+    """:func:`previous_sql` in one plan whatever the shape (PostgreSQL, as
+    :func:`candidates_sql_postgres`): ``:cats``, ``:tls`` and ``:befores`` per category."""
+    snapshot = Snapshot(known_at="(bound)" if with_known_at else None)
+    visible = _visible_sql(snapshot, " AND f.statement_id <> ALL(CAST(:skip AS text[]))")
+    return ("SELECT c.timeline_index, p.* FROM unnest(CAST(:cats AS text[]), CAST(:tls AS integer[]), "
+            "CAST(:befores AS text[])) AS c(category, timeline_index, before) "
+            f"CROSS JOIN LATERAL ({_previous_sql('c.category', 'c.before', visible, snapshot)}) AS p")
 
 
 def row_key(row: Row) -> tuple[str, str, int]:
@@ -196,21 +250,36 @@ def candidate_rows(query: Query, postgres: bool, matter: dict[str, Any], keys: l
     the joined statement ten times slower than its parts, measured: scripts/bench.py status)."""
     if not postgres and len(keys) > 1:
         return {key: candidate_rows(query, postgres, matter, [key], snapshot)[key] for key in keys}
-    shape, params = _shape_params(matter, keys, snapshot)
-    rows = query(candidates_sql(shape, snapshot.known_at is not None, postgres, len(snapshot.skip)), params)
+    if postgres:
+        rows = query(candidates_sql_postgres(snapshot.known_at is not None), _array_params(matter, keys, snapshot))
+    else:
+        shape, params = _shape_params(matter, keys, snapshot)
+        rows = query(candidates_sql(shape, snapshot.known_at is not None, len(snapshot.skip)), params)
     grouped: dict[str, list[Row]] = {key: [] for key in keys}
     for row in rows:
         grouped[keys[row.pop("timeline_index")]].append(row)
     return {key: TimelineRows.of(admissible(found, snapshot)) for key, found in grouped.items()}
 
 
-def previous_query(matter: dict[str, Any], before: dict[str, str],
-                   snapshot: Snapshot) -> tuple[str, dict[str, Any]] | None:
+def _array_params(matter: dict[str, Any], keys: list[str], snapshot: Snapshot) -> dict[str, Any]:
+    """The parameters of :func:`candidates_sql_postgres` and :func:`previous_sql_postgres`."""
+    members = [timeline_members(matter["categories"], key) for key in keys]
+    return {"matter": matter["id"], "wdays": snapshot.window_days, **snapshot.params(),
+            "cats": [c for names in members for c in names],
+            "tls": [t for t, names in enumerate(members) for _ in names], "skip": sorted(snapshot.skip)}
+
+
+def previous_query(matter: dict[str, Any], before: dict[str, str], snapshot: Snapshot,
+                   postgres: bool = False) -> tuple[str, dict[str, Any]] | None:
     """The query of the total that stood before the given day, per timeline of ``before``
     (None when there is none to ask); :func:`previous_from` reads its rows."""
     keys = list(before)
     if not keys:
         return None
+    if postgres:
+        params = _array_params(matter, keys, snapshot)
+        params["befores"] = [before[keys[t]] for t in params["tls"]]
+        return previous_sql_postgres(snapshot.known_at is not None), params
     shape, params = _shape_params(matter, keys, snapshot)
     params.update({f"before{t}": before[key] for t, key in enumerate(keys)})
     return previous_sql(shape, snapshot.known_at is not None, len(snapshot.skip)), params
