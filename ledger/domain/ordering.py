@@ -53,6 +53,7 @@ figure that stood before the head's period: replay at ``head.as_of_start - 1 day
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -116,8 +117,9 @@ class Candidate:
     def dated(self) -> bool:
         return self.as_of.known and self.stated_on.known
 
-    @property
+    @functools.cached_property
     def interval(self) -> Interval:
+        """The figure as an interval (kept: a replay compares it many times)."""
         f = self.figure
         if f.is_change:
             assert f.change is not None
@@ -230,13 +232,14 @@ def ambiguous_order(winner: Candidate, members: Iterable[Candidate]) -> list[dic
     its described period contains the winner's and ends after it, the rank did not decide,
     and the two figures differ (as intervals)."""
     found = []
+    preferred, (start, end), interval = winner.rank == "preferred", winner.period, winner.interval
     for other in members:
         if other is winner or other.statement == winner.statement and other.category == winner.category:
             continue
-        if (other.rank == "preferred") != (winner.rank == "preferred"):
+        if (other.rank == "preferred") != preferred:
             continue
-        contains = other.as_of_start <= winner.as_of_start and other.as_of_end > winner.as_of_end
-        if not contains or _same(other.interval, winner.interval):
+        contains = other.as_of_start <= start and other.as_of_end > end
+        if not contains or _same(other.interval, interval):
             continue
         found.append({
             "kind": "ambiguous_order",
