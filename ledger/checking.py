@@ -24,7 +24,7 @@ from typing import Any
 
 from ledger.collector import fewer_collections
 from ledger.readmodel import Snapshot, TimelineReadModel
-from ledger.readmodel.check import check_order
+from ledger.readmodel.check import check_order, progress_weight
 
 PARALLEL_MIN_STATEMENTS = 5000
 CHUNKS_PER_WORKER = 8  # the first chunks' share: a steady progress bar, chunks shrinking after
@@ -66,13 +66,16 @@ def _check_in_workers(url: str | None, matter_ids: list[str], sizes: dict[str, i
     """The findings of every matter, checked by ``workers`` processes, in the order of ``matter_ids``."""
     chunks = biggest_first(matter_ids, sizes, workers * CHUNKS_PER_WORKER)
     by_matter: dict[str, list[Item]] = {}
+    done, total = 0, sum(progress_weight(sizes.get(mid, 0)) for mid in matter_ids)
     context = multiprocessing.get_context("spawn")  # a fork would share this process's connections
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_open, initargs=(url,)) as pool:
         futures = [pool.submit(_check, chunk, snapshot, stale_days, include_disputed) for chunk in chunks]
         for future in as_completed(futures):
-            by_matter.update(future.result())
+            checked = future.result()
+            by_matter.update(checked)
+            done += sum(progress_weight(sizes.get(mid, 0)) for mid in checked)
             if progress is not None:
-                progress(len(by_matter), len(matter_ids))
+                progress(done, total)
     return [item for mid in matter_ids for item in by_matter[mid]]
 
 

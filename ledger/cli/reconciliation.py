@@ -112,8 +112,10 @@ class MatterProgress:
 
     def __call__(self, done: int, total: int) -> None:
         if self.bar is None:
+            # done and total count statements (the matters' share of the work), so the bar
+            # shows a percentage, not a position
             self.bar = click.progressbar(length=total, label="Checking matters", file=sys.stderr,
-                                         show_pos=True, show_eta=True)
+                                         show_percent=True, show_eta=True)
             self.bar.__enter__()
         self.bar.update(done - self.bar.pos)
 

@@ -28,6 +28,13 @@ Progress = Callable[[int, int], None]
 Item = dict[str, Any]
 
 
+def progress_weight(statements: int) -> int:
+    """A matter's share of a check's progress: its statements (at least 1). The time a matter
+    takes grows with them (a median matter of 45 statements takes milliseconds, the biggest of
+    6,466 a second), so a count of matters would crawl through the big ones and race at the end."""
+    return max(1, statements)
+
+
 class CheckQueries:
     """check (uses ``matters``, ``matter``, ``pictures``, ``evidence_check`` of the read model)."""
 
@@ -36,13 +43,20 @@ class CheckQueries:
     def check(self, matter_id: str | None, snapshot: Snapshot, stale_days: int | None = None,
               progress: Progress | None = None, include_disputed: bool = False) -> list[Item]:
         """Discrepancies over the whole timeline up to ``as_of`` (see the module docstring),
-        of one matter or of all; ``progress(done, total)`` after each matter."""
-        matter_ids = [matter_id] if matter_id else [m["matter"] for m in self.matters(snapshot)]  # type: ignore[attr-defined]
+        of one matter or of all; ``progress(done, total)`` after each matter, in statements
+        (:func:`progress_weight`)."""
+        if matter_id:
+            weights = {matter_id: 1}
+        else:
+            weights = {m["matter"]: progress_weight(m["statements"]) for m in self.matters(snapshot)}  # type: ignore[attr-defined]
         found: list[Item] = []
-        for done, items in enumerate(self.check_each(matter_ids, snapshot, stale_days, include_disputed)):
+        done, total = 0, sum(weights.values())
+        for mid, items in zip(weights, self.check_each(list(weights), snapshot, stale_days, include_disputed),
+                              strict=True):
             found += items
+            done += weights[mid]
             if progress is not None:
-                progress(done + 1, len(matter_ids))
+                progress(done, total)
         found.sort(key=check_order)
         return found
 
