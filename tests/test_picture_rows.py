@@ -128,7 +128,7 @@ def test_statuses_equal_status_on_every_day(mixed_ledger: tuple[str, str]) -> No
                 kinds |= {d["kind"] for d in one["discrepancies"]}
                 kinds |= {"increments"} if any(f and f.get("increments") for f in one["figures"].values()) else set()
         # the ledger exercises what the replay reads
-        assert {"ambiguous_order", "stale_figure", "increments", "relation_violated"} <= kinds, kinds
+        assert {"ambiguous_order", "stale_figure", "increments", "relation_violated", "cumulative_decrease"} <= kinds, kinds
 
 
 def test_days_out_of_order_and_beyond_the_preload(mixed_ledger: tuple[str, str]) -> None:
