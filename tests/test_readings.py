@@ -48,6 +48,11 @@ def test_a_failed_query_ends_its_reading_and_the_next_one_works(seeded_url: str)
                     query("SELECT * FROM no_such_table")
             with ledger.view.reading() as query:
                 assert query(COUNT) == expected
+            with pytest.raises(Exception, match="no_such_table"):  # failing with the transaction's end
+                with ledger.view.reading() as query:
+                    query.many([(COUNT, None), ("SELECT * FROM no_such_table", None)], last=True)
+            with ledger.view.reading() as query:
+                assert query.many([(COUNT, None)], last=True) == [expected]
 
 
 def test_named_parameters_become_numbered_once_each() -> None:

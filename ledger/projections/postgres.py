@@ -35,12 +35,12 @@ def _numbered(text: str) -> tuple[str, tuple[str, ...]]:
     return _NAMED.sub(number, text), tuple(names)
 
 
-def _end_failed(conn: Any, pipeline: ExitStack, finished: bool) -> None:
-    """After an error in a pipelined read: leave the pipeline, then end the transaction if
-    it is still open (the error may have come from the connection itself: nothing to do)."""
+def _end_failed(conn: Any, pipeline: ExitStack) -> None:
+    """After an error in a pipelined read: leave the pipeline (if it is not left yet), then end
+    the transaction if it is still open (the error may have come from the connection itself:
+    then there is nothing to do, and the pool discards the connection)."""
     try:
-        if not finished:
-            pipeline.close()
+        pipeline.close()
         if conn.info.transaction_status != TransactionStatus.IDLE:
             conn.execute("ROLLBACK")
     except psycopg.Error:
@@ -83,12 +83,12 @@ class PostgresView(_ViewMixin, PostgresTrackingRecorder):
             reading = Reading(self, cursor, lambda: RawCursor(conn), finish)
             try:
                 yield reading
+                if not reading.finished:
+                    reading.finished = True
+                    finish()
             except BaseException:
-                _end_failed(conn, pipeline, reading.finished)
+                _end_failed(conn, pipeline)
                 raise
-            if not reading.finished:
-                reading.finished = True
-                finish()
 
     # Reads run on psycopg's RawCursor, their ``:name`` parameters rendered once as ``$n``:
     # psycopg converts ``%(name)s`` text on every execution, and caches the conversion only

@@ -78,7 +78,6 @@ class QueryRows:
         undated = next(answers)
         return found_previous, relations, retracted, undated[0]["n"] if undated else 0
 
-
     def _one_of(self, column: str, name: str, values: list[str]) -> tuple[str, dict[str, Any]]:
         """SQL and parameters: ``column`` is one of ``values`` (PostgreSQL: one array parameter,
         so that one prepared statement serves any number of values)."""

@@ -21,8 +21,9 @@ What is fetched, per timeline (a category and its synonyms), at day ``D``, known
 
 One statement per timeline on SQLite; on PostgreSQL one for all the timelines of a picture,
 its categories as array parameters (:func:`candidates_sql_postgres`). Deprecated rows of the
-window come back with their rank and are dropped by the domain rule; :func:`admissible` is the single place where the candidate list
-can be filtered further (e.g. disputed figures, ``--include-disputed``).
+window come back with their rank and are dropped by the domain rule; :func:`admissible` is
+the single place where the candidate list can be filtered further (e.g. disputed figures,
+``--include-disputed``).
 """
 
 from __future__ import annotations
