@@ -59,3 +59,23 @@ def test_named_parameters_become_numbered_once_each() -> None:
     text = "a = :x AND b >= :y_2 OR c = :x AND d::text = 'e' AND f = CAST(:z AS text[])"
     assert _numbered(text) == ("a = $1 AND b >= $2 OR c = $1 AND d::text = 'e' AND f = CAST($3 AS text[])",
                                ("x", "y_2", "z"))
+
+
+@pytest.mark.postgres
+def test_list_parameters_reach_postgresql_whole() -> None:
+    """Reads pass lists as PostgreSQL's array text (``array_text``): strings with quotes,
+    backslashes, commas, braces, blanks, the word NULL and non-ASCII letters come back as sent."""
+    from tests.conftest import create_pg_database, drop_pg_database, require_postgres
+
+    require_postgres()
+    name = create_pg_database()
+    try:
+        with Ledger(f"postgresql://postgres@127.0.0.1:5432/{name}") as ledger:
+            texts = ["a", 'b "c"', "back\\slash", "comma, {brace}", "NULL", "", " spaced ", "ünï", None]
+            with ledger.view.reading() as query:
+                rows = query("SELECT CAST(:t AS text[]) AS t, CAST(:i AS integer[]) AS i, "
+                             "CAST(:b AS boolean[]) AS b, CAST(:e AS text[]) AS e",
+                             {"t": texts, "i": [3, -1, 0], "b": [True, False], "e": []})
+        assert rows == [{"t": texts, "i": [3, -1, 0], "b": [True, False], "e": []}]
+    finally:
+        drop_pg_database(name)

@@ -35,6 +35,21 @@ def _numbered(text: str) -> tuple[str, tuple[str, ...]]:
     return _NAMED.sub(number, text), tuple(names)
 
 
+def array_text(values: list[Any]) -> str:
+    """A list of strings, integers, booleans or None as PostgreSQL's array text
+    (``{"a","b \\"c\\""}``, ``{1,2}``, ``{true,NULL}``): every string quoted, its quotes and
+    backslashes escaped."""
+    def element(value: Any) -> str:
+        if value is None:
+            return "NULL"
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int):
+            return str(value)
+        return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return "{" + ",".join(map(element, values)) + "}"
+
+
 def _end_failed(conn: Any, pipeline: ExitStack) -> None:
     """After an error in a pipelined read: leave the pipeline (if it is not left yet), then end
     the transaction if it is still open (the error may have come from the connection itself:
@@ -94,16 +109,21 @@ class PostgresView(_ViewMixin, PostgresTrackingRecorder):
     # psycopg converts ``%(name)s`` text on every execution, and caches the conversion only
     # for statements under 4,096 bytes (a status's candidate statement is longer): a tenth
     # of a status's time went there (py-spy).
-    def _read_statement(self, text: str, params: dict[str, Any] | None) -> tuple[str, Any]:
+    # The text is kept encoded, and lists go as PostgreSQL's array text, which the statements
+    # cast to their type (``CAST(:cats AS text[])``): psycopg's list dumper works out the
+    # elements' type on every call (a tenth of a status again).
+    def _read_statement(self, text: str, params: dict[str, Any] | None) -> tuple[Any, Any]:
         cache = self.__dict__.setdefault("_raw_rendered", {})
         rendered = cache.get(text)
         if rendered is None:
-            rendered = cache[text] = _numbered(text.format(**self._table_names()))
-        sql, names = rendered
+            sql, names = _numbered(text.format(**self._table_names()))
+            rendered = cache[text] = (sql.encode(), names)
+        sql_bytes, names = rendered
         if not names:
-            return sql, None
-        assert params is not None, f"parameters missing for {sql[:60]!r}"
-        return sql, [params[name] for name in names]
+            return sql_bytes, None
+        assert params is not None, f"parameters missing for {sql_bytes[:60]!r}"
+        return sql_bytes, [array_text(value) if isinstance(value, list) else value
+                           for value in (params[name] for name in names)]
 
     @staticmethod
     def _read_cursor(cursor: Any) -> Any:
