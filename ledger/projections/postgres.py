@@ -18,11 +18,10 @@ from psycopg import RawCursor
 from psycopg.pq import TransactionStatus
 
 from ledger.projections.timeline import TimelineSQL
-from ledger.projections.views import Reading, _row_getter, _ViewMixin
+from ledger.projections.views import NAMED_PARAMETER, Reading, _row_getter, _ViewMixin
 
 
 COPY_MIN_ROWS = 50  # below this, executemany is as fast as COPY
-_NAMED = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
 
 
 def _numbered(text: str) -> tuple[str, tuple[str, ...]]:
@@ -32,7 +31,7 @@ def _numbered(text: str) -> tuple[str, tuple[str, ...]]:
 
     def number(match: re.Match[str]) -> str:
         return f"${names.setdefault(match.group(1), len(names) + 1)}"
-    return _NAMED.sub(number, text), tuple(names)
+    return NAMED_PARAMETER.sub(number, text), tuple(names)
 
 
 def array_text(values: list[Any]) -> str:
@@ -72,17 +71,11 @@ class PostgresView(_ViewMixin, PostgresTrackingRecorder):
     # One snapshot for every query of a reading (READ COMMITTED would take one per statement).
     begin_reading = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
-    pipelined = True
-
     @contextmanager
     def reading(self) -> Iterator[Reading]:
         """A read transaction (one snapshot: REPEATABLE READ) in pipeline mode: BEGIN and the
         settings go with the first query, :meth:`Reading.many` sends its queries in one round
         trip, and the COMMIT goes with the last of them (``many(..., last=True)``) or alone."""
-        if not self.pipelined:
-            with super().reading() as reading:
-                yield reading
-            return
         with self.datastore.get_connection() as conn:
             pipeline = ExitStack()
             pipeline.enter_context(conn.pipeline())

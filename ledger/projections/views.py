@@ -26,6 +26,10 @@ def _row_getter(names: Sequence[str]) -> Callable[[dict[str, Any]], tuple[Any, .
     return itemgetter(*names)
 
 
+# A ``:name`` parameter of the views' SQL (``::`` casts are not parameters).
+NAMED_PARAMETER = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
+
+
 class StalePositionError(Exception):
     """Another process advanced the view first: re-read and try again."""
 
@@ -131,7 +135,7 @@ class _ViewMixin:
     def _render_uncached(self, text: str) -> str:
         text = text.format(**self._table_names())
         if self.placeholder_style == "pyformat":
-            text = re.sub(r"(?<!:):([a-z_][a-z0-9_]*)", r"%(\1)s", text)
+            text = NAMED_PARAMETER.sub(r"%(\1)s", text)
         return text
 
     def _view_ddl(self) -> list[str]:
@@ -205,9 +209,9 @@ class _ViewMixin:
         cache = self.__dict__.setdefault("_positional_cache", {})
         if name not in cache:
             text = self.sql.statements[name].format(**self._table_names())
-            names = tuple(re.findall(r"(?<!:):([a-z_][a-z0-9_]*)", text))
+            names = tuple(NAMED_PARAMETER.findall(text))
             mark = "?" if self.placeholder_style == "named" else "%s"
-            cache[name] = (re.sub(r"(?<!:):([a-z_][a-z0-9_]*)", mark, text), names)
+            cache[name] = (NAMED_PARAMETER.sub(mark, text), names)
         return cache[name]
 
     def reset(self, application_name: str, defer_indexes: bool = False) -> None:
