@@ -234,7 +234,7 @@ def worker_rebuild(url: str) -> dict[str, Any]:
 def worker_rebuild_phases(url: str) -> dict[str, Any]:
     """The raw read + decode, then ``ledger rebuild`` phase by phase (what ``catch_up`` runs
     after the reset), in one process on the same ledger: where a rebuild's time goes."""
-    from ledger.application import Ledger
+    from ledger.application import STATISTICS_AFTER_EVENTS, Ledger
 
     with Ledger(url) as ledger:
         started = time.perf_counter()
@@ -246,7 +246,8 @@ def worker_rebuild_phases(url: str) -> dict[str, Any]:
         marks.append(("apply_s", time.perf_counter()))
         ledger.view.create_deferred_indexes()
         marks.append(("indexes_s", time.perf_counter()))
-        ledger.view.refresh_statistics()
+        if events >= STATISTICS_AFTER_EVENTS:  # as Ledger.catch_up does
+            ledger.view.refresh_statistics()
         marks.append(("statistics_s", time.perf_counter()))
     out: dict[str, Any] = {"events": events}
     previous = started
