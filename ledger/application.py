@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import InfrastructureFactory, IntegrityError, Mapper, OperationalError, Tracking
+from eventsourcing.persistence import (InfrastructureFactory, IntegrityError, Mapper, OperationalError, StoredEvent,
+                                      Tracking)
 from eventsourcing.utils import Environment, EnvType
 
 from ledger.chain import postgres_guards
@@ -103,12 +104,13 @@ class LedgerApp(Application[UUID]):
         """The library's mapper restricted to the ledger's own event topics."""
         return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=LedgerMapper)
 
-    def append(self, events: Sequence[Any]) -> Sequence[int] | None:
-        """Store new events in one transaction of the chaining recorder (lock, time clamping,
-        links): what ``save`` does for the ledger's aggregates, which have no snapshots, cache
-        or subscribers to notify, without its per-object protocol checks (bulk recording)."""
-        ids = self.recorder.insert_events([self.mapper.to_stored_event(e) for e in events])
-        self._appended += len(events)
+    def append(self, events: Sequence[Any], stored: Sequence[StoredEvent] = ()) -> Sequence[int] | None:
+        """Store new events (and events already mapped by :class:`LedgerMapper`, after them)
+        in one transaction of the chaining recorder (lock, time clamping, links): what ``save``
+        does for the ledger's aggregates, which have no snapshots, cache or subscribers to
+        notify, without its per-object protocol checks (bulk recording)."""
+        ids = self.recorder.insert_events([self.mapper.to_stored_event(e) for e in events] + list(stored))
+        self._appended += len(events) + len(stored)
         if self._appended >= self._statistics_at:
             self._statistics_at = 2 * self._appended
             self.recorder.refresh_statistics()

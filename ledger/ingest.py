@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.persistence import IntegrityError
 
 from ledger.canonical import digest as _digest
-from ledger.collector import fewer_collections
+from ledger.collector import collected_between_chunks
 from ledger.domain.aggregates import Matter, Statement, matter_uuid, recorded_event, statement_uuid
 from ledger.domain.documents import Matter as MatterDocument
 from ledger.domain.documents import Statement as StatementDocument
@@ -38,7 +38,7 @@ from ledger.domain.spans import locate_figures, span_problems
 from ledger.domain.increments import change_problems
 from ledger.inputs import InputError, InputProblem, Located
 from ledger.reconcile import check_statement
-from ledger.spool import Spool
+from ledger.spool import Spool, Spooled, spooled
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 DEFAULT_BATCH_SIZE = 1000
 MAX_LISTED_PROBLEMS = 200
 Progress = Callable[[str, int, int | None], None]  # stage, done, total (None if unknown)
-Pending = tuple[dict[str, Any], dict[str, Any]]  # a checked document to append, and its event's spans
+Pending = Spooled  # a checked document to append, with its event's spans, encoded once
 
 
 MAX_LISTED_IDS = 1000  # ids kept in a result: memory must not grow with the size of a call
@@ -132,11 +132,12 @@ class Ingest:
         self.checked = 0
         self.first_place_of_batch = ""
         self.corrected: dict[str, dict[str, str]] = {}  # matter -> content digest -> corrected statement
+        self._between_chunks: Callable[[], None] = lambda: None  # set while the call runs
 
     # --- the call ------------------------------------------------------------------------
 
     def run(self, items: Iterable[Located | InputProblem]) -> RecordResult:
-        with fewer_collections():
+        with collected_between_chunks() as self._between_chunks:
             return self._run(items)
 
     def _run(self, items: Iterable[Located | InputProblem]) -> RecordResult:
@@ -147,6 +148,8 @@ class Ingest:
                 if not chunk:
                     break
                 self._pass_on(self._check_chunk(chunk))
+                del chunk  # gone before the collection between chunks
+                self._between_chunks()
             self._check_deferred()
             self._check_links()
             if self.problem_count:
@@ -155,8 +158,10 @@ class Ingest:
                 total = self.spool.queued
                 written = 0
                 for batch in self.spool.batches(self.batch_size):
-                    self._write([(spooled.document, spooled.spans) for spooled in batch])
+                    self._write(batch)
                     written += len(batch)
+                    del batch
+                    self._between_chunks()
                     self._report("record", written, total)
             self._write([])  # matters declared in a call without new statements
             return self.result
@@ -401,7 +406,7 @@ class Ingest:
                 f"statement {document['id']!r} is already recorded with different content; "
                 f"to fix a recording error use: ledger correct {document['id']} FILE --reason TEXT"
             )))
-        return [(document, statement_events_spans(document)) for document in (candidates[i][1] for i in new)]
+        return [spooled(document, statement_events_spans(document)) for document in (candidates[i][1] for i in new)]
 
     def _check_deferred(self) -> None:
         batch: list[Located] = []
@@ -424,7 +429,7 @@ class Ingest:
                 self._fail_batch_commit()
             self._write(pending)
         else:
-            self.spool.push([document for document, _ in pending], [spans for _, spans in pending])
+            self.spool.push(pending)
 
     # --- writing -------------------------------------------------------------------------
 
@@ -440,26 +445,32 @@ class Ingest:
             raise
 
     def _append(self, pending: list[Pending]) -> None:
-        """The matters' pending events and each statement's ``Recorded`` event, built directly
-        (the event ``Statement(...)`` would emit, :func:`recorded_event`), appended by the
-        recorder in one transaction (:meth:`LedgerApp.append`)."""
+        """The matters' pending events and each statement's ``Recorded`` event, stored as
+        ``Statement(...)`` would emit it without building the aggregate (:meth:`_stored`),
+        appended by the recorder in one transaction (:meth:`LedgerApp.append`)."""
         for _attempt in range(5):
             if not pending and not self.pending_matters:
                 return
             events = [event for matter in self.pending_matters for event in matter.collect_events()]
-            events += [recorded_event(document, self.by, spans) for document, spans in pending]
             try:
-                self.ledger.app.append(events)
+                self.ledger.app.append(events, [self._stored(item) for item in pending])
             except IntegrityError:
                 self._matters_after_race()
                 pending = self._after_race(pending)
                 continue
             self.pending_matters = []
-            self.result.add_recorded([document["id"] for document, _ in pending])
+            self.result.add_recorded([item.statement_id for item in pending])
             self.result.batches += 1
             return
         raise IntegrityError("could not append a batch after 5 attempts: other writers keep recording the same "
                              "statements")
+
+    def _stored(self, item: Spooled) -> Any:
+        """A statement's ``Recorded`` event as stored: assembled around the spooled bytes where
+        orjson wrote them (:meth:`LedgerMapper.stored_recorded`), else mapped from the event."""
+        if item.exact:
+            return self.ledger.app.mapper.stored_recorded(item.statement_id, item.data, self.by, item.spans_data)
+        return self.ledger.app.mapper.to_stored_event(recorded_event(item.document, self.by, item.spans))
 
     def _matters_after_race(self) -> None:
         """Another writer appended meanwhile: a matter it declared (or revised) exactly as
@@ -490,9 +501,9 @@ class Ingest:
                 self.pending_matters.append(stored)
 
     def _after_race(self, pending: list[Pending]) -> list[Pending]:
-        new, different = self._split_recorded([document for document, _ in pending])
+        new, different = self._split_recorded([item.document for item in pending])
         if different:
-            document = pending[different[0]][0]
+            document = pending[different[0]].document
             raise InputError([InputProblem("(input)", "", None, (
                 f"statement {document['id']!r} was recorded by another writer with different content while "
                 f"this call ran; {self.result.batches} batch(es) of this call are recorded; to fix a "

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import reprlib
 import stat
 import sys
@@ -23,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from ledger.domain.documents import UNION_TAGS, Matter, MatterFile, Statement
 from ledger.errors import InputError, InputProblem
+from ledger.yaml_documents import MAX_INTEGER_DIGITS, line_of, yaml_documents
 
 YAML_SUFFIXES = {".yaml", ".yml"}
 JSON_SUFFIXES = {".json"}
@@ -52,195 +52,10 @@ class Located:
     document: Matter | Statement = field(repr=False)
 
     def problem(self, subpath: tuple[Any, ...], message: str) -> InputProblem:
-        line = _line_of(self.node, subpath) if self.node is not None else self.line
+        line = line_of(self.node, subpath) if self.node is not None else self.line
         return InputProblem(self.file, format_path(self.base + subpath), line, message)
 
 
-# --- YAML loading: YAML 1.2 core scalars, plain tags only, aliases bounded, no duplicate keys ---
-
-
-# libyaml's parser when PyYAML has it: dozens of times faster on large files (a 50 MB
-# quote), and it refuses absurd nesting itself; the pure-Python one otherwise.
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    pass
-
-
-# YAML 1.2 core schema for plain scalars: decimal integers and floats, true/false, null.
-# YAML 1.1 forms (0x1F, 0b11, 0o17, 1:30, yes/no/on/off, dates, the << merge key) stay
-# text, so a field expecting a number or a date refuses them; 017 (octal 15 in YAML 1.1,
-# 17 in 1.2) is refused outright as ambiguous.
-_INT_TAG, _FLOAT_TAG = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
-_CORE_RESOLVERS = [
-    ("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")),
-    # decimal integers, and 017-like ones (refused when built: octal 15 in YAML 1.1, 17 in 1.2)
-    (_INT_TAG, re.compile(r"^[-+]?(?:0|[1-9][0-9]*|0[0-7]+)$"), list("-+0123456789")),
-    # every form here is also a number in YAML 1.1, so text that PyYAML's emitter writes
-    # unquoted (1e3, 1.0e3, +.5, 08) reads back as text
-    (_FLOAT_TAG, re.compile(r"^(?:[-+]?[0-9]+\.[0-9]*(?:[eE][-+][0-9]+)?|\.[0-9]+(?:[eE][-+][0-9]+)?"
-                            r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"), list("-+.0123456789")),
-    ("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]),
-]
-_Loader.yaml_implicit_resolvers = {}
-for _tag, _regexp, _first in _CORE_RESOLVERS:
-    for _char in _first:
-        _Loader.yaml_implicit_resolvers.setdefault(_char, []).append((_tag, _regexp))
-    # an int like 12 also matches the float pattern: ints are tried first (added first)
-
-MAX_INTEGER_DIGITS = 30  # far beyond any count (2**53 has 16 digits); Python refuses > 4300
-MAX_ALIASES = 10_000  # alias nodes (*name) per document
-MAX_EXPANSION = 10_000_000  # characters and nodes a document may grow by through its aliases
-
-
-def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> int:
-    text = loader.construct_scalar(node)
-    digits = text.lstrip("+-")
-    if not digits.isascii() or not digits.isdigit():
-        raise yaml.constructor.ConstructorError(
-            None, None, f"{text[:40]!r} is not a decimal integer", node.start_mark)
-    if len(digits) > 1 and digits[0] == "0" and len(digits) <= MAX_INTEGER_DIGITS:
-        raise yaml.constructor.ConstructorError(
-            None, None, f"{text!r} has a leading zero: YAML 1.1 reads it as octal "
-            f"({int(digits, 8) if set(digits) <= set('01234567') else 'invalid'}), YAML 1.2 as "
-            f"{int(digits)}; write {int(text)} (or quote it as text)", node.start_mark)
-    if len(digits) > MAX_INTEGER_DIGITS:
-        raise yaml.constructor.ConstructorError(
-            None, None, f"an integer of {len(digits)} digits is too large", node.start_mark)
-    return int(text)
-
-
-def _construct_float(loader: _Loader, node: yaml.ScalarNode) -> float:
-    text = loader.construct_scalar(node)
-    if len(text) > 400:
-        raise yaml.constructor.ConstructorError(None, None, "a number of more than 400 characters",
-                                                node.start_mark)
-    if text.lower().lstrip("+-") in (".inf", ".nan"):
-        return yaml.SafeLoader.construct_yaml_float(loader, node)
-    try:
-        return float(text)
-    except ValueError:
-        raise yaml.constructor.ConstructorError(
-            None, None, f"{text[:40]!r} is not a decimal number", node.start_mark) from None
-
-
-def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: dict[Any, yaml.Node] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, str | int):
-            raise yaml.constructor.ConstructorError(
-                None, None, "mapping keys must be text", key_node.start_mark
-            )
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                f"while reading the mapping that starts on line {node.start_mark.line + 1}",
-                node.start_mark,
-                f"duplicate key {key!r} (first on line {seen[key].start_mark.line + 1})",
-                key_node.start_mark,
-            )
-        seen[key] = key_node
-    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-
-
-# Only the tags of plain data: !!set, !!omap, !!pairs, !!binary, !!timestamp and every
-# application tag are refused ("could not determine a constructor"), so that one file
-# always reads as the same data, in the same order, in every process.
-_Loader.yaml_constructors = {
-    "tag:yaml.org,2002:null": yaml.SafeLoader.construct_yaml_null,
-    "tag:yaml.org,2002:bool": yaml.SafeLoader.construct_yaml_bool,
-    _INT_TAG: _construct_int,
-    _FLOAT_TAG: _construct_float,
-    "tag:yaml.org,2002:str": yaml.SafeLoader.construct_yaml_str,
-    "tag:yaml.org,2002:seq": yaml.SafeLoader.construct_yaml_seq,
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG: _construct_mapping,
-    None: yaml.SafeLoader.construct_undefined,
-}
-_Loader.yaml_multi_constructors = {}
-
-
-def _check_aliases(root: yaml.Node) -> None:
-    """Refuse a document whose aliases would grow it beyond bounds (billion laughs), or that
-    refer to themselves, before anything is built from it. A node reached twice is an
-    alias; each node's expanded size is computed once, iteratively (no recursion)."""
-    size: dict[int, int] = {}
-    visits: dict[int, int] = {}
-    open_nodes: set[int] = set()
-    aliases = written = 0  # written: the size of the document without expanding aliases
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        key = id(node)
-        if done:
-            open_nodes.discard(key)
-            size[key] = 1 + sum(size[id(c)] for c in _children(node))
-            if size[key] > written + MAX_EXPANSION:
-                _too_big(node)
-            continue
-        visits[key] = visits.get(key, 0) + 1
-        if visits[key] > 1:
-            if key in open_nodes:
-                raise yaml.constructor.ConstructorError(
-                    None, None, "an alias refers to the node that contains it", node.start_mark)
-            aliases += 1
-            if aliases > MAX_ALIASES:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"more than {MAX_ALIASES:,} aliases in one document", node.start_mark)
-            continue
-        if isinstance(node, yaml.ScalarNode):
-            size[key] = 1 + len(node.value)
-            written += size[key]
-            continue
-        written += 1
-        open_nodes.add(key)
-        stack.append((node, True))
-        stack.extend((c, False) for c in _children(node))
-
-
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    if isinstance(node, yaml.MappingNode):
-        return [n for pair in node.value for n in pair]
-    return []
-
-
-def _too_big(node: yaml.Node) -> None:
-    raise yaml.constructor.ConstructorError(
-        None, None, f"aliases expand this document beyond {MAX_EXPANSION:,} characters and nodes "
-        f"(a 'billion laughs'); write the values out", node.start_mark)
-
-
-def _yaml_documents(text: str) -> Iterator[tuple[Any, yaml.Node]]:
-    loader = _Loader(text)
-    anchors = "&" in text  # without an anchor (&name) no node can be an alias: nothing to check
-    try:
-        while loader.check_node():
-            node = loader.get_node()
-            if anchors:
-                _check_aliases(node)
-            yield loader.construct_document(node), node
-    finally:
-        loader.dispose()
-
-
-def _line_of(node: yaml.Node | None, path: tuple[Any, ...]) -> int | None:
-    """The line (1-based) of the deepest place along ``path``: a key's own line for mappings."""
-    if node is None:
-        return None
-    line = node.start_mark.line
-    for part in path:
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                if key_node.value == str(part):
-                    node, line = value_node, key_node.start_mark.line
-                    break
-            else:
-                break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line
-        else:
-            break
-    return line + 1
 
 
 def _no_duplicate_json_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -323,12 +138,12 @@ def read_raw_documents(name: str, data: bytes) -> list[RawDocument]:
         except RecursionError:
             raise InputError([InputProblem(name, "", None, "nested too deeply")]) from None
         try:  # JSON is YAML: its node tree gives line numbers for later errors
-            node = next(_yaml_documents(text))[1]
+            node = next(yaml_documents(text))[1]
         except Exception:  # noqa: BLE001 - line numbers are a nicety
             node = None
         return [(value, node, None)]
     try:
-        return [(value, node, None) for value, node in _yaml_documents(text)]
+        return [(value, node, None) for value, node in yaml_documents(text)]
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         problem = " ".join(str(x) for x in (e.context, e.problem) if x) or str(e)
@@ -371,7 +186,7 @@ def _problems_from(
             shown = _shown(item["input"])
             if shown not in message:  # a date's message already quotes it
                 message += f" (got {shown})"
-        where = _line_of(node, loc) if node is not None else line
+        where = line_of(node, loc) if node is not None else line
         problems.append(InputProblem(name, format_path(base + loc), where, message))
     return problems
 
@@ -433,7 +248,7 @@ def documents_from_raw(
             items = value["statements"]
             if set(value) != {"statements"} or not isinstance(items, list):
                 problems.append(InputProblem(
-                    name, "statements", line if node is None else _line_of(node, ("statements",)),
+                    name, "statements", line if node is None else line_of(node, ("statements",)),
                     "expected only a list under 'statements:'",
                 ))
                 continue

@@ -22,16 +22,30 @@ from ledger.inputs import InputProblem, Located, format_path
 
 
 class Spooled(NamedTuple):
-    """A checked statement as spooled: its id, its document and its ``spans`` (the event's)."""
+    """A checked statement as spooled: its id, its document and the ``spans`` of its event,
+    both as JSON (:func:`spooled`), which the append stores as they are."""
 
     statement_id: str
     data: bytes  # the document as JSON
     exact: bool  # written by orjson, which reads it back exactly (else json, for integers beyond 64 bits)
-    spans: Any
+    spans_data: bytes  # the event's spans as JSON (offsets only)
 
     @property
     def document(self) -> dict[str, Any]:
         return orjson.loads(self.data) if self.exact else json.loads(self.data)
+
+    @property
+    def spans(self) -> Any:
+        return orjson.loads(self.spans_data)
+
+
+def spooled(document: dict[str, Any], spans: Any = None) -> Spooled:
+    """A checked document and its event's spans (None if not computed), encoded once."""
+    try:
+        data, exact = orjson.dumps(document), True
+    except TypeError:  # an integer beyond 64 bits (orjson writes only what it reads back exactly)
+        data, exact = json_bytes(document), False
+    return Spooled(document["id"], data, exact, json_bytes(spans) if spans is not None else b"null")
 
 
 class Spool:
@@ -67,19 +81,12 @@ class Spool:
         with self._chunk():
             self.db.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?, ?)", rows)
 
-    def push(self, documents: list[dict[str, Any]], spans: list[Any] | None = None) -> None:
-        """Spool documents (and the spans their events store; None if not computed)."""
-        rows = []
-        for index, document in enumerate(documents):
-            try:
-                data, exact = orjson.dumps(document), True
-            except TypeError:  # an integer beyond 64 bits (orjson writes only what it reads back exactly)
-                data, exact = json_bytes(document), False
-            rows.append((document["id"], data, exact, json_bytes(spans[index]) if spans is not None else b"null"))
+    def push(self, items: list[Spooled]) -> None:
+        """Spool checked documents (:func:`spooled`)."""
         with self._chunk():
             self.db.executemany("INSERT INTO queue (statement_id, document, exact, spans) VALUES (?, ?, ?, ?)",
-                                rows)
-        self.queued += len(documents)
+                                items)
+        self.queued += len(items)
 
     @contextmanager
     def _chunk(self) -> Iterator[None]:
@@ -118,8 +125,7 @@ class Spool:
             if not rows:
                 return
             after = rows[-1][0]
-            yield [Spooled(statement_id, data, bool(exact), orjson.loads(spans))  # spans: offsets only
-                   for _, statement_id, data, exact, spans in rows]
+            yield [Spooled(statement_id, data, bool(exact), spans) for _, statement_id, data, exact, spans in rows]
 
     def note_links(self, rows: list[tuple[str, str, str, str, str, int | None]]) -> None:
         self.db.executemany("INSERT INTO links VALUES (?, ?, ?, ?, ?, ?)", rows)

@@ -52,6 +52,10 @@ CLASSES: dict[str, dict[str, list[str]]] = {
         "tag-binary.yaml": ["tag-binary.yaml:5: invalid YAML: could not determine a constructor", "binary"],
         "tag-timestamp.yaml": ["tag-timestamp.yaml:3: invalid YAML: could not determine a constructor", "timestamp"],
         "tag-merge.yaml": ["tag-merge.yaml:5: source.<<: unknown field"],
+        "tag-map-on-scalar.yaml": ["tag-map-on-scalar.yaml:6: invalid YAML: expected a mapping node, but found "
+                                   "scalar"],
+        "tag-seq-on-mapping.yaml": ["tag-seq-on-mapping.yaml:6: invalid YAML: expected a sequence node, but found "
+                                    "mapping"],
     },
     "non-ASCII digits in dates": {
         "digits-arabic-indic.yaml": ["digits-arabic-indic.yaml:3: stated_on: '٢٠٢٥-٠٩-٠١' is not a date: "
@@ -294,7 +298,7 @@ def test_every_text_the_yaml_writer_leaves_unquoted_reads_back_as_text() -> None
 
     import yaml
 
-    from ledger.inputs import _yaml_documents
+    from ledger.yaml_documents import yaml_documents as _yaml_documents
 
     alphabet = "0189.eE+-_:xoTrnu~ "
     for size in (1, 2, 3):

@@ -17,7 +17,7 @@ from eventsourcing.domain import DomainEvent
 from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent
 from eventsourcing.utils import get_topic
 
-from ledger.domain.aggregates import Matter, Statement
+from ledger.domain.aggregates import Matter, Statement, recorded_event, statement_uuid
 from ledger.integrity.errors import LogDamagedError
 
 AGGREGATES = (Matter, Statement)
@@ -50,6 +50,7 @@ def check_stored_event(stored: Any, topics: bool = True) -> None:
 
 
 EVENT_CLASSES: frozenset[type] = frozenset(c for a in AGGREGATES for c in _event_classes(a))
+_STATEMENT_TOPIC = get_topic(Statement)
 _FAST = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
@@ -80,6 +81,26 @@ class LedgerMapper(Mapper):  # type: ignore[type-arg]
             return super().to_stored_event(domain_event)
         return StoredEvent(originator_id=originator_id, originator_version=originator_version,
                            topic=_TOPICS[cls], state=data)
+
+    def stored_recorded(self, statement_id: str, document_json: bytes, recorded_by: str, spans_json: bytes,
+                        timestamp: datetime | None = None) -> StoredEvent:
+        """The stored ``Statement.Recorded`` event of a document that orjson has already written
+        (the spool's bytes, as :func:`recorded_event` would be stored): byte for byte what
+        ``to_stored_event`` gives, assembled around those bytes instead of decoding the document
+        and encoding it again (a tenth of a bulk ``record``). A compressed or enciphered mapper
+        takes the general path."""
+        if (self.compressor or self.cipher or type(self.transcoder) is not JSONTranscoder
+                or getattr(Statement.Recorded, "class_version", 1) > 1):
+            event = recorded_event(orjson.loads(document_json), recorded_by, orjson.loads(spans_json))
+            return self.to_stored_event(event)
+        transcoding = self.transcoder.types[datetime]  # type: ignore[attr-defined]
+        when = Statement.Recorded.create_timestamp() if timestamp is None else timestamp
+        head = orjson.dumps({"timestamp": {"_type_": transcoding.name, "_data_": transcoding.encode(when)},
+                             "originator_topic": _STATEMENT_TOPIC})
+        state = b"".join((head[:-1], b',"document":', document_json, b',"recorded_by":', orjson.dumps(recorded_by),
+                          b',"spans":', spans_json, b"}"))
+        return StoredEvent(originator_id=statement_uuid(statement_id), originator_version=Statement.INITIAL_VERSION,
+                           topic=_TOPICS[Statement.Recorded], state=state)
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         check_stored_event(stored_event)
