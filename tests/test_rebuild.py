@@ -291,7 +291,9 @@ def test_a_big_catch_up_refreshes_the_planners_statistics(monkeypatch: pytest.Mo
         with Ledger(url) as ledger:
             ledger.reset_projection()
             assert ledger.catch_up() > 0
-        assert {"ledger_statements", "ledger_figures", "ledger_matters"} <= analysed() - before
+        from ledger.projections.timeline import TimelineSQL
+
+        assert set(TimelineSQL.tables) <= analysed() - before  # each table in a session of its own
     finally:
         drop_pg_database(name)
 
