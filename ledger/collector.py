@@ -40,7 +40,7 @@ def collected_between_chunks(limit: int = YOUNG_OBJECTS_BETWEEN_CHUNKS) -> Itera
     work in chunks that makes (almost) no cycles, such as recording (a call of 10,000
     statements leaves ~200 objects to the collector, and ~1,200 live ones per chunk):
     automatic collections came in the middle of chunks and traversed their live objects again
-    and again (a seventh of a ``record``'s CPU, BENCHMARKS.md). Cyclic garbage, if any, is
+    and again (a tenth of a ``record``'s CPU, BENCHMARKS.md Round 8). Cyclic garbage, if any, is
     still collected: memory stays bounded (by ``limit`` objects), whatever the size of the work."""
 
     def between_chunks() -> None:

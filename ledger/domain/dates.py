@@ -103,6 +103,12 @@ class PartialDate:
         return dt.date(self.year, self.month, self.day)
 
     def __str__(self) -> str:
+        return self.text
+
+    @functools.cached_property
+    def text(self) -> str:
+        """``2025``, ``2025-07``, ``2025-07-15`` or ``unknown``: written once per date (a parsed
+        text's date is shared, and documents print their dates again and again)."""
         if self.year is None:
             return UNKNOWN
         text = f"{self.year:04d}"
