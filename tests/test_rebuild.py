@@ -220,8 +220,9 @@ def test_a_rebuild_racing_another_catch_up_applies_each_event_once(db_url: str, 
 
 
 def test_sqlite_loading_pragmas_are_put_back(tmp_path: Path) -> None:
-    """While a reset SQLite view loads, its connection commits without waiting for the disk and
-    with a larger cache (``SQLiteView.BULK_PRAGMAS``); afterwards its settings are as before.
+    """While a reset SQLite view loads, its connection commits without waiting for the disk,
+    with a larger cache and fewer checkpoints (``SQLiteView.BULK_PRAGMAS``); afterwards its
+    settings are as before.
     (SQLite's connection settings: no PostgreSQL counterpart.)"""
     from ledger.projections.views import SQLiteView
 
@@ -261,8 +262,8 @@ def test_sqlite_loading_pragmas_are_put_back(tmp_path: Path) -> None:
         ledger.view._write_transaction = spy
         ledger.reset_projection()
         ledger.catch_up()
-        assert len(seen) == 3 and all(s == (1, -65536) for s in seen)  # reset, a page, the indexes
-        assert settings(ledger) == before != (1, -65536)
+        assert len(seen) == 3 and all(s == (1, -65536, 10000) for s in seen)  # reset, a page, the indexes
+        assert settings(ledger) == before != (1, -65536, 10000)
 
 
 @pytest.mark.postgres
