@@ -94,20 +94,19 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = Fal
             None, None, f"expected a mapping node, but found {node.id}", node.start_mark)
     seen: dict[Any, yaml.Node] = {}
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, str | int):
-            raise yaml.constructor.ConstructorError(
-                None, None, "mapping keys must be text", key_node.start_mark
-            )
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                f"while reading the mapping that starts on line {node.start_mark.line + 1}",
-                node.start_mark,
-                f"duplicate key {key!r} (first on line {seen[key].start_mark.line + 1})",
-                key_node.start_mark,
-            )
-        seen[key] = key_node
+        _check_key(node, key_node, loader.construct_object(key_node, deep=True), seen)
     return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+def _check_key(node: yaml.MappingNode, key_node: yaml.Node, key: Any, seen: dict[Any, yaml.Node]) -> None:
+    """The rule for a mapping's keys (both builders): text (or integers), each once."""
+    if not isinstance(key, str | int):
+        raise yaml.constructor.ConstructorError(None, None, "mapping keys must be text", key_node.start_mark)
+    if key in seen:
+        raise yaml.constructor.ConstructorError(
+            f"while reading the mapping that starts on line {node.start_mark.line + 1}", node.start_mark,
+            f"duplicate key {key!r} (first on line {seen[key].start_mark.line + 1})", key_node.start_mark)
+    seen[key] = key_node
 
 
 # Only the tags of plain data: !!set, !!omap, !!pairs, !!binary, !!timestamp and every
@@ -190,8 +189,9 @@ class _NotPlain(Exception):
 
 def _built(loader: _Loader, root: yaml.Node) -> Any:
     """What ``loader.construct_document(root)`` returns for a document without aliases, built
-    directly: PyYAML's generic construction took a tenth of recording a file of 1,000 matters,
-    five times what this takes. The same constructors for scalars, the same checks of keys and
+    directly, without PyYAML's generic machinery (state generators, per-node bookkeeping: with
+    the resolver below, a file of 1,000 matters reads in two thirds of the time, BENCHMARKS.md
+    Round 8). The same constructors for scalars, the same check of keys (:func:`_check_key`) and
     the same errors in the same order (sequences filled after the node that holds them, as
     PyYAML's state generators do); anything unusual is left to PyYAML, from the start."""
     pending: list[tuple[list[Any], yaml.SequenceNode]] = []
@@ -217,13 +217,7 @@ def _built(loader: _Loader, root: yaml.Node) -> Any:
             if type(key_node) is not yaml.ScalarNode:
                 raise _NotPlain
             key = build(key_node)
-            if not isinstance(key, str | int):
-                raise yaml.constructor.ConstructorError(None, None, "mapping keys must be text", key_node.start_mark)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    f"while reading the mapping that starts on line {node.start_mark.line + 1}", node.start_mark,
-                    f"duplicate key {key!r} (first on line {seen[key].start_mark.line + 1})", key_node.start_mark)
-            seen[key] = key_node
+            _check_key(node, key_node, key, seen)
             keys.append(key)
         return {key: build(value_node) for key, (_, value_node) in zip(keys, node.value, strict=True)}
 
