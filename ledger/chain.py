@@ -29,12 +29,9 @@ def link_hash(previous: str, position: int, event: StoredEvent) -> str:
     """The link of the event at ``position``: covers the link before it, its position, topic,
     aggregate, version and state (so moving, reordering, altering or removing is found)."""
     originator_id = event.originator_id.hex if isinstance(event.originator_id, UUID) else str(event.originator_id)
-    digest = hashlib.sha256()
-    for part in (previous, str(position), event.topic, originator_id, str(event.originator_version)):
-        digest.update(part.encode())
-        digest.update(b"\x1f")
-    digest.update(hashlib.sha256(bytes(event.state)).digest())
-    return digest.hexdigest()
+    # each part followed by a unit separator, then the state's digest: hashed as one string
+    text = f"{previous}\x1f{position}\x1f{event.topic}\x1f{originator_id}\x1f{event.originator_version}\x1f"
+    return hashlib.sha256(text.encode() + hashlib.sha256(bytes(event.state)).digest()).hexdigest()
 
 
 def chain_hashes(previous: str, ids: Sequence[int], events: Sequence[StoredEvent]) -> list[str]:

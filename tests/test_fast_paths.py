@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import random
 import json
 from pathlib import Path
 from typing import Any
@@ -27,16 +28,31 @@ def test_digest_is_canonical_and_copes_with_big_integers() -> None:
     assert _digest(big) == expected
 
 
-def test_spool_round_trips_documents_in_chunks() -> None:
+@pytest.mark.parametrize("memory", ["in memory", "spilled midway", "in the file"])
+def test_spool_round_trips_documents_in_chunks(memory: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Held in memory, spilled to the file part way, or all in the file: the same queue, in
+    order, in full batches, and the same ids seen with their first place."""
+    documents = [{"id": f"s-{i}", "n": i, "big": 2**70 if i == 3 else i, "text": "ü"} for i in range(7)]
+    first = [spooled(d) for d in documents[:4]]
+    limits = {"in memory": (10**9, 10**9), "in the file": (0, 0),
+              "spilled midway": (sum(len(s.data) + len(s.spans_data) for s in first), 1)}[memory]
+    monkeypatch.setattr("ledger.spool.MEMORY_BYTES", limits[0])
+    monkeypatch.setattr("ledger.spool.MEMORY_IDS", limits[1])
     spool = Spool()
     try:
-        documents = [{"id": f"s-{i}", "n": i, "big": 2**70 if i == 3 else i, "text": "ü"} for i in range(7)]
-        spool.push([spooled(d) for d in documents[:4]])
+        spool.push(first)
         spool.push([spooled(d, {"dead": [0, 1]}) for d in documents[4:]])
         spool.remember([("s-0", "d0", "f:1"), ("s-1", "d1", "f:2")])
+        spool.remember([("s-1", "other", "f:9"), ("s-2", "d2", "f:3")])  # s-1 keeps its first place
+        assert spool.queued == 7
+        assert [len(batch) for batch in spool.batches(3)] == [3, 3, 1]
         assert [s.document for batch in spool.batches(3) for s in batch] == documents  # 2**70 too
         assert [s.spans for batch in spool.batches(3) for s in batch] == [None] * 4 + [{"dead": [0, 1]}] * 3
-        assert spool.seen(["s-0", "s-1", "s-9"]) == {"s-0": ("d0", "f:1"), "s-1": ("d1", "f:2")}
+        assert spool.seen(["s-0", "s-1", "s-2", "s-9"]) == {
+            "s-0": ("d0", "f:1"), "s-1": ("d1", "f:2"), "s-2": ("d2", "f:3")}
+        in_file = spool.db.execute("SELECT count(*) FROM queue").fetchone()[0]
+        ids_in_file = spool.db.execute("SELECT count(*) FROM seen").fetchone()[0]
+        assert (in_file, ids_in_file) == {"in memory": (0, 0), "spilled midway": (3, 2), "in the file": (7, 3)}[memory]
         assert not spool.db.in_transaction
     finally:
         spool.close()
@@ -239,3 +255,28 @@ def test_statement_uuid_is_uuid5(statement_id: str) -> None:
 
     assert statement_uuid(statement_id) == uuid5(_NAMESPACE, f"statement:{statement_id}")
     assert statement_uuid(statement_id).version == 5
+
+
+def test_link_hash_is_the_documented_formula() -> None:
+    """``link_hash`` hashes one string: previous link, position, topic, aggregate id (hex),
+    version, each followed by a unit separator, then the sha256 of the state
+    (docs/integrity.md), as the PostgreSQL function computes it too."""
+    import uuid
+
+    from eventsourcing.persistence import StoredEvent
+
+    from ledger.chain import GENESIS, link_hash
+
+    rng = random.Random(7)
+    previous = GENESIS
+    for position in (1, 2, 10, 999_999_999_999):
+        event = StoredEvent(originator_id=uuid.UUID(int=rng.getrandbits(128)), originator_version=rng.randint(1, 10**6),
+                            topic=rng.choice(["ledger.domain.aggregates:Statement.Recorded", "x:Ünïcode"]),
+                            state=rng.randbytes(rng.randint(0, 3000)))
+        digest = hashlib.sha256()
+        for part in (previous, str(position), event.topic, event.originator_id.hex, str(event.originator_version)):
+            digest.update(part.encode("utf-8"))
+            digest.update(b"\x1f")
+        digest.update(hashlib.sha256(event.state).digest())
+        assert link_hash(previous, position, event) == digest.hexdigest()
+        previous = digest.hexdigest()

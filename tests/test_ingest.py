@@ -19,6 +19,7 @@ import pytest
 
 from ledger.application import Ledger
 from ledger.audit import verify_projection
+from ledger.errors import InputError
 from ledger.integrity.verify import verify_chain
 from ledger.inputs import iter_inputs
 from tests.conftest import EXAMPLES, MATTER_ID, ROOT, event_count, run, run_processes, statement
@@ -113,6 +114,32 @@ def test_bulk_batches_and_stdin_record_what_one_by_one_records(two_ledgers, tmp_
     assert content(bulk) == content(one_by_one)
     assert recorded_events(bulk) == {d["id"]: 1 for d in docs}
     assert_sound(bulk)
+
+
+@pytest.mark.parametrize("memory", ["in memory", "in the file"])
+def test_a_call_spooled_in_memory_or_in_the_file_records_the_same(db_url: str, tmp_path: Path, memory: str,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The spool holds a call's first statements in memory, the rest in its file: either way
+    the same statements are recorded, a repeat is skipped and a clash across batches refused."""
+    if memory == "in the file":
+        monkeypatch.setattr("ledger.spool.MEMORY_BYTES", 0)
+        monkeypatch.setattr("ledger.spool.MEMORY_IDS", 0)
+    with Ledger(db_url) as ledger:
+        ledger.record(iter_inputs([str(EXAMPLES / "matter.yaml")]), recorded_by="test")
+        docs = make_statements(30)
+        clash = dict(docs[3], quote="Another quote entirely.")
+        path = write_jsonl(tmp_path / "clash.jsonl", docs + [clash])
+        before = event_count(db_url)
+        with pytest.raises(InputError) as caught:
+            ledger.record(iter_inputs([str(path)]), recorded_by="test", batch_size=7)
+        assert str(caught.value) == (f"{path}:31: id: statement id 's-00003' is used twice in this call with "
+                                     f"different content (first in {path}:4)")
+        assert event_count(db_url) == before
+        result = ledger.record(iter_inputs([str(write_jsonl(tmp_path / "ok.jsonl", docs + docs[:5]))]),
+                               recorded_by="test", batch_size=7)
+        assert (result.recorded_count, result.unchanged_count, result.batches) == (30, 0, 5)
+    assert recorded_events(db_url) == {d["id"]: 1 for d in docs}
+    assert_sound(db_url)
 
 
 def test_bad_input_anywhere_writes_nothing(db_url: str, tmp_path: Path) -> None:
