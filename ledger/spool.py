@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 import tempfile
+from array import array
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple
@@ -71,8 +72,13 @@ class Spool:
         self.db.execute("CREATE TABLE deferred (seq INTEGER PRIMARY KEY, file TEXT, base TEXT, line INT, "
                         "document TEXT)")
         self.queued = 0
-        self._queue: list[Spooled] = []  # the first documents queued, before any spilled to the file
-        self._queue_bytes = 0
+        # The first documents queued, before any spilled to the file: their ids, documents and
+        # spans end to end in one buffer, and where each ends (three offsets a document), not
+        # as objects of their own: thousands of small objects kept alive among a chunk's
+        # garbage pin the allocator's arenas (a 10k-statement call took 176 MB instead of 86).
+        self._buffer = bytearray()
+        self._ends = array("Q")
+        self._exact = bytearray()
         self._queue_spilled = False
         self._seen: dict[str, tuple[str, str]] = {}  # the first ids seen: digest, place
         self._seen_spilled = False
@@ -110,9 +116,16 @@ class Spool:
         """Queue checked documents (:func:`spooled`), in memory while they fit, then in the file."""
         if not self._queue_spilled:
             size = sum(len(item.data) + len(item.spans_data) for item in items)
-            if self._queue_bytes + size <= MEMORY_BYTES:
-                self._queue += items
-                self._queue_bytes += size
+            if len(self._buffer) + size <= MEMORY_BYTES:
+                buffer, ends = self._buffer, self._ends
+                for item in items:
+                    buffer += item.statement_id.encode()
+                    ends.append(len(buffer))
+                    buffer += item.data
+                    ends.append(len(buffer))
+                    buffer += item.spans_data
+                    ends.append(len(buffer))
+                    self._exact.append(item.exact)
                 self.queued += len(items)
                 return
             self._queue_spilled = True  # from now on in the file, so that the order is kept
@@ -153,10 +166,11 @@ class Spool:
     def batches(self, size: int) -> Iterator[list[Spooled]]:
         """The queue in order, ``size`` documents at a time: those in memory, then the file's
         (the batch across the two is as full as the others)."""
-        whole = len(self._queue) - len(self._queue) % size
+        in_memory = len(self._exact)
+        whole = in_memory - in_memory % size
         for start in range(0, whole, size):
-            yield self._queue[start:start + size]
-        batch, after = self._queue[whole:], 0
+            yield self._in_memory(start, start + size)
+        batch, after = self._in_memory(whole, in_memory), 0
         while True:
             rows = self.db.execute("SELECT seq, statement_id, document, exact, spans FROM queue WHERE seq > ? "
                                    "ORDER BY seq LIMIT ?", (after, size - len(batch))).fetchall()
@@ -168,6 +182,17 @@ class Spool:
             batch = []
         if batch:
             yield batch
+
+    def _in_memory(self, start: int, stop: int) -> list[Spooled]:
+        """Documents ``start`` to ``stop`` (exclusive) of those held in memory."""
+        buffer, ends, items = self._buffer, self._ends, []
+        begin = ends[3 * start - 1] if start else 0
+        for index in range(start, stop):
+            id_end, data_end, spans_end = ends[3 * index:3 * index + 3]
+            items.append(Spooled(buffer[begin:id_end].decode(), bytes(buffer[id_end:data_end]),
+                                 bool(self._exact[index]), bytes(buffer[data_end:spans_end])))
+            begin = spans_end
+        return items
 
     def note_links(self, rows: list[tuple[str, str, str, str, str, int | None]]) -> None:
         self.db.executemany("INSERT INTO links VALUES (?, ?, ?, ?, ?, ?)", rows)

@@ -778,8 +778,8 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"split the statements into K files (default: {JSONL_PER_FILE} statements "
                              f"per jsonl file, {YAML_PER_FILE} per yaml file)")
     parser.add_argument("--skewed", action="store_true",
-                        help=f"a few matters ({SKEW_MATTERS}) hold {SKEW_SHARE:.0%} of the statements, and "
-                             f"{SKEW_YEAR_SHARE:.0%} of the statements have year precision (ending on 12-31)")
+                        help=f"a few matters ({SKEW_MATTERS}) hold {SKEW_SHARE * 100:.0f}%% of the statements, and "
+                             f"{SKEW_YEAR_SHARE * 100:.0f}%% of the statements have year precision (ending on 12-31)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace the generated files of an earlier run in --output")
     args = parser.parse_args(argv)

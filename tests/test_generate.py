@@ -275,3 +275,14 @@ def test_refuses_a_non_empty_output_without_overwrite(tmp_path: Path, capsys: py
     assert main(args + ["--overwrite"]) == 0
     written = sorted(p.name for p in (tmp_path / "record").iterdir())
     assert written == ["matters.yaml", "statements-0001.jsonl"]
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in (ROOT / "scripts").glob("*.py")
+                                          if "argparse" in p.read_text()))
+def test_every_script_has_help(script: str) -> None:
+    """``--help`` of each command-line script prints its usage (a ``%`` in a help text once
+    crashed argparse's formatting of generate.py's)."""
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / script), "--help"], capture_output=True,
+                            text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: ")
