@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import random
-import json
 from pathlib import Path
 from typing import Any
 
